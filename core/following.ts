@@ -1,0 +1,263 @@
+import { assert } from './assert.ts';
+import type { Message, MessageOf } from './messages.ts';
+import type { ClientRequest, Role } from './role.ts';
+import type { ZabServer } from './server.ts';
+import type { ServerId } from './types.ts';
+import { compareZxid, formatZxid, isSuccessor, zxidEquals } from './zxid.ts';
+
+/**
+ * FOLLOWING and OBSERVING: the learner's side of discovery, synchronization and broadcast.
+ * A follower votes (ACKEPOCH, NEWLEADER acks, proposal acks); an observer skips the epoch
+ * exchange, never acks, and learns commits through `inform`.
+ *
+ * A learner accepts only what directly follows its log. Anything else — a gap, a reordering, a
+ * link that dropped and came back — ends the connection, and it resyncs from storage.
+ */
+export class FollowingRole implements Role {
+  readonly state: 'FOLLOWING' | 'OBSERVING';
+  private phase: 'discovery' | 'sync' | 'synced' | 'broadcast';
+  /** The epoch of the leader, from NEWEPOCH (followers) or the first sync message (observers). */
+  private epoch: number | null = null;
+  private lastHeardTick: number;
+  private readonly deadline: number;
+
+  constructor(
+    private readonly server: ZabServer,
+    readonly leader: ServerId,
+  ) {
+    this.state = server.observer ? 'OBSERVING' : 'FOLLOWING';
+    this.phase = server.observer ? 'sync' : 'discovery';
+    this.lastHeardTick = server.ticks;
+    this.deadline = server.ticks + server.config.initLimitTicks;
+    // Everything in memory is durable here: the server reloaded from storage before looking.
+    server.send(leader, {
+      kind: 'FOLLOWERINFO',
+      from: server.sid,
+      acceptedEpoch: server.acceptedEpoch,
+      currentEpoch: server.currentEpoch,
+      lastZxid: server.log.lastZxid,
+      observer: server.observer,
+    });
+  }
+
+  get serving(): boolean {
+    return this.phase === 'broadcast';
+  }
+
+  step(message: Message): void {
+    if (message.from !== this.leader) return this.server.drop(message, `not from leader ${this.leader}`);
+    this.lastHeardTick = this.server.ticks;
+    if ('epoch' in message && message.kind !== 'NEWEPOCH' && message.kind !== 'PING' && this.epoch !== null && message.epoch !== this.epoch) {
+      return this.server.drop(message, `epoch ${message.epoch}, following epoch ${this.epoch}`);
+    }
+    switch (message.kind) {
+      case 'election':
+        return this.server.becomeLooking(`leader ${this.leader} is looking`);
+      case 'NEWEPOCH':
+        return this.handleNewEpoch(message);
+      case 'TRUNC':
+      case 'SNAP':
+      case 'DIFF':
+      case 'NEWLEADER':
+        return this.handleSync(message);
+      case 'UPTODATE':
+        return this.handleUpToDate(message);
+      case 'transaction_proposal':
+        return this.handleProposal(message);
+      case 'transaction_commit':
+        return this.handleCommit(message);
+      case 'inform':
+        return this.handleInform(message);
+      case 'PING':
+        this.server.send(this.leader, { kind: 'PONG', from: this.server.sid, epoch: message.epoch });
+        return;
+      default:
+        return this.server.drop(message, `not ${this.state} business`);
+    }
+  }
+
+  // ---------------------------------------------------------------- discovery
+
+  private handleNewEpoch(message: MessageOf<'NEWEPOCH'>): void {
+    if (this.server.observer || this.phase !== 'discovery') return this.server.drop(message, `in phase ${this.phase}`);
+    if (message.epoch <= this.server.acceptedEpoch) {
+      return this.server.becomeLooking(`NEWEPOCH ${message.epoch} not above acceptedEpoch ${this.server.acceptedEpoch}`);
+    }
+    const server = this.server;
+    this.epoch = message.epoch;
+    this.phase = 'sync';
+    server.acceptedEpoch = message.epoch;
+    server.persist({ kind: 'saveEpochs', acceptedEpoch: message.epoch, currentEpoch: server.currentEpoch });
+    // ACKEPOCH leaves only once acceptedEpoch is durable.
+    server.sendAfterPersist(this.leader, {
+      kind: 'ACKEPOCH',
+      from: server.sid,
+      epoch: message.epoch,
+      currentEpoch: server.currentEpoch,
+      lastZxid: server.log.lastZxid,
+    });
+  }
+
+  // ---------------------------------------------------------------- synchronization
+
+  private handleSync(message: MessageOf<'TRUNC' | 'SNAP' | 'DIFF' | 'NEWLEADER'>): void {
+    if (this.phase !== 'sync') return this.server.drop(message, `in phase ${this.phase}`);
+    if (this.epoch === null) this.epoch = message.epoch; // observers learn the epoch here
+    switch (message.kind) {
+      case 'TRUNC':
+        return this.handleTrunc(message);
+      case 'SNAP':
+        return this.handleSnap(message);
+      case 'DIFF':
+        return this.handleDiff(message);
+      case 'NEWLEADER':
+        return this.handleNewLeader(message);
+    }
+  }
+
+  private handleTrunc(message: MessageOf<'TRUNC'>): void {
+    const server = this.server;
+    // ZAB guarantees the leader truncates only what never committed, to a point both histories share.
+    assert(server.log.hasPoint(message.zxid), () => `${server.sid}: TRUNC to ${formatZxid(message.zxid)}, not a point of log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
+    assert(compareZxid(message.zxid, server.committedZxid) >= 0, () => `${server.sid}: TRUNC to ${formatZxid(message.zxid)} below committed ${formatZxid(server.committedZxid)}`);
+    server.mark('follower: TRUNC');
+    server.trace(() => `truncates after ${formatZxid(message.zxid)}`);
+    server.log.truncateAfter(message.zxid);
+    server.persist({ kind: 'truncateAfter', zxid: message.zxid });
+  }
+
+  private handleSnap(message: MessageOf<'SNAP'>): void {
+    const server = this.server;
+    const snapshot = message.snapshot;
+    server.machine.restore(snapshot.data);
+    const digest = server.machine.digest();
+    assert(digest === snapshot.digest, () => `${server.sid}: SNAP ${formatZxid(snapshot.zxid)} digest ${snapshot.digest} restored as ${digest}`);
+    server.mark('follower: SNAP');
+    server.trace(() => `installs snapshot at ${formatZxid(snapshot.zxid)}`);
+    server.log.installSnapshot(snapshot);
+    server.snapshotZxid = snapshot.zxid;
+    server.committedZxid = snapshot.zxid;
+    server.persist({ kind: 'installSnapshot', snapshot });
+  }
+
+  private handleDiff(message: MessageOf<'DIFF'>): void {
+    const server = this.server;
+    if (!zxidEquals(message.prevZxid, server.log.lastZxid)) {
+      return server.becomeLooking(`DIFF after ${formatZxid(message.prevZxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
+    }
+    let previous = message.prevZxid;
+    for (const proposal of message.proposals) {
+      if (!isSuccessor(previous, proposal.zxid)) {
+        return server.becomeLooking(`DIFF entry ${formatZxid(proposal.zxid)} does not follow ${formatZxid(previous)}`);
+      }
+      previous = proposal.zxid;
+    }
+    server.appendToLog(message.proposals);
+  }
+
+  private handleNewLeader(message: MessageOf<'NEWLEADER'>): void {
+    const server = this.server;
+    if (!zxidEquals(message.zxid, server.log.lastZxid)) {
+      return server.becomeLooking(`NEWLEADER at ${formatZxid(message.zxid)} but synced to ${formatZxid(server.log.lastZxid)}`);
+    }
+    if (server.observer) {
+      if (message.epoch < server.currentEpoch) return server.becomeLooking(`NEWLEADER of old epoch ${message.epoch}`);
+      server.acceptedEpoch = Math.max(server.acceptedEpoch, message.epoch);
+    } else if (message.epoch !== server.acceptedEpoch) {
+      return server.becomeLooking(`NEWLEADER epoch ${message.epoch} is not acceptedEpoch ${server.acceptedEpoch}`);
+    }
+    // The whole sync is already in the persist queue; currentEpoch goes after it, and the ack
+    // leaves only once both are durable.
+    server.currentEpoch = message.epoch;
+    server.persist({ kind: 'saveEpochs', acceptedEpoch: server.acceptedEpoch, currentEpoch: message.epoch });
+    server.sendAfterPersist(this.leader, { kind: 'ACKNEWLEADER', from: server.sid, epoch: message.epoch });
+    this.phase = 'synced';
+  }
+
+  private handleUpToDate(message: MessageOf<'UPTODATE'>): void {
+    const server = this.server;
+    if (this.phase !== 'synced') return server.drop(message, `in phase ${this.phase}`);
+    if (compareZxid(message.committedZxid, server.log.lastZxid) > 0) {
+      return server.becomeLooking(`UPTODATE commits ${formatZxid(message.committedZxid)} beyond log ${formatZxid(server.log.lastZxid)}`);
+    }
+    server.commitThrough(message.committedZxid);
+    this.phase = 'broadcast';
+    server.trace(() => `up to date with leader ${this.leader} at ${formatZxid(message.committedZxid)}`);
+  }
+
+  // ---------------------------------------------------------------- broadcast
+
+  private handleProposal(message: MessageOf<'transaction_proposal'>): void {
+    const server = this.server;
+    const zxid = message.proposal.zxid;
+    if (server.observer || (this.phase !== 'synced' && this.phase !== 'broadcast')) return server.drop(message, `in phase ${this.phase}`);
+    if (zxid.epoch !== this.epoch || !isSuccessor(server.log.lastZxid, zxid)) {
+      return server.becomeLooking(`proposal ${formatZxid(zxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
+    }
+    server.appendToLog([message.proposal]);
+    server.sendAfterPersist(this.leader, { kind: 'transaction_acknowledge', from: server.sid, epoch: this.epoch, zxid });
+  }
+
+  private handleCommit(message: MessageOf<'transaction_commit'>): void {
+    const server = this.server;
+    if (server.observer || (this.phase !== 'synced' && this.phase !== 'broadcast')) return server.drop(message, `in phase ${this.phase}`);
+    if (compareZxid(message.zxid, server.committedZxid) <= 0) return server.drop(message, 'already committed');
+    if (!this.isNextToCommit(message.zxid)) {
+      return server.becomeLooking(`commit ${formatZxid(message.zxid)} is not next after ${formatZxid(server.committedZxid)}`);
+    }
+    server.commitThrough(message.zxid);
+  }
+
+  private handleInform(message: MessageOf<'inform'>): void {
+    const server = this.server;
+    const zxid = message.proposal.zxid;
+    if (!server.observer || (this.phase !== 'synced' && this.phase !== 'broadcast')) return server.drop(message, `in phase ${this.phase}`);
+    if (compareZxid(zxid, server.committedZxid) <= 0) return server.drop(message, 'already committed');
+    if (compareZxid(zxid, server.log.lastZxid) > 0) {
+      // A commit beyond the log: only the direct successor of a fully committed log is acceptable.
+      const follows = zxidEquals(server.committedZxid, server.log.lastZxid) && isSuccessor(server.log.lastZxid, zxid);
+      if (!follows) return server.becomeLooking(`inform ${formatZxid(zxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
+      server.appendToLog([message.proposal]);
+    } else if (!this.isNextToCommit(zxid)) {
+      return server.becomeLooking(`inform ${formatZxid(zxid)} is not next after ${formatZxid(server.committedZxid)}`);
+    }
+    server.commitThrough(zxid);
+  }
+
+  private isNextToCommit(zxid: { epoch: number; counter: number }): boolean {
+    const log = this.server.log;
+    const index = log.countThrough(this.server.committedZxid);
+    return index < log.length && zxidEquals(log.entryAt(index).zxid, zxid);
+  }
+
+  handleClientRequest(request: ClientRequest): void {
+    this.server.send(this.leader, {
+      kind: 'transaction_request',
+      from: this.server.sid,
+      epoch: this.epoch!,
+      requestId: request.requestId,
+      type: request.type,
+      op: request.op,
+    });
+  }
+
+  // ---------------------------------------------------------------- failure detection
+
+  tick(): void {
+    const server = this.server;
+    if (server.ticks - this.lastHeardTick > server.config.syncLimitTicks) {
+      return server.becomeLooking(`leader ${this.leader} silent for syncLimit`);
+    }
+    if (this.phase !== 'broadcast' && server.ticks > this.deadline) {
+      return server.becomeLooking(`not synced within initLimit`);
+    }
+  }
+
+  onPersisted(): void {}
+
+  onLinkUp(): void {}
+
+  onLinkDown(peer: ServerId): void {
+    if (peer === this.leader) this.server.becomeLooking(`link to leader ${peer} down`);
+  }
+}

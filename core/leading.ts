@@ -1,0 +1,322 @@
+import { assert } from './assert.ts';
+import { MAX_DIFF_PROPOSALS, type Message, type MessageOf } from './messages.ts';
+import { isQuorum, isVoter, quorumSize } from './quorum.ts';
+import { compareHistory, formatRank } from './rank.ts';
+import type { DurableMark } from './ready.ts';
+import type { ClientRequest, Role } from './role.ts';
+import type { ZabServer } from './server.ts';
+import { planSync } from './sync-plan.ts';
+import type { ServerId, Txn } from './types.ts';
+import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, type Zxid } from './zxid.ts';
+
+/** Where one learner stands with this leader. */
+type LearnerPhase =
+  | 'info' // sent FOLLOWERINFO
+  | 'epochSent' // was sent NEWEPOCH
+  | 'epochAcked' // answered ACKEPOCH
+  | 'syncing' // was sent DIFF/TRUNC/SNAP and NEWLEADER; gets every later proposal and commit
+  | 'synced' // acked NEWLEADER: its log holds everything up to syncPoint durably
+  | 'uptodate'; // was sent UPTODATE: serves clients
+
+interface Learner {
+  readonly sid: ServerId;
+  readonly observer: boolean;
+  phase: LearnerPhase;
+  acceptedEpoch: number;
+  currentEpoch: number;
+  lastZxid: Zxid;
+  /** The leader's last zxid when this learner's sync was sent. */
+  syncPoint: Zxid;
+  /** Highest zxid known durable on this learner (its NEWLEADER ack covers syncPoint). */
+  acked: Zxid;
+  lastHeardTick: number;
+}
+
+const FORWARDED: ReadonlySet<LearnerPhase> = new Set(['syncing', 'synced', 'uptodate']);
+const ACKED_NEWLEADER: ReadonlySet<LearnerPhase> = new Set(['synced', 'uptodate']);
+
+/**
+ * LEADING: discovery, synchronization and broadcast from the leader's side (DESIGN.md phases
+ * 2–4). The leader is established once a quorum (itself included, after its own durable write of
+ * currentEpoch) acked NEWLEADER; only then does it commit the synced history and propose.
+ */
+export class LeadingRole implements Role {
+  readonly state = 'LEADING';
+  readonly leader: ServerId;
+  private phase: 'discovery' | 'sync' | 'broadcast' = 'discovery';
+  /** The epoch this leader proposed in NEWEPOCH, once a quorum sent FOLLOWERINFO. */
+  private epoch: number | null = null;
+  /** Whether currentEpoch = epoch is durable here (the leader's own NEWLEADER ack). */
+  private ownEpochDurable = false;
+  private readonly deadline: number;
+  private readonly learners = new Map<ServerId, Learner>();
+
+  constructor(private readonly server: ZabServer) {
+    this.leader = server.sid;
+    this.deadline = server.ticks + server.config.initLimitTicks;
+    const rank = { currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, sid: server.sid };
+    for (const sid of [...server.otherVoters(), ...server.knownObservers()]) {
+      server.send(sid, { kind: 'coordinator', from: server.sid, rank, leading: false });
+    }
+  }
+
+  get serving(): boolean {
+    return this.phase === 'broadcast';
+  }
+
+  step(message: Message): void {
+    const learner = this.learners.get(message.from);
+    if (learner) learner.lastHeardTick = this.server.ticks;
+    switch (message.kind) {
+      case 'election':
+        return this.handleElection(message);
+      case 'FOLLOWERINFO':
+        return this.handleFollowerInfo(message);
+      case 'ACKEPOCH':
+        return this.handleAckEpoch(message, learner);
+      case 'ACKNEWLEADER':
+        return this.handleAckNewLeader(message, learner);
+      case 'transaction_request':
+        return this.handleRequest(message, learner);
+      case 'transaction_acknowledge':
+        return this.handleAcknowledge(message, learner);
+      case 'PONG':
+        return;
+      default:
+        return this.server.drop(message, 'not LEADING business');
+    }
+  }
+
+  // ---------------------------------------------------------------- discovery
+
+  private handleElection(message: MessageOf<'election'>): void {
+    // A learner that is looking again has lost its place: it must resync from scratch.
+    this.learners.delete(message.from);
+    const rank = { currentEpoch: this.server.currentEpoch, lastZxid: this.server.log.lastZxid, sid: this.server.sid };
+    this.server.send(message.from, { kind: 'coordinator', from: this.server.sid, rank, leading: this.phase === 'broadcast' });
+  }
+
+  private handleFollowerInfo(message: MessageOf<'FOLLOWERINFO'>): void {
+    if (message.observer === isVoter(message.from, this.server.config.voterCount)) {
+      return this.server.drop(message, `observer flag ${message.observer} does not match seat ${message.from}`);
+    }
+    const learner: Learner = {
+      sid: message.from,
+      observer: message.observer,
+      phase: 'info',
+      acceptedEpoch: message.acceptedEpoch,
+      currentEpoch: message.currentEpoch,
+      lastZxid: message.lastZxid,
+      syncPoint: ZERO_ZXID,
+      acked: ZERO_ZXID,
+      lastHeardTick: this.server.ticks,
+    };
+    this.learners.set(message.from, learner);
+    if (learner.observer) {
+      if (this.phase === 'broadcast') this.startSync(learner);
+      return;
+    }
+    if (this.epoch === null) return this.maybeProposeEpoch();
+    learner.phase = 'epochSent';
+    this.server.send(learner.sid, { kind: 'NEWEPOCH', from: this.server.sid, epoch: this.epoch });
+  }
+
+  private maybeProposeEpoch(): void {
+    const informed = this.votersIn(new Set(['info']));
+    if (!isQuorum([this.server.sid, ...informed.map((learner) => learner.sid)], this.server.config.voterCount)) return;
+    const epoch = Math.max(this.server.acceptedEpoch, ...informed.map((learner) => learner.acceptedEpoch)) + 1;
+    this.epoch = epoch;
+    this.server.acceptedEpoch = epoch;
+    this.server.persist({ kind: 'saveEpochs', acceptedEpoch: epoch, currentEpoch: this.server.currentEpoch });
+    this.server.trace(() => `proposes epoch ${epoch} to ${informed.map((learner) => learner.sid).join(',')}`);
+    for (const learner of informed) {
+      learner.phase = 'epochSent';
+      this.server.sendAfterPersist(learner.sid, { kind: 'NEWEPOCH', from: this.server.sid, epoch });
+    }
+  }
+
+  private handleAckEpoch(message: MessageOf<'ACKEPOCH'>, learner: Learner | undefined): void {
+    if (!learner || learner.phase !== 'epochSent' || message.epoch !== this.epoch) {
+      return this.server.drop(message, 'not waiting for this ACKEPOCH');
+    }
+    const own = { currentEpoch: this.server.currentEpoch, lastZxid: this.server.log.lastZxid };
+    if (compareHistory(message, own) > 0) {
+      this.server.mark('leader gives up: follower history more recent');
+      const theirs = formatRank({ ...message, sid: message.from });
+      return this.server.becomeLooking(`follower ${message.from} has a more recent history ${theirs}`);
+    }
+    learner.phase = 'epochAcked';
+    learner.currentEpoch = message.currentEpoch;
+    learner.lastZxid = message.lastZxid;
+    if (this.phase !== 'discovery') return this.startSync(learner);
+    const acked = this.votersIn(new Set(['epochAcked']));
+    if (!isQuorum([this.server.sid, ...acked.map((each) => each.sid)], this.server.config.voterCount)) return;
+    // A quorum confirmed this leader's history is the most recent: only now may anyone be synced to it.
+    this.phase = 'sync';
+    this.server.currentEpoch = message.epoch;
+    this.server.persist({ kind: 'saveEpochs', acceptedEpoch: this.server.acceptedEpoch, currentEpoch: message.epoch });
+    for (const each of acked) this.startSync(each);
+  }
+
+  // ---------------------------------------------------------------- synchronization
+
+  private startSync(learner: Learner): void {
+    const epoch = this.epoch;
+    assert(epoch !== null, () => `startSync(${learner.sid}) before an epoch was chosen`);
+    const server = this.server;
+    const plan = planSync(server.log, learner.lastZxid, server.committedZxid);
+    server.mark(`sync: ${plan.mode}`);
+    server.trace(() => `syncs ${learner.sid} (last ${formatZxid(learner.lastZxid)}) by ${plan.mode} from ${formatZxid(plan.from)}`);
+    if (plan.mode === 'TRUNC') server.send(learner.sid, { kind: 'TRUNC', from: server.sid, epoch, zxid: plan.truncateTo });
+    if (plan.mode === 'SNAP') server.send(learner.sid, { kind: 'SNAP', from: server.sid, epoch, snapshot: server.snapshotNow() });
+    const proposals = server.log.entriesAfter(plan.from);
+    let previous = plan.from;
+    for (let start = 0; start < proposals.length; start += MAX_DIFF_PROPOSALS) {
+      const chunk = proposals.slice(start, start + MAX_DIFF_PROPOSALS);
+      server.send(learner.sid, { kind: 'DIFF', from: server.sid, epoch, prevZxid: previous, proposals: chunk });
+      previous = chunk[chunk.length - 1]!.zxid;
+    }
+    server.send(learner.sid, { kind: 'NEWLEADER', from: server.sid, epoch, zxid: server.log.lastZxid });
+    learner.syncPoint = server.log.lastZxid;
+    learner.phase = 'syncing';
+  }
+
+  private handleAckNewLeader(message: MessageOf<'ACKNEWLEADER'>, learner: Learner | undefined): void {
+    if (!learner || learner.phase !== 'syncing' || message.epoch !== this.epoch) {
+      return this.server.drop(message, 'not waiting for this ACKNEWLEADER');
+    }
+    learner.phase = 'synced';
+    // Proposals the learner received in its sync are durable there: the NEWLEADER ack covers them.
+    learner.acked = maxZxid(learner.acked, learner.syncPoint);
+    if (this.phase === 'broadcast') {
+      this.sendUpToDate(learner);
+      this.maybeCommit();
+      return;
+    }
+    this.maybeEstablish();
+  }
+
+  onPersisted(mark: DurableMark): void {
+    if (this.epoch !== null && mark.currentEpoch === this.epoch && !this.ownEpochDurable) {
+      this.ownEpochDurable = true;
+      this.maybeEstablish();
+    }
+    this.maybeCommit();
+  }
+
+  private maybeEstablish(): void {
+    if (this.phase !== 'sync' || !this.ownEpochDurable) return;
+    const synced = this.votersIn(ACKED_NEWLEADER);
+    if (!isQuorum([this.server.sid, ...synced.map((learner) => learner.sid)], this.server.config.voterCount)) return;
+    this.phase = 'broadcast';
+    this.server.mark('leader established');
+    this.server.trace(() => `established epoch ${this.epoch} with ${synced.map((learner) => learner.sid).join(',')}`);
+    // The synced history is now on a quorum in this epoch: all of it is committed.
+    this.server.commitThrough(this.server.log.lastZxid);
+    for (const learner of this.learners.values()) {
+      if (learner.phase === 'synced') this.sendUpToDate(learner);
+      else if (learner.observer && learner.phase === 'info') this.startSync(learner);
+    }
+  }
+
+  private sendUpToDate(learner: Learner): void {
+    learner.phase = 'uptodate';
+    this.server.send(learner.sid, { kind: 'UPTODATE', from: this.server.sid, epoch: this.epoch!, committedZxid: this.server.committedZxid });
+  }
+
+  // ---------------------------------------------------------------- broadcast
+
+  handleClientRequest(request: ClientRequest): void {
+    this.propose({ originator: this.server.sid, requestId: request.requestId, type: request.type, op: request.op });
+  }
+
+  private handleRequest(message: MessageOf<'transaction_request'>, learner: Learner | undefined): void {
+    if (this.phase !== 'broadcast' || message.epoch !== this.epoch || learner?.phase !== 'uptodate') {
+      return this.server.drop(message, 'requester is not an up-to-date learner of this epoch');
+    }
+    if (message.type === 'op') {
+      const problem = this.server.machine.validateOp(message.op);
+      if (problem !== null) return this.server.drop(message, problem);
+    }
+    this.propose({ originator: message.from, requestId: message.requestId, type: message.type, op: message.op });
+  }
+
+  private propose(txn: Txn): void {
+    const proposal = { zxid: nextZxid(this.server.log.lastZxid, this.epoch!), txn };
+    this.server.appendToLog([proposal]);
+    for (const learner of this.learners.values()) {
+      if (!learner.observer && FORWARDED.has(learner.phase)) {
+        this.server.send(learner.sid, { kind: 'transaction_proposal', from: this.server.sid, epoch: this.epoch!, proposal });
+      }
+    }
+  }
+
+  private handleAcknowledge(message: MessageOf<'transaction_acknowledge'>, learner: Learner | undefined): void {
+    if (message.epoch !== this.epoch) return this.server.drop(message, `ack of epoch ${message.epoch}`);
+    if (!learner || learner.observer || !ACKED_NEWLEADER.has(learner.phase)) return this.server.drop(message, 'not a synced follower');
+    if (compareZxid(message.zxid, this.server.log.lastZxid) > 0) return this.server.drop(message, 'ack beyond the log');
+    learner.acked = maxZxid(learner.acked, message.zxid);
+    this.maybeCommit();
+  }
+
+  /** Commits, in zxid order, everything a quorum (this leader included, once durable) has acked. */
+  private maybeCommit(): boolean {
+    if (this.phase !== 'broadcast') return false;
+    const acked = [this.server.durableZxid, ...this.votersIn(ACKED_NEWLEADER).map((learner) => learner.acked)];
+    const needed = quorumSize(this.server.config.voterCount);
+    if (acked.length < needed) return false;
+    acked.sort((a, b) => compareZxid(b, a));
+    const target = acked[needed - 1]!;
+    if (compareZxid(target, this.server.committedZxid) <= 0) return false;
+    for (const proposal of this.server.log.entriesBetween(this.server.committedZxid, target)) {
+      for (const learner of this.learners.values()) {
+        if (!FORWARDED.has(learner.phase)) continue;
+        this.server.send(
+          learner.sid,
+          learner.observer
+            ? { kind: 'inform', from: this.server.sid, epoch: this.epoch!, proposal }
+            : { kind: 'transaction_commit', from: this.server.sid, epoch: this.epoch!, zxid: proposal.zxid },
+        );
+      }
+    }
+    this.server.commitThrough(target);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- failure detection
+
+  tick(): void {
+    const server = this.server;
+    // Learners waiting in discovery and sync hear pings too, so they wait for initLimit, not syncLimit.
+    for (const learner of this.learners.values()) {
+      server.send(learner.sid, { kind: 'PING', from: server.sid, epoch: this.epoch ?? 0 });
+    }
+    if (this.phase !== 'broadcast') {
+      if (server.ticks > this.deadline) server.becomeLooking('not established within initLimit');
+      return;
+    }
+    for (const learner of [...this.learners.values()]) {
+      if (server.ticks - learner.lastHeardTick > server.config.syncLimitTicks) {
+        server.trace(() => `drops learner ${learner.sid}: silent for syncLimit`);
+        this.learners.delete(learner.sid);
+      }
+    }
+    const alive = this.votersIn(ACKED_NEWLEADER).map((learner) => learner.sid);
+    if (!isQuorum([server.sid, ...alive], server.config.voterCount)) {
+      return server.becomeLooking('lost quorum: steps down');
+    }
+  }
+
+  onLinkUp(): void {}
+
+  onLinkDown(peer: ServerId): void {
+    // Whatever was in flight on that link is lost: the learner must resync.
+    this.learners.delete(peer);
+  }
+
+  private votersIn(phases: ReadonlySet<LearnerPhase>): Learner[] {
+    const voters: Learner[] = [];
+    for (const learner of this.learners.values()) if (!learner.observer && phases.has(learner.phase)) voters.push(learner);
+    return voters;
+  }
+}

@@ -1,0 +1,102 @@
+import type { Message, MessageOf, Rank } from './messages.ts';
+import { compareHistory, compareRank, formatRank } from './rank.ts';
+import type { Role } from './role.ts';
+import type { ZabServer } from './server.ts';
+import type { ServerId } from './types.ts';
+
+/**
+ * LOOKING: the seed's Bully election, hardened (DESIGN.md phase 1).
+ *
+ * A round sends `election` with this server's rank to every voter. A higher-ranked LOOKING
+ * server answers `higher_id` — but only while it can reach a quorum itself, or a well-connected
+ * majority would wait forever on a high-ranked server stuck behind a partial partition. A round
+ * that hears no `higher_id` before its timeout ends with `coordinator` to all, and this server
+ * becomes a leader-elect: winning the Bully is not enough, leading needs a quorum in discovery.
+ * An established leader answers any `election` with `coordinator`, so a server that restarts
+ * joins it instead of starting a contest.
+ */
+export class LookingRole implements Role {
+  readonly state = 'LOOKING';
+  readonly serving = false;
+  readonly leader = null;
+  /** Tick at which the current round gives up waiting. */
+  private deadline = 0;
+  /** Whether a higher-ranked server answered this round; then we wait for its `coordinator`. */
+  private heardHigher = false;
+
+  constructor(private readonly server: ZabServer) {
+    this.startRound();
+  }
+
+  private rank(): Rank {
+    return { currentEpoch: this.server.currentEpoch, lastZxid: this.server.log.lastZxid, sid: this.server.sid };
+  }
+
+  private startRound(): void {
+    this.heardHigher = false;
+    this.deadline = this.server.ticks + this.server.config.electionTimeoutTicks;
+    this.server.trace(() => `starts election with rank ${formatRank(this.rank())}`);
+    for (const sid of this.server.otherVoters()) this.sendElection(sid);
+  }
+
+  private sendElection(to: ServerId): void {
+    this.server.send(to, { kind: 'election', from: this.server.sid, rank: this.rank(), observer: this.server.observer });
+  }
+
+  tick(): void {
+    if (this.server.ticks < this.deadline) return;
+    if (this.server.observer || this.heardHigher || !this.server.canReachQuorum()) return this.startRound();
+    this.server.trace(() => 'heard no higher_id: sends coordinator');
+    this.server.becomeLeading();
+  }
+
+  step(message: Message): void {
+    switch (message.kind) {
+      case 'election':
+        return this.handleElection(message);
+      case 'higher_id':
+        return this.handleHigherId(message);
+      case 'coordinator':
+        return this.handleCoordinator(message);
+      default:
+        // lower_id needs no action; anything else belongs to a role this server no longer has.
+        return this.server.drop(message, 'not LOOKING business');
+    }
+  }
+
+  private handleElection(message: MessageOf<'election'>): void {
+    if (message.observer || this.server.observer) return this.server.drop(message, 'observers take no part in elections');
+    if (compareRank(message.rank, this.rank()) > 0) {
+      this.server.send(message.from, { kind: 'lower_id', from: this.server.sid, rank: this.rank() });
+      return;
+    }
+    if (!this.server.canReachQuorum()) return this.server.drop(message, 'outranks it but cannot reach a quorum');
+    this.server.send(message.from, { kind: 'higher_id', from: this.server.sid, rank: this.rank() });
+  }
+
+  private handleHigherId(message: MessageOf<'higher_id'>): void {
+    if (this.server.observer || compareRank(message.rank, this.rank()) <= 0) return this.server.drop(message, 'not higher');
+    this.heardHigher = true;
+    this.deadline = this.server.ticks + 2 * this.server.config.electionTimeoutTicks;
+  }
+
+  private handleCoordinator(message: MessageOf<'coordinator'>): void {
+    // Follow an established leader, or a leader-elect whose history is at least as recent as
+    // ours. One with an older history would give up on our ACKEPOCH anyway.
+    const acceptable = this.server.observer || message.leading || compareHistory(message.rank, this.rank()) >= 0;
+    if (!acceptable) return this.server.drop(message, `coordinator rank ${formatRank(message.rank)} has an older history`);
+    this.server.becomeFollowing(message.from);
+  }
+
+  onPersisted(): void {}
+
+  onLinkUp(peer: ServerId): void {
+    if (!this.server.observer && peer <= this.server.config.voterCount) this.sendElection(peer);
+  }
+
+  onLinkDown(): void {}
+
+  handleClientRequest(): void {
+    throw new Error('a LOOKING server never serves');
+  }
+}

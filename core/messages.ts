@@ -1,0 +1,119 @@
+import * as v from 'valibot';
+import type { Json, ServerId } from './types.ts';
+
+/**
+ * The wire messages between servers, and the one validator every message from a peer passes
+ * before it reaches the protocol. Election and broadcast keep the seed project's names
+ * (`election`, `higher_id`, `transaction_proposal`…); discovery and synchronization use
+ * ZooKeeper's (FOLLOWERINFO, NEWEPOCH, DIFF, TRUNC, SNAP, NEWLEADER, UPTODATE).
+ */
+
+/** Largest message accepted from a peer, as serialized text. Transports chunk below this. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Highest server id a message may name: voters 1..N, observers above N. */
+export const MAX_SERVER_ID = 1000;
+/** Most proposals one DIFF carries; a longer sync is split into several DIFFs. */
+export const MAX_DIFF_PROPOSALS = 1000;
+/** Epochs and counters are 32-bit, as ZooKeeper's halves of a 64-bit zxid. */
+const MAX_ZXID_PART = 0xffff_ffff;
+
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ZXID_PART));
+const Sid = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_SERVER_ID));
+const RequestId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+const ZxidSchema = v.strictObject({ epoch: Count, counter: Count });
+/** Ops are opaque JSON here; the state machine validates them where they enter the cluster. */
+const JsonSchema = v.custom<Json>(() => true);
+
+const TxnSchema = v.strictObject({
+  originator: Sid,
+  requestId: RequestId,
+  type: v.picklist(['op', 'sync']),
+  op: JsonSchema,
+});
+const ProposalSchema = v.strictObject({ zxid: ZxidSchema, txn: TxnSchema });
+const SnapshotSchema = v.strictObject({
+  zxid: ZxidSchema,
+  data: JsonSchema,
+  digest: v.pipe(v.string(), v.maxLength(64)),
+});
+/** Bully rank: (currentEpoch, lastZxid, sid), compared in that order. */
+const RankSchema = v.strictObject({ currentEpoch: Count, lastZxid: ZxidSchema, sid: Sid });
+
+function message<K extends string, E extends v.ObjectEntries>(kind: K, entries: E) {
+  return v.strictObject({ kind: v.literal(kind), from: Sid, ...entries });
+}
+
+export const MessageSchema = v.variant('kind', [
+  // Election (the seed's Bully algorithm).
+  message('election', { rank: RankSchema, observer: v.boolean() }),
+  message('higher_id', { rank: RankSchema }),
+  message('lower_id', { rank: RankSchema }),
+  message('coordinator', { rank: RankSchema, leading: v.boolean() }),
+  // Discovery.
+  message('FOLLOWERINFO', {
+    acceptedEpoch: Count,
+    currentEpoch: Count,
+    lastZxid: ZxidSchema,
+    observer: v.boolean(),
+  }),
+  message('NEWEPOCH', { epoch: Count }),
+  message('ACKEPOCH', { epoch: Count, currentEpoch: Count, lastZxid: ZxidSchema }),
+  // Synchronization.
+  message('DIFF', {
+    epoch: Count,
+    prevZxid: ZxidSchema,
+    proposals: v.pipe(v.array(ProposalSchema), v.maxLength(MAX_DIFF_PROPOSALS)),
+  }),
+  message('TRUNC', { epoch: Count, zxid: ZxidSchema }),
+  message('SNAP', { epoch: Count, snapshot: SnapshotSchema }),
+  message('NEWLEADER', { epoch: Count, zxid: ZxidSchema }),
+  message('ACKNEWLEADER', { epoch: Count }),
+  message('UPTODATE', { epoch: Count, committedZxid: ZxidSchema }),
+  // Broadcast (the seed's two-phase commit).
+  message('transaction_request', { epoch: Count, requestId: RequestId, type: v.picklist(['op', 'sync']), op: JsonSchema }),
+  message('transaction_proposal', { epoch: Count, proposal: ProposalSchema }),
+  message('transaction_acknowledge', { epoch: Count, zxid: ZxidSchema }),
+  message('transaction_commit', { epoch: Count, zxid: ZxidSchema }),
+  message('inform', { epoch: Count, proposal: ProposalSchema }),
+  // Failure detection.
+  message('PING', { epoch: Count }),
+  message('PONG', { epoch: Count }),
+]);
+
+export type Message = v.InferOutput<typeof MessageSchema>;
+export type MessageKind = Message['kind'];
+export type MessageOf<K extends MessageKind> = Extract<Message, { kind: K }>;
+export type Rank = MessageOf<'election'>['rank'];
+
+/** A message with its destination, as the protocol hands it to the driver. */
+export interface Envelope {
+  readonly to: ServerId;
+  readonly message: Message;
+}
+
+export type DecodeResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly reason: string };
+
+/**
+ * The one door for data from a peer: serialized text (size-checked, then parsed) or an already
+ * parsed value. Never throws; what it refuses, the caller logs and counts.
+ */
+export function decodeMessage(data: unknown): DecodeResult {
+  let value = data;
+  if (typeof data === 'string') {
+    if (data.length > MAX_MESSAGE_BYTES) return { ok: false, reason: `oversized (${data.length} bytes)` };
+    try {
+      value = JSON.parse(data);
+    } catch {
+      return { ok: false, reason: 'not JSON' };
+    }
+  }
+  const result = v.safeParse(MessageSchema, value);
+  if (result.success) return { ok: true, message: result.output };
+  const issue = result.issues[0];
+  const where = issue?.path?.map((item) => String(item.key)).join('.') ?? '';
+  return { ok: false, reason: `malformed${where ? ` at ${where}` : ''}: ${issue?.message ?? 'unknown issue'}` };
+}
+
+export function encodeMessage(message: Message): string {
+  return JSON.stringify(message);
+}

@@ -1,0 +1,258 @@
+import type { Clock, TimerId } from './clock.ts';
+import type { ServerConfig } from './config.ts';
+import { decodeMessage } from './messages.ts';
+import type { AppliedTxn, Input, Ready, ServerView } from './ready.ts';
+import { ZabServer, type ServerHooks } from './server.ts';
+import type { ApplyResult, StateMachineFactory } from './state-machine.ts';
+import type { PersistOp, Storage } from './storage.ts';
+import type { Transport } from './transport.ts';
+import type { Envelope } from './messages.ts';
+import type { Json, ServerId } from './types.ts';
+import type { DurableMark } from './ready.ts';
+
+export interface NodeOptions {
+  readonly config: ServerConfig;
+  readonly createMachine: StateMachineFactory;
+  readonly transport: Transport;
+  readonly storage: Storage;
+  readonly clock: Clock;
+  /** Milliseconds per protocol tick. */
+  readonly tickMs: number;
+  /** A client request that has not completed after this long fails with OperationTimeout. */
+  readonly requestTimeoutMs: number;
+  readonly hooks?: ServerHooks;
+}
+
+/** Counters a node keeps about what it refused at its boundary. */
+export interface NodeStats {
+  droppedMessages: number;
+  lastDropReason: string | null;
+}
+
+interface StorageJob {
+  readonly incarnation: number;
+  readonly ops: readonly PersistOp[];
+  readonly after: readonly Envelope[];
+  readonly mark: DurableMark;
+}
+
+interface PendingRequest {
+  readonly resolve: (result: ApplyResult) => void;
+  readonly timer: TimerId;
+}
+
+/**
+ * The driver: the only code that touches a transport, a storage and a clock. It feeds the
+ * ZabServer messages and ticks, and carries out each Ready in the order the protocol needs:
+ * send `messages`, write `persist` (one atomic batch; batches never overlap, and whatever
+ * queued while one was in flight goes into the next: group commit), then send
+ * `messagesAfterPersist` and report `Persisted`. On a role change it fences writes of the old
+ * incarnation, waits for the one in flight, reloads storage and steps `Recovered`.
+ */
+export class ZabNode {
+  readonly server: ZabServer;
+  readonly stats: NodeStats = { droppedMessages: 0, lastDropReason: null };
+  private readonly queue: StorageJob[] = [];
+  private writing = false;
+  private reloading = false;
+  private reloadWanted = false;
+  private stopped = false;
+  private tickTimer: TimerId | null = null;
+  private nextRequestId: number;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly appliedListeners: ((applied: AppliedTxn) => void)[] = [];
+  private readonly failureListeners: ((error: unknown) => void)[] = [];
+
+  constructor(private readonly options: NodeOptions) {
+    this.server = new ZabServer(options.config, options.createMachine, options.hooks);
+    // Request ids must not repeat across restarts: a txn of a previous life may still commit.
+    this.nextRequestId = Math.floor(options.clock.now() * 1000);
+    options.transport.onMessage((from, data) => this.receive(from, data));
+    options.transport.onLinkUp((peer) => this.input({ kind: 'LinkUp', peer }));
+    options.transport.onLinkDown((peer) => this.input({ kind: 'LinkDown', peer }));
+  }
+
+  get sid(): ServerId {
+    return this.server.sid;
+  }
+
+  /** Loads storage, then starts looking for a leader and ticking. */
+  start(): void {
+    this.reloadWanted = true;
+    this.pump();
+    this.scheduleTick();
+  }
+
+  /** Stops everything at once, as a crash or a closed tab does. Pending requests see ConnectionLoss. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer !== null) this.options.clock.clearTimer(this.tickTimer);
+    for (const [requestId] of this.pending) this.settle(requestId, { ok: false, error: 'ConnectionLoss' });
+  }
+
+  view(): ServerView {
+    return this.server.view();
+  }
+
+  onApplied(listener: (applied: AppliedTxn) => void): void {
+    this.appliedListeners.push(listener);
+  }
+
+  /** Storage failures stop the node; the UI must show them. */
+  onFailure(listener: (error: unknown) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  // ---------------------------------------------------------------- clients
+
+  /** A write through the log; resolves with the state machine's result once committed here. */
+  submit(op: Json): Promise<ApplyResult> {
+    return this.request('op', op);
+  }
+
+  /** Resolves once every write committed before the call is applied on this server. */
+  sync(): Promise<ApplyResult> {
+    return this.request('sync', null);
+  }
+
+  /** A plain local read: sequentially consistent, not linearizable (as ZooKeeper's reads). */
+  query(op: Json): ApplyResult {
+    if (this.stopped || !this.server.serving) return { ok: false, error: 'ConnectionLoss' };
+    const problem = this.server.machine.validateOp(op);
+    if (problem !== null) return { ok: false, error: 'BadArguments' };
+    return this.server.machine.query(op);
+  }
+
+  private request(type: 'op' | 'sync', op: Json): Promise<ApplyResult> {
+    if (this.stopped) return Promise.resolve({ ok: false, error: 'ConnectionLoss' });
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      const timer = this.options.clock.setTimer(this.options.requestTimeoutMs, () =>
+        this.settle(requestId, { ok: false, error: 'OperationTimeout' }),
+      );
+      this.pending.set(requestId, { resolve, timer });
+      this.input({ kind: 'ClientRequest', requestId, type, op });
+    });
+  }
+
+  private settle(requestId: number, result: ApplyResult): void {
+    const pending = this.pending.get(requestId);
+    if (!pending) return;
+    this.pending.delete(requestId);
+    this.options.clock.clearTimer(pending.timer);
+    pending.resolve(result);
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  private receive(from: ServerId, data: unknown): void {
+    if (this.stopped) return;
+    const decoded = decodeMessage(data);
+    if (!decoded.ok) return this.refuse(from, decoded.reason);
+    if (decoded.message.from !== from) return this.refuse(from, `claims to be from ${decoded.message.from}`);
+    this.input(decoded.message);
+  }
+
+  private refuse(from: ServerId, reason: string): void {
+    this.stats.droppedMessages++;
+    this.stats.lastDropReason = reason;
+    this.options.hooks?.log?.(`${this.sid} refused message from ${from}: ${reason}`);
+  }
+
+  private input(input: Input): void {
+    if (this.stopped) return;
+    this.server.step(input);
+    this.processReady();
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.options.clock.setTimer(this.options.tickMs, () => {
+      if (this.stopped) return;
+      this.server.tick();
+      this.processReady();
+      this.scheduleTick();
+    });
+  }
+
+  // ---------------------------------------------------------------- Ready
+
+  private processReady(): void {
+    while (!this.stopped && this.server.hasReady()) this.carryOut(this.server.ready());
+  }
+
+  private carryOut(ready: Ready): void {
+    for (const { to, message } of ready.messages) this.options.transport.send(to, message);
+    for (const { requestId, result } of ready.replies) this.settle(requestId, result);
+    for (const applied of ready.applied) for (const listener of this.appliedListeners) listener(applied);
+    if (ready.persist.length > 0 || ready.messagesAfterPersist.length > 0) {
+      this.queue.push({ incarnation: ready.incarnation, ops: ready.persist, after: ready.messagesAfterPersist, mark: ready.mark });
+    }
+    if (ready.reload) {
+      // Fence: writes not yet started belong to the old role; the one in flight finishes first.
+      this.removeStaleJobs();
+      this.reloadWanted = true;
+    }
+    this.pump();
+  }
+
+  private removeStaleJobs(): void {
+    const current = this.server.incarnation;
+    for (let index = this.queue.length - 1; index >= 0; index--) {
+      if (this.queue[index]!.incarnation !== current) this.queue.splice(index, 1);
+    }
+  }
+
+  /** Starts the next storage write or the pending reload; never two at once. */
+  private pump(): void {
+    if (this.stopped || this.writing || this.reloading) return;
+    if (this.reloadWanted) {
+      void this.reload();
+      return;
+    }
+    if (this.queue.length === 0) return;
+    const jobs = this.queue.splice(0, this.queue.length);
+    void this.write(jobs);
+  }
+
+  private async write(jobs: StorageJob[]): Promise<void> {
+    this.writing = true;
+    const ops = jobs.flatMap((job) => job.ops);
+    try {
+      if (ops.length > 0) await this.options.storage.write(ops);
+    } catch (error) {
+      return this.fail(error);
+    }
+    this.writing = false;
+    if (this.stopped) return;
+    const last = jobs[jobs.length - 1]!;
+    if (last.incarnation === this.server.incarnation) {
+      for (const job of jobs) for (const { to, message } of job.after) this.options.transport.send(to, message);
+      this.server.step({ kind: 'Persisted', incarnation: last.incarnation, mark: last.mark });
+    }
+    this.processReady();
+    this.pump();
+  }
+
+  private async reload(): Promise<void> {
+    this.reloading = true;
+    this.reloadWanted = false;
+    let state;
+    try {
+      state = await this.options.storage.loadState();
+    } catch (error) {
+      return this.fail(error);
+    }
+    this.reloading = false;
+    if (this.stopped) return;
+    this.server.step({ kind: 'Recovered', incarnation: this.server.incarnation, state });
+    this.processReady();
+    this.pump();
+  }
+
+  private fail(error: unknown): void {
+    this.options.hooks?.log?.(`${this.sid} storage failed: ${error instanceof Error ? error.message : String(error)}`);
+    this.stop();
+    for (const listener of this.failureListeners) listener(error);
+  }
+}

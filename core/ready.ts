@@ -1,0 +1,69 @@
+import type { Envelope, Message } from './messages.ts';
+import type { ApplyResult } from './state-machine.ts';
+import type { PersistedState, PersistOp } from './storage.ts';
+import type { Json, Proposal, ServerId, ServerState } from './types.ts';
+import type { Zxid } from './zxid.ts';
+
+/** Inputs that do not come from a peer: the driver and the local clients speak through these. */
+export type LocalInput =
+  /** Storage was loaded (at boot or after a role change): rebuild from it and start looking. */
+  | { readonly kind: 'Recovered'; readonly incarnation: number; readonly state: PersistedState }
+  /** The persist batch of a Ready of this incarnation is durable. */
+  | { readonly kind: 'Persisted'; readonly incarnation: number; readonly mark: DurableMark }
+  | { readonly kind: 'LinkUp'; readonly peer: ServerId }
+  | { readonly kind: 'LinkDown'; readonly peer: ServerId }
+  /** A client of this server asks for a write (`op`) or a `sync`. */
+  | { readonly kind: 'ClientRequest'; readonly requestId: number; readonly type: 'op' | 'sync'; readonly op: Json };
+
+export type Input = Message | LocalInput;
+
+/** What is durable once a Ready's persist batch is written. */
+export interface DurableMark {
+  readonly lastZxid: Zxid;
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+}
+
+export interface ClientReply {
+  readonly requestId: number;
+  readonly result: ApplyResult;
+}
+
+/** A txn this server applied, with what it produced (checkers and the UI read these). */
+export interface AppliedTxn {
+  readonly proposal: Proposal;
+  readonly result: ApplyResult;
+}
+
+/** A read-only picture of the server for the driver, the UI and tests. */
+export interface ServerView {
+  readonly sid: ServerId;
+  readonly state: ServerState;
+  /** Whether the server serves clients: synced with an established leader, or leading one. */
+  readonly serving: boolean;
+  readonly leader: ServerId | null;
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  readonly lastZxid: Zxid;
+  readonly committedZxid: Zxid;
+  readonly digest: string;
+  readonly tick: number;
+}
+
+/**
+ * Everything the protocol wants done, handed out in one batch (etcd's Ready). The driver
+ * persists `persist` (one atomic write), sends `messages` at once, sends `messagesAfterPersist`
+ * only once that write is durable, answers `replies`, and reports `applied`. If `reload` is set,
+ * the server changed role: the driver fences writes of older incarnations, reloads storage and
+ * steps `Recovered`.
+ */
+export interface Ready {
+  readonly incarnation: number;
+  readonly persist: PersistOp[];
+  readonly mark: DurableMark;
+  readonly messages: Envelope[];
+  readonly messagesAfterPersist: Envelope[];
+  readonly replies: ClientReply[];
+  readonly applied: AppliedTxn[];
+  readonly reload: boolean;
+}

@@ -1,0 +1,368 @@
+import { assert } from './assert.ts';
+import type { ServerConfig } from './config.ts';
+import { FollowingRole } from './following.ts';
+import { LeadingRole } from './leading.ts';
+import { LookingRole } from './looking.ts';
+import type { Envelope, Message } from './messages.ts';
+import { isQuorum, isVoter } from './quorum.ts';
+import type { AppliedTxn, ClientReply, DurableMark, Input, LocalInput, Ready, ServerView } from './ready.ts';
+import { RecoveringRole, type Role } from './role.ts';
+import type { ApplyResult, StateMachine, StateMachineFactory } from './state-machine.ts';
+import type { PersistedState, PersistOp } from './storage.ts';
+import type { Proposal, ServerId, Snapshot, Txn } from './types.ts';
+import { ZabLog } from './zab-log.ts';
+import { compareZxid, formatZxid, ZERO_ZXID, type Zxid } from './zxid.ts';
+
+/** Where a server's log lines and coverage marks go. Both are optional: the simulator runs fast without them. */
+export interface ServerHooks {
+  readonly log?: (line: string) => void;
+  readonly mark?: (name: string) => void;
+}
+
+const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest']);
+
+/**
+ * One ZAB server as a pure state machine (etcd's raft): peer messages and local inputs enter
+ * through `step`, time through `tick`, and everything to do leaves through `ready()`. It never
+ * touches a transport, a storage or a clock: `core/node.ts` does, for the browser and the simulator.
+ *
+ * The fields below mirror what is durable or derived from it; roles (looking / leading /
+ * following) read and change them through the methods marked "for roles".
+ */
+export class ZabServer {
+  readonly sid: ServerId;
+  readonly observer: boolean;
+
+  acceptedEpoch = 0;
+  currentEpoch = 0;
+  log = ZabLog.empty();
+  machine: StateMachine;
+  /** Invariant: log.baseZxid <= snapshotZxid <= committedZxid <= log.lastZxid. */
+  snapshotZxid: Zxid = ZERO_ZXID;
+  committedZxid: Zxid = ZERO_ZXID;
+  /** Last zxid of the log as the driver last reported it durable (this incarnation). */
+  durableZxid: Zxid = ZERO_ZXID;
+
+  /** Bumped on every role change; Ready batches and Persisted reports of older ones are fenced. */
+  incarnation = 0;
+  ticks = 0;
+  private role: Role = new RecoveringRole();
+  private recovering = true;
+  /** Tick at which each peer was last heard from (any valid message). */
+  private readonly lastHeardTick = new Map<ServerId, number>();
+  /** Requests of this server's own clients, waiting for their txn to commit. */
+  private readonly pendingRequests = new Set<number>();
+
+  private persistOps: PersistOp[] = [];
+  private messages: Envelope[] = [];
+  private messagesAfterPersist: Envelope[] = [];
+  private replies: ClientReply[] = [];
+  private applied: AppliedTxn[] = [];
+  private reload = false;
+
+  constructor(
+    readonly config: ServerConfig,
+    private readonly createMachine: StateMachineFactory,
+    private readonly hooks: ServerHooks = {},
+  ) {
+    assert(config.sid >= 1, () => `sid ${config.sid} must be >= 1`);
+    assert(config.voterCount >= 1, () => `voterCount ${config.voterCount} must be >= 1`);
+    this.sid = config.sid;
+    this.observer = !isVoter(config.sid, config.voterCount);
+    this.machine = createMachine();
+  }
+
+  // ---------------------------------------------------------------- the one door in
+
+  step(input: Input): void {
+    if (LOCAL_KINDS.has(input.kind as LocalInput['kind'])) this.stepLocal(input as LocalInput);
+    else this.stepPeer(input as Message);
+    this.invariants();
+  }
+
+  tick(): void {
+    this.ticks++;
+    this.role.tick();
+    this.invariants();
+  }
+
+  private stepLocal(input: LocalInput): void {
+    switch (input.kind) {
+      case 'Recovered':
+        if (input.incarnation === this.incarnation && this.recovering) this.recover(input.state);
+        return;
+      case 'Persisted':
+        if (input.incarnation !== this.incarnation || this.recovering) return;
+        this.durableZxid = input.mark.lastZxid;
+        this.role.onPersisted(input.mark);
+        return;
+      case 'LinkUp':
+        this.role.onLinkUp(input.peer);
+        return;
+      case 'LinkDown':
+        this.lastHeardTick.delete(input.peer);
+        this.role.onLinkDown(input.peer);
+        return;
+      case 'ClientRequest':
+        this.handleClientRequest(input);
+        return;
+    }
+  }
+
+  private stepPeer(message: Message): void {
+    if (message.from === this.sid) return this.drop(message, 'sent by this server');
+    if (this.recovering) return this.drop(message, 'recovering');
+    this.lastHeardTick.set(message.from, this.ticks);
+    this.role.step(message);
+  }
+
+  private handleClientRequest(request: Extract<LocalInput, { kind: 'ClientRequest' }>): void {
+    if (!this.role.serving) return this.reply(request.requestId, { ok: false, error: 'ConnectionLoss' });
+    if (this.pendingRequests.has(request.requestId)) return this.reply(request.requestId, { ok: false, error: 'BadArguments' });
+    if (request.type === 'op') {
+      const problem = this.machine.validateOp(request.op);
+      if (problem !== null) {
+        this.trace(() => `refused client request ${request.requestId}: ${problem}`);
+        return this.reply(request.requestId, { ok: false, error: 'BadArguments' });
+      }
+    }
+    this.pendingRequests.add(request.requestId);
+    this.role.handleClientRequest(request);
+  }
+
+  // ---------------------------------------------------------------- Ready
+
+  hasReady(): boolean {
+    return (
+      this.reload ||
+      this.persistOps.length > 0 ||
+      this.messages.length > 0 ||
+      this.messagesAfterPersist.length > 0 ||
+      this.replies.length > 0 ||
+      this.applied.length > 0
+    );
+  }
+
+  /** Hands out everything accumulated since the last call. */
+  ready(): Ready {
+    const ready: Ready = {
+      incarnation: this.incarnation,
+      persist: this.persistOps,
+      mark: this.durableMarkNow(),
+      messages: this.messages,
+      messagesAfterPersist: this.messagesAfterPersist,
+      replies: this.replies,
+      applied: this.applied,
+      reload: this.reload,
+    };
+    this.persistOps = [];
+    this.messages = [];
+    this.messagesAfterPersist = [];
+    this.replies = [];
+    this.applied = [];
+    this.reload = false;
+    return ready;
+  }
+
+  private durableMarkNow(): DurableMark {
+    return { lastZxid: this.log.lastZxid, acceptedEpoch: this.acceptedEpoch, currentEpoch: this.currentEpoch };
+  }
+
+  view(): ServerView {
+    return {
+      sid: this.sid,
+      state: this.role.state,
+      serving: this.role.serving,
+      leader: this.role.leader,
+      acceptedEpoch: this.acceptedEpoch,
+      currentEpoch: this.currentEpoch,
+      lastZxid: this.log.lastZxid,
+      committedZxid: this.committedZxid,
+      digest: this.machine.digest(),
+      tick: this.ticks,
+    };
+  }
+
+  get state(): Role['state'] {
+    return this.role.state;
+  }
+
+  get serving(): boolean {
+    return this.role.serving;
+  }
+
+  // ---------------------------------------------------------------- transitions (for roles)
+
+  /**
+   * Leaves the current role. Whatever is not durable is dropped: the persist batch not yet
+   * handed out is discarded, writes in flight are fenced by the driver, and the server reloads
+   * from storage before it looks for a leader again (DESIGN.md, "Rules that keep it safe").
+   */
+  becomeLooking(reason: string): void {
+    if (this.recovering) return;
+    this.trace(() => `becomes LOOKING: ${reason}`);
+    this.mark(`looking: ${reason.split(':')[0]}`);
+    for (const requestId of this.pendingRequests) this.reply(requestId, { ok: false, error: 'ConnectionLoss' });
+    this.pendingRequests.clear();
+    this.persistOps = [];
+    this.messagesAfterPersist = [];
+    this.incarnation++;
+    this.recovering = true;
+    this.reload = true;
+    this.role = new RecoveringRole();
+  }
+
+  becomeLeading(): void {
+    this.assertTransition('LEADING');
+    this.trace(() => 'becomes LEADING (discovery)');
+    this.role = new LeadingRole(this);
+  }
+
+  becomeFollowing(leader: ServerId): void {
+    this.assertTransition(this.observer ? 'OBSERVING' : 'FOLLOWING');
+    this.trace(() => `becomes ${this.observer ? 'OBSERVING' : 'FOLLOWING'} ${leader}`);
+    this.role = new FollowingRole(this, leader);
+  }
+
+  private assertTransition(to: Role['state']): void {
+    assert(this.role instanceof LookingRole, () => `invalid transition [${this.role.state} -> ${to}] on ${this.sid}`);
+    assert(to !== 'LEADING' || !this.observer, () => `observer ${this.sid} cannot lead`);
+  }
+
+  private recover(state: PersistedState): void {
+    this.acceptedEpoch = state.acceptedEpoch;
+    this.currentEpoch = state.currentEpoch;
+    this.log = ZabLog.fromPersisted(state);
+    this.machine = this.createMachine();
+    if (state.snapshot) {
+      this.machine.restore(state.snapshot.data);
+      const digest = this.machine.digest();
+      assert(digest === state.snapshot.digest, () => `snapshot ${formatZxid(state.snapshot!.zxid)} digest ${state.snapshot!.digest} restored as ${digest}`);
+      this.snapshotZxid = state.snapshot.zxid;
+    } else {
+      assert(compareZxid(state.logBaseZxid, ZERO_ZXID) === 0, () => `log base ${formatZxid(state.logBaseZxid)} without a snapshot`);
+      this.snapshotZxid = ZERO_ZXID;
+    }
+    this.committedZxid = this.snapshotZxid;
+    this.durableZxid = this.log.lastZxid;
+    this.recovering = false;
+    this.trace(() => `recovered: acceptedEpoch ${this.acceptedEpoch}, log (${formatZxid(this.log.baseZxid)}, ${formatZxid(this.log.lastZxid)}], snapshot ${formatZxid(this.snapshotZxid)}`);
+    this.role = new LookingRole(this);
+  }
+
+  // ---------------------------------------------------------------- output (for roles)
+
+  send(to: ServerId, message: Message): void {
+    this.messages.push({ to, message });
+  }
+
+  sendAfterPersist(to: ServerId, message: Message): void {
+    this.messagesAfterPersist.push({ to, message });
+  }
+
+  persist(op: PersistOp): void {
+    this.persistOps.push(op);
+  }
+
+  reply(requestId: number, result: ApplyResult): void {
+    this.replies.push({ requestId, result });
+  }
+
+  /** Appends accepted proposals to the log and to the next persist batch. */
+  appendToLog(proposals: readonly Proposal[]): void {
+    if (proposals.length === 0) return;
+    this.log.append(proposals);
+    this.persist({ kind: 'appendProposals', proposals });
+  }
+
+  /** Applies every log entry up to `zxid` in order, answers this server's clients, and snapshots when due. */
+  commitThrough(zxid: Zxid): void {
+    assert(compareZxid(zxid, this.log.lastZxid) <= 0, () => `commit ${formatZxid(zxid)} beyond last zxid ${formatZxid(this.log.lastZxid)}`);
+    if (compareZxid(zxid, this.committedZxid) <= 0) return;
+    for (const proposal of this.log.entriesBetween(this.committedZxid, zxid)) {
+      const result = this.applyTxn(proposal.txn);
+      this.applied.push({ proposal, result });
+      if (proposal.txn.originator === this.sid && this.pendingRequests.delete(proposal.txn.requestId)) {
+        this.reply(proposal.txn.requestId, result);
+      }
+    }
+    this.committedZxid = zxid;
+    this.maybeSnapshot();
+  }
+
+  private applyTxn(txn: Txn): ApplyResult {
+    return txn.type === 'sync' ? { ok: true, value: null } : this.machine.apply(txn.op);
+  }
+
+  /** The committed state, for SNAP. */
+  snapshotNow(): Snapshot {
+    return { zxid: this.committedZxid, data: this.machine.snapshot(), digest: this.machine.digest() };
+  }
+
+  private maybeSnapshot(): boolean {
+    const sinceSnapshot = this.log.countThrough(this.committedZxid) - this.log.countThrough(this.snapshotZxid);
+    if (sinceSnapshot < this.config.snapshotEveryTxns) return false;
+    this.persist({ kind: 'saveSnapshot', snapshot: this.snapshotNow() });
+    this.snapshotZxid = this.committedZxid;
+    this.mark('snapshot taken');
+    const keepFrom = this.log.countThrough(this.committedZxid) - this.config.retainLogTxns;
+    if (keepFrom > 0) {
+      const through = this.log.entryAt(keepFrom - 1).zxid;
+      this.log.compactThrough(through);
+      this.persist({ kind: 'compactLog', throughZxid: through });
+      this.mark('log compacted');
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- peers (for roles)
+
+  /** Voters this server can hear: itself and those heard within syncLimit. */
+  canReachQuorum(): boolean {
+    const reachable: ServerId[] = [this.sid];
+    for (const [sid, tick] of this.lastHeardTick) {
+      if (this.ticks - tick <= this.config.syncLimitTicks) reachable.push(sid);
+    }
+    return isQuorum(reachable, this.config.voterCount);
+  }
+
+  /** Voters other than this server. */
+  otherVoters(): ServerId[] {
+    const sids: ServerId[] = [];
+    for (let sid = 1; sid <= this.config.voterCount; sid++) if (sid !== this.sid) sids.push(sid);
+    return sids;
+  }
+
+  /** Observers this server has heard from recently. */
+  knownObservers(): ServerId[] {
+    const sids: ServerId[] = [];
+    for (const [sid, tick] of this.lastHeardTick) {
+      if (!isVoter(sid, this.config.voterCount) && this.ticks - tick <= this.config.syncLimitTicks) sids.push(sid);
+    }
+    return sids.sort((a, b) => a - b);
+  }
+
+  // ---------------------------------------------------------------- logging
+
+  /** One log line in the fixed grammar `sid [STATE epoch e zxid z] text`. */
+  trace(text: () => string): void {
+    const log = this.hooks.log;
+    if (!log) return;
+    log(`${this.sid} [${this.role.state} epoch ${this.currentEpoch} zxid ${formatZxid(this.log.lastZxid)}] ${text()}`);
+  }
+
+  mark(name: string): void {
+    this.hooks.mark?.(name);
+  }
+
+  drop(message: Message, reason: string): void {
+    this.trace(() => `ignored ${message.kind} from ${message.from}: ${reason}`);
+  }
+
+  private invariants(): void {
+    assert(compareZxid(this.log.baseZxid, this.snapshotZxid) <= 0, () => `${this.sid}: log base ${formatZxid(this.log.baseZxid)} after snapshot ${formatZxid(this.snapshotZxid)}`);
+    assert(compareZxid(this.snapshotZxid, this.committedZxid) <= 0, () => `${this.sid}: snapshot ${formatZxid(this.snapshotZxid)} after committed ${formatZxid(this.committedZxid)}`);
+    assert(compareZxid(this.committedZxid, this.log.lastZxid) <= 0, () => `${this.sid}: committed ${formatZxid(this.committedZxid)} after last ${formatZxid(this.log.lastZxid)}`);
+    assert(this.acceptedEpoch >= this.currentEpoch, () => `${this.sid}: acceptedEpoch ${this.acceptedEpoch} < currentEpoch ${this.currentEpoch}`);
+  }
+}

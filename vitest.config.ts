@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['core/**/*.test.ts'],
+    // Simulator suites run hundreds of seeds; generous, never tight.
+    testTimeout: 600_000,
+    hookTimeout: 60_000,
+  },
+});
