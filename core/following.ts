@@ -80,10 +80,14 @@ export class FollowingRole implements Role {
 
   private handleNewEpoch(message: MessageOf<'NEWEPOCH'>): void {
     if (this.server.observer || this.phase !== 'discovery') return this.server.drop(message, `in phase ${this.phase}`);
-    if (message.epoch <= this.server.acceptedEpoch) {
-      return this.server.becomeLooking(`NEWEPOCH ${message.epoch} not above acceptedEpoch ${this.server.acceptedEpoch}`);
-    }
     const server = this.server;
+    // Never ack an epoch twice (two leaders could otherwise both establish it), except to
+    // rejoin a leader that a quorum already accepted: no other leader can ever establish it.
+    const rejoin = message.epoch === server.acceptedEpoch && message.quorumAccepted;
+    if (message.epoch <= server.acceptedEpoch && !rejoin) {
+      return server.becomeLooking(`NEWEPOCH ${message.epoch} not above acceptedEpoch ${server.acceptedEpoch}`);
+    }
+    if (rejoin) server.mark('follower: rejoins accepted epoch');
     this.epoch = message.epoch;
     this.phase = 'sync';
     server.acceptedEpoch = message.epoch;
@@ -138,6 +142,7 @@ export class FollowingRole implements Role {
     server.snapshotZxid = snapshot.zxid;
     server.committedZxid = snapshot.zxid;
     server.persist({ kind: 'installSnapshot', snapshot });
+    server.emit({ kind: 'restored', zxid: snapshot.zxid, digest });
   }
 
   private handleDiff(message: MessageOf<'DIFF'>): void {

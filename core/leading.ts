@@ -118,7 +118,8 @@ export class LeadingRole implements Role {
     }
     if (this.epoch === null) return this.maybeProposeEpoch();
     learner.phase = 'epochSent';
-    this.server.send(learner.sid, { kind: 'NEWEPOCH', from: this.server.sid, epoch: this.epoch });
+    const quorumAccepted = this.phase !== 'discovery';
+    this.server.send(learner.sid, { kind: 'NEWEPOCH', from: this.server.sid, epoch: this.epoch, quorumAccepted });
   }
 
   private maybeProposeEpoch(): void {
@@ -131,7 +132,7 @@ export class LeadingRole implements Role {
     this.server.trace(() => `proposes epoch ${epoch} to ${informed.map((learner) => learner.sid).join(',')}`);
     for (const learner of informed) {
       learner.phase = 'epochSent';
-      this.server.sendAfterPersist(learner.sid, { kind: 'NEWEPOCH', from: this.server.sid, epoch });
+      this.server.sendAfterPersist(learner.sid, { kind: 'NEWEPOCH', from: this.server.sid, epoch, quorumAccepted: false });
     }
   }
 
@@ -210,6 +211,7 @@ export class LeadingRole implements Role {
     if (!isQuorum([this.server.sid, ...synced.map((learner) => learner.sid)], this.server.config.voterCount)) return;
     this.phase = 'broadcast';
     this.server.mark('leader established');
+    this.server.emit({ kind: 'established', epoch: this.epoch! });
     this.server.trace(() => `established epoch ${this.epoch} with ${synced.map((learner) => learner.sid).join(',')}`);
     // The synced history is now on a quorum in this epoch: all of it is committed.
     this.server.commitThrough(this.server.log.lastZxid);

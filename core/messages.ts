@@ -56,7 +56,12 @@ export const MessageSchema = v.variant('kind', [
     lastZxid: ZxidSchema,
     observer: v.boolean(),
   }),
-  message('NEWEPOCH', { epoch: Count }),
+  /**
+   * `quorumAccepted`: a quorum already persisted this epoch for this leader, so no other leader
+   * can ever establish it; a learner whose acceptedEpoch is already `epoch` (it acked it before
+   * a crash or a dropped link) may then rejoin without a higher epoch.
+   */
+  message('NEWEPOCH', { epoch: Count, quorumAccepted: v.boolean() }),
   message('ACKEPOCH', { epoch: Count, currentEpoch: Count, lastZxid: ZxidSchema }),
   // Synchronization.
   message('DIFF', {

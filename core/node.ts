@@ -99,7 +99,7 @@ export class ZabNode {
     this.appliedListeners.push(listener);
   }
 
-  /** Storage failures stop the node; the UI must show them. */
+  /** Storage failures and broken invariants stop the node; the UI must show them. */
   onFailure(listener: (error: unknown) => void): void {
     this.failureListeners.push(listener);
   }
@@ -108,12 +108,12 @@ export class ZabNode {
 
   /** A write through the log; resolves with the state machine's result once committed here. */
   submit(op: Json): Promise<ApplyResult> {
-    return this.request('op', op);
+    return new Promise((resolve) => this.request('op', op, resolve));
   }
 
   /** Resolves once every write committed before the call is applied on this server. */
   sync(): Promise<ApplyResult> {
-    return this.request('sync', null);
+    return new Promise((resolve) => this.request('sync', null, resolve));
   }
 
   /** A plain local read: sequentially consistent, not linearizable (as ZooKeeper's reads). */
@@ -124,16 +124,19 @@ export class ZabNode {
     return this.server.machine.query(op);
   }
 
-  private request(type: 'op' | 'sync', op: Json): Promise<ApplyResult> {
-    if (this.stopped) return Promise.resolve({ ok: false, error: 'ConnectionLoss' });
+  /**
+   * The callback form of `submit` and `sync`: `done` runs synchronously inside the step that
+   * settles the request (the simulator needs that to stay on simulated time; promises would
+   * resume a microtask later). It runs at once with ConnectionLoss on a stopped node.
+   */
+  request(type: 'op' | 'sync', op: Json, done: (result: ApplyResult) => void): void {
+    if (this.stopped) return done({ ok: false, error: 'ConnectionLoss' });
     const requestId = this.nextRequestId++;
-    return new Promise((resolve) => {
-      const timer = this.options.clock.setTimer(this.options.requestTimeoutMs, () =>
-        this.settle(requestId, { ok: false, error: 'OperationTimeout' }),
-      );
-      this.pending.set(requestId, { resolve, timer });
-      this.input({ kind: 'ClientRequest', requestId, type, op });
-    });
+    const timer = this.options.clock.setTimer(this.options.requestTimeoutMs, () =>
+      this.settle(requestId, { ok: false, error: 'OperationTimeout' }),
+    );
+    this.pending.set(requestId, { resolve: done, timer });
+    this.input({ kind: 'ClientRequest', requestId, type, op });
   }
 
   private settle(requestId: number, result: ApplyResult): void {
@@ -161,18 +164,29 @@ export class ZabNode {
   }
 
   private input(input: Input): void {
-    if (this.stopped) return;
-    this.server.step(input);
-    this.processReady();
+    this.guarded(() => this.server.step(input));
   }
 
   private scheduleTick(): void {
     this.tickTimer = this.options.clock.setTimer(this.options.tickMs, () => {
-      if (this.stopped) return;
-      this.server.tick();
-      this.processReady();
-      this.scheduleTick();
+      this.guarded(() => this.server.tick());
+      if (!this.stopped) this.scheduleTick();
     });
+  }
+
+  /**
+   * Runs one step of the protocol and carries out its Ready. A broken invariant (an assertion)
+   * stops this server at once, as a crash would, and is reported to the failure listeners:
+   * a server whose state is wrong must not send, persist or answer anything more.
+   */
+  private guarded(step: () => void): void {
+    if (this.stopped) return;
+    try {
+      step();
+      this.processReady();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   // ---------------------------------------------------------------- Ready
@@ -224,13 +238,12 @@ export class ZabNode {
       return this.fail(error);
     }
     this.writing = false;
-    if (this.stopped) return;
     const last = jobs[jobs.length - 1]!;
-    if (last.incarnation === this.server.incarnation) {
+    this.guarded(() => {
+      if (last.incarnation !== this.server.incarnation) return; // fenced: written by an old role
       for (const job of jobs) for (const { to, message } of job.after) this.options.transport.send(to, message);
       this.server.step({ kind: 'Persisted', incarnation: last.incarnation, mark: last.mark });
-    }
-    this.processReady();
+    });
     this.pump();
   }
 
@@ -244,14 +257,13 @@ export class ZabNode {
       return this.fail(error);
     }
     this.reloading = false;
-    if (this.stopped) return;
-    this.server.step({ kind: 'Recovered', incarnation: this.server.incarnation, state });
-    this.processReady();
+    this.guarded(() => this.server.step({ kind: 'Recovered', incarnation: this.server.incarnation, state }));
     this.pump();
   }
 
   private fail(error: unknown): void {
-    this.options.hooks?.log?.(`${this.sid} storage failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (this.stopped) return;
+    this.options.hooks?.log?.(`${this.sid} stopped: ${error instanceof Error ? error.message : String(error)}`);
     this.stop();
     for (const listener of this.failureListeners) listener(error);
   }

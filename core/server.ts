@@ -13,10 +13,20 @@ import type { Proposal, ServerId, Snapshot, Txn } from './types.ts';
 import { ZabLog } from './zab-log.ts';
 import { compareZxid, formatZxid, ZERO_ZXID, type Zxid } from './zxid.ts';
 
-/** Where a server's log lines and coverage marks go. Both are optional: the simulator runs fast without them. */
+/** Moments that checkers outside the protocol watch (the simulator's StateChecker, the UI). */
+export type ServerEvent =
+  /** This server became the established leader of `epoch`. */
+  | { readonly kind: 'established'; readonly epoch: number }
+  /** The state machine was replaced by a snapshot at `zxid` (reload from storage, or SNAP). */
+  | { readonly kind: 'restored'; readonly zxid: Zxid; readonly digest: string }
+  /** A snapshot of committed state at `zxid` was taken here. */
+  | { readonly kind: 'snapshot'; readonly zxid: Zxid; readonly digest: string };
+
+/** Where a server's log lines, coverage marks and events go. All optional: the simulator runs fast without them. */
 export interface ServerHooks {
   readonly log?: (line: string) => void;
   readonly mark?: (name: string) => void;
+  readonly event?: (event: ServerEvent) => void;
 }
 
 const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest']);
@@ -201,7 +211,7 @@ export class ZabServer {
   becomeLooking(reason: string): void {
     if (this.recovering) return;
     this.trace(() => `becomes LOOKING: ${reason}`);
-    this.mark(`looking: ${reason.split(':')[0]}`);
+    this.mark(`looking: ${reason.replace(/\d+(:\d+)?/g, 'N')}`);
     for (const requestId of this.pendingRequests) this.reply(requestId, { ok: false, error: 'ConnectionLoss' });
     this.pendingRequests.clear();
     this.persistOps = [];
@@ -245,6 +255,7 @@ export class ZabServer {
     }
     this.committedZxid = this.snapshotZxid;
     this.durableZxid = this.log.lastZxid;
+    this.emit({ kind: 'restored', zxid: this.snapshotZxid, digest: this.machine.digest() });
     this.recovering = false;
     this.trace(() => `recovered: acceptedEpoch ${this.acceptedEpoch}, log (${formatZxid(this.log.baseZxid)}, ${formatZxid(this.log.lastZxid)}], snapshot ${formatZxid(this.snapshotZxid)}`);
     this.role = new LookingRole(this);
@@ -302,8 +313,10 @@ export class ZabServer {
   private maybeSnapshot(): boolean {
     const sinceSnapshot = this.log.countThrough(this.committedZxid) - this.log.countThrough(this.snapshotZxid);
     if (sinceSnapshot < this.config.snapshotEveryTxns) return false;
-    this.persist({ kind: 'saveSnapshot', snapshot: this.snapshotNow() });
+    const snapshot = this.snapshotNow();
+    this.persist({ kind: 'saveSnapshot', snapshot });
     this.snapshotZxid = this.committedZxid;
+    this.emit({ kind: 'snapshot', zxid: snapshot.zxid, digest: snapshot.digest });
     this.mark('snapshot taken');
     const keepFrom = this.log.countThrough(this.committedZxid) - this.config.retainLogTxns;
     if (keepFrom > 0) {
@@ -353,6 +366,10 @@ export class ZabServer {
 
   mark(name: string): void {
     this.hooks.mark?.(name);
+  }
+
+  emit(event: ServerEvent): void {
+    this.hooks.event?.(event);
   }
 
   drop(message: Message, reason: string): void {

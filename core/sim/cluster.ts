@@ -1,0 +1,223 @@
+import type { ServerConfig } from '../config.ts';
+import { KvMachine } from '../kv-machine.ts';
+import type { Message } from '../messages.ts';
+import { ZabNode } from '../node.ts';
+import type { ServerId } from '../types.ts';
+import { formatZxid } from '../zxid.ts';
+import { SimNetwork, type NetworkTraceEvent } from './network.ts';
+import { Prng } from './prng.ts';
+import { SimClock } from './sim-clock.ts';
+import { SimStorage } from './sim-storage.ts';
+import { StateChecker } from './state-checker.ts';
+import { SimWorld } from './world.ts';
+
+export interface ClusterOptions {
+  readonly seed: number;
+  readonly voters: number;
+  readonly observers: number;
+  /** Protocol timing shared by every server (sid is filled in per server). */
+  readonly timing: Omit<ServerConfig, 'sid' | 'voterCount'>;
+  readonly tickMs: number;
+  readonly requestTimeoutMs: number;
+  readonly delayMsMin: number;
+  readonly delayMsMax: number;
+  readonly writeLatencyMsMin: number;
+  readonly writeLatencyMsMax: number;
+  /** Clock rate of each server (index sid - 1): skew against world time. */
+  readonly clockRates: readonly number[];
+  /** Keep a readable trace of every log line, delivery and fault. */
+  readonly trace: boolean;
+}
+
+/**
+ * A simulated TabKeeper cluster: N voters and some observers, each a real ZabNode with the
+ * KvMachine, over a SimNetwork, SimStorage and skewed SimClocks, all on one SimWorld. The
+ * StateChecker watches every server. Faults are plain methods (RaftScope's stop/restart/drop).
+ */
+export class SimCluster {
+  readonly world = new SimWorld();
+  readonly prng: Prng;
+  readonly network: SimNetwork;
+  readonly checker = new StateChecker();
+  readonly marks = new Map<string, number>();
+  readonly traceLines: string[] = [];
+  /** The first error that stopped a server (a broken assertion or a SafetyViolation). */
+  failure: { readonly sid: ServerId; readonly error: unknown } | null = null;
+  private readonly storages = new Map<ServerId, SimStorage>();
+  private readonly nodes = new Map<ServerId, ZabNode>();
+  private readonly clocks = new Map<ServerId, SimClock>();
+
+  constructor(readonly options: ClusterOptions) {
+    this.prng = new Prng(options.seed);
+    this.network = new SimNetwork(this.world, this.prng.fork(), { delayMsMin: options.delayMsMin, delayMsMax: options.delayMsMax });
+    const storagePrng = this.prng.fork();
+    for (const sid of this.sids()) {
+      this.storages.set(sid, new SimStorage(this.world, storagePrng, { writeLatencyMsMin: options.writeLatencyMsMin, writeLatencyMsMax: options.writeLatencyMsMax }));
+    }
+    if (options.trace) this.network.onTrace((event) => this.traceNetwork(event));
+  }
+
+  /** Voters 1..N, then observers. */
+  sids(): ServerId[] {
+    const sids: ServerId[] = [];
+    for (let sid = 1; sid <= this.options.voters + this.options.observers; sid++) sids.push(sid);
+    return sids;
+  }
+
+  node(sid: ServerId): ZabNode | undefined {
+    return this.nodes.get(sid);
+  }
+
+  running(): ServerId[] {
+    return [...this.nodes.keys()].sort((a, b) => a - b);
+  }
+
+  isRunning(sid: ServerId): boolean {
+    return this.nodes.has(sid);
+  }
+
+  storage(sid: ServerId): SimStorage {
+    return this.storages.get(sid)!;
+  }
+
+  startAll(): void {
+    for (const sid of this.sids()) this.start(sid);
+  }
+
+  /** Boots (or restarts) a server from its storage. */
+  start(sid: ServerId): void {
+    if (this.nodes.has(sid)) return;
+    this.note(`start ${sid}`);
+    const clock = new SimClock(this.world, { rate: this.options.clockRates[sid - 1] ?? 1, offsetMs: 1000 * sid });
+    const options = this.options;
+    const node = new ZabNode({
+      config: { sid, voterCount: options.voters, ...options.timing },
+      createMachine: () => new KvMachine(),
+      transport: this.network.attach(sid),
+      storage: this.storage(sid).open(),
+      clock,
+      tickMs: options.tickMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      hooks: {
+        log: options.trace ? (line) => this.traceLines.push(`${this.time()} ${line}`) : undefined,
+        mark: (name) => this.marks.set(name, (this.marks.get(name) ?? 0) + 1),
+        event: (event) => this.checker.onEvent(sid, event),
+      },
+    });
+    node.onApplied((applied) => this.checker.onApplied(sid, applied.proposal));
+    node.onFailure((error) => {
+      this.failure ??= { sid, error };
+      this.note(`server ${sid} failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    this.nodes.set(sid, node);
+    this.clocks.set(sid, clock);
+    node.start();
+  }
+
+  /** The server dies at once: no clean close, its peers' channels stay open (BROWSER-NOTES). */
+  crash(sid: ServerId): void {
+    this.kill(sid, false);
+  }
+
+  /** A tab closes cleanly: `pagehide` closes its peer connections, so peers notice at once. */
+  close(sid: ServerId): void {
+    this.kill(sid, true);
+  }
+
+  private kill(sid: ServerId, notify: boolean): void {
+    const node = this.nodes.get(sid);
+    if (!node) return;
+    this.note(`${notify ? 'close' : 'crash'} ${sid}`);
+    node.stop();
+    this.clocks.get(sid)!.stop();
+    this.network.detach(sid, { notify });
+    this.storage(sid).crash();
+    this.nodes.delete(sid);
+    this.clocks.delete(sid);
+  }
+
+  /** The established leader with the highest epoch among running servers, if any. */
+  leader(): ServerId | null {
+    let best: ServerId | null = null;
+    let bestEpoch = -1;
+    for (const [sid, node] of this.nodes) {
+      const server = node.server;
+      if (server.state === 'LEADING' && server.serving && server.currentEpoch > bestEpoch) {
+        best = sid;
+        bestEpoch = server.currentEpoch;
+      }
+    }
+    return best;
+  }
+
+  /** Whether the leader serves a quorum of synced voters (itself included). */
+  hasServingQuorum(): boolean {
+    const leader = this.leader();
+    if (leader === null) return false;
+    const epoch = this.nodes.get(leader)!.server.currentEpoch;
+    let serving = 0;
+    for (const [sid, node] of this.nodes) {
+      if (sid <= this.options.voters && node.server.serving && node.server.currentEpoch === epoch) serving++;
+    }
+    return serving >= Math.floor(this.options.voters / 2) + 1;
+  }
+
+  note(text: string): void {
+    if (this.options.trace) this.traceLines.push(`${this.time()} ** ${text}`);
+  }
+
+  time(): string {
+    return `t=${this.world.now.toFixed(1).padStart(8)}`;
+  }
+
+  describe(): string {
+    return this.sids()
+      .map((sid) => {
+        const node = this.nodes.get(sid);
+        if (!node) return `${sid}: down`;
+        const view = node.view();
+        return `${sid}: ${view.state}${view.serving ? ' serving' : ''} epoch ${view.currentEpoch}/${view.acceptedEpoch} last ${formatZxid(view.lastZxid)} committed ${formatZxid(view.committedZxid)} digest ${view.digest}`;
+      })
+      .join('\n');
+  }
+
+  private traceNetwork(event: NetworkTraceEvent): void {
+    if (event.kind === 'send') return; // 'deliver' and 'drop' say everything a reader needs
+    const message = event.message as Message | null;
+    const what = message && typeof message === 'object' && 'kind' in message ? describeMessage(message) : event.kind;
+    const reason = event.reason ? ` (${event.reason})` : '';
+    this.traceLines.push(`${this.time()}   ${event.from}->${event.to} ${event.kind === 'deliver' ? '' : `${event.kind} `}${what}${reason}`);
+  }
+}
+
+/** One-line summary of a message for traces: its kind and the zxids or epochs it carries. */
+export function describeMessage(message: Message): string {
+  switch (message.kind) {
+    case 'transaction_proposal':
+    case 'inform':
+      return `${message.kind} ${formatZxid(message.proposal.zxid)}`;
+    case 'transaction_acknowledge':
+    case 'transaction_commit':
+    case 'TRUNC':
+    case 'NEWLEADER':
+      return `${message.kind} ${formatZxid(message.zxid)}`;
+    case 'DIFF':
+      return `DIFF after ${formatZxid(message.prevZxid)} x${message.proposals.length}`;
+    case 'SNAP':
+      return `SNAP ${formatZxid(message.snapshot.zxid)}`;
+    case 'UPTODATE':
+      return `UPTODATE ${formatZxid(message.committedZxid)}`;
+    case 'election':
+    case 'higher_id':
+    case 'lower_id':
+    case 'coordinator':
+      return `${message.kind} (${message.rank.currentEpoch}, ${formatZxid(message.rank.lastZxid)})`;
+    case 'NEWEPOCH':
+    case 'ACKNEWLEADER':
+    case 'PING':
+    case 'PONG':
+      return `${message.kind} ${message.epoch}`;
+    default:
+      return message.kind;
+  }
+}

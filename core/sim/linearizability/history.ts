@@ -1,0 +1,77 @@
+import * as v from 'valibot';
+
+/**
+ * One client operation as the simulator and the e2e tests record it (DESIGN.md fixes the
+ * format; other code writes it, the checker only reads it).
+ */
+export interface HistoryRecord {
+  /** Who issued the operation. */
+  client: number | string;
+  /** 'put' | 'get' for the kv model; other models will add their own operations. */
+  op: string;
+  /** The key (a znode path later). */
+  path: string;
+  /** Argument of a write. */
+  value?: string | null;
+  /** Unused by the kv model. */
+  version?: number | null;
+  /** Time the client called it (ms, any monotone clock shared by all clients). */
+  call: number;
+  /** Time it returned; null = never returned, so the outcome is unknown. */
+  return: number | null;
+  /** true = succeeded, false = definitely did not take effect, null = unknown. */
+  ok: boolean | null;
+  /** What a get returned (null = key absent). */
+  result?: string | null;
+}
+
+const finiteNumber = v.pipe(v.number(), v.finite());
+
+// v.object drops fields it does not know: the checker must not come to depend on extras.
+const HistoryRecordSchema = v.pipe(
+  v.object({
+    client: v.union([finiteNumber, v.string()]),
+    op: v.pipe(v.string(), v.minLength(1)),
+    path: v.string(),
+    value: v.optional(v.nullable(v.string())),
+    version: v.optional(v.nullable(finiteNumber)),
+    call: finiteNumber,
+    return: v.nullable(finiteNumber),
+    ok: v.nullable(v.boolean()),
+    result: v.optional(v.nullable(v.string())),
+  }),
+  // An interval that ends before it starts can only come from a broken recorder; reading it
+  // as an empty interval would make the checker report nonsense instead of the real bug.
+  v.check(
+    (record) => record.return === null || record.return >= record.call,
+    'return is earlier than call',
+  ),
+);
+
+/**
+ * Validates an exported history (already JSON-parsed) and returns it typed. Throws an Error
+ * naming the index of the first bad record and what is wrong with it, so a broken export is
+ * caught at the boundary and never reaches the checker.
+ */
+export function parseHistory(json: unknown): HistoryRecord[] {
+  if (!Array.isArray(json)) {
+    throw new Error(`history must be an array of records, got ${describeJsonType(json)}`);
+  }
+  const records: HistoryRecord[] = [];
+  for (let index = 0; index < json.length; index++) {
+    const parsed = v.safeParse(HistoryRecordSchema, json[index]);
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      const where = issue === undefined ? null : v.getDotPath(issue);
+      const field = where === null ? '' : `${where}: `;
+      throw new Error(`history record ${index} is invalid: ${field}${issue?.message ?? 'unknown issue'}`);
+    }
+    records.push(parsed.output);
+  }
+  return records;
+}
+
+function describeJsonType(json: unknown): string {
+  if (json === null) return 'null';
+  return typeof json;
+}

@@ -1,0 +1,136 @@
+import type { KvOp } from '../kv-machine.ts';
+import { SimCluster } from './cluster.ts';
+import { injectFault } from './faults.ts';
+import { checkHistory, formatFailure, type HistoryRecord } from './linearizability/index.ts';
+import { SimClient } from './sim-client.ts';
+import { describeSwarm, swarmOptions, type SwarmOptions, type SwarmRequest } from './swarm.ts';
+
+export interface SeedResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  /** What broke, readable; null when ok. */
+  readonly failure: string | null;
+  readonly options: SwarmOptions;
+  readonly summary: string;
+  readonly linearizability: 'Ok' | 'Illegal' | 'Unknown';
+  readonly committed: number;
+  readonly operations: number;
+  readonly epochs: number;
+  readonly simulatedMs: number;
+  readonly marks: ReadonlyMap<string, number>;
+  readonly history: readonly HistoryRecord[];
+  /** Log lines, deliveries and faults; empty unless the request asked for a trace. */
+  readonly trace: readonly string[];
+}
+
+class SeedFailure extends Error {}
+
+/**
+ * One VOPR-style run: a safety phase with random faults while clients read and write, then a
+ * liveness phase (faults stop, the network heals, every server restarts) that must elect a
+ * leader, complete every client's writes and converge all servers within a bound. Safety is
+ * checked throughout by the StateChecker and at the end against the clients' history.
+ */
+export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
+  const options = swarmOptions(request);
+  const cluster = new SimCluster(options.cluster);
+  const world = cluster.world;
+  const faultPrng = cluster.prng.fork();
+  const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`);
+  const history: HistoryRecord[] = [];
+  const clients = Array.from(
+    { length: options.clients },
+    (_, index) => new SimClient(index + 1, cluster, cluster.prng.fork(), keys, history, options.clientThinkMsMax),
+  );
+  let failure: string | null = null;
+  let linearizability: SeedResult['linearizability'] = 'Ok';
+  const healthy = () => cluster.failure === null;
+  const failed = (what: string): never => {
+    throw new SeedFailure(`${what}\n${cluster.describe()}`);
+  };
+  try {
+    cluster.note(describeSwarm(options));
+    cluster.startAll();
+    for (const client of clients) client.start();
+
+    // Safety phase: faults at random intervals.
+    while (healthy() && world.now < options.faultPhaseMs) {
+      const gap = Math.max(1, Math.round(-Math.log(1 - faultPrng.next()) * options.faultIntervalMsMean));
+      await world.runWhile(healthy, Math.min(world.now + gap, options.faultPhaseMs));
+      if (healthy() && world.now < options.faultPhaseMs) cluster.note(injectFault(cluster, faultPrng, options.faultWeights));
+    }
+
+    // Liveness phase: everything heals; a leader must be established and every client progress.
+    cluster.note('liveness phase: faults stop, the network heals, every server runs');
+    cluster.network.heal();
+    for (const sid of cluster.sids()) cluster.start(sid);
+    const deadline = world.now + options.livenessBoundMs;
+    const before = clients.map((client) => client.successes);
+    const progressed = () => cluster.hasServingQuorum() && clients.every((client, index) => client.successes >= before[index]! + 3);
+    await world.runWhile(() => healthy() && !progressed(), deadline);
+    if (healthy() && !progressed()) failed(`liveness: no leader with a serving quorum, or clients stuck, ${options.livenessBoundMs} ms after faults stopped`);
+
+    for (const client of clients) client.stop();
+    const converged = () => clients.every((client) => client.idle) && isConverged(cluster);
+    await world.runWhile(() => healthy() && !converged(), deadline);
+    if (healthy() && !converged()) failed('liveness: servers did not converge on one committed state');
+
+    if (!healthy()) {
+      const { sid, error } = cluster.failure!;
+      failed(`server ${sid} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    }
+    checkNoAcknowledgedWriteLost(cluster, history);
+    const verdict = checkHistory(history);
+    linearizability = verdict.result;
+    if (verdict.result === 'Illegal') failed(`history is not linearizable:\n${verdict.failure ? formatFailure(verdict.failure) : ''}`);
+  } catch (error) {
+    failure = error instanceof SeedFailure ? error.message : error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error);
+  }
+  return {
+    seed: request.seed,
+    ok: failure === null,
+    failure,
+    options,
+    summary: describeSwarm(options),
+    linearizability,
+    committed: cluster.checker.committedCount,
+    operations: history.length,
+    epochs: cluster.checker.leaders().size,
+    simulatedMs: world.now,
+    marks: cluster.marks,
+    history,
+    trace: cluster.traceLines,
+  };
+}
+
+/** Every server runs, serves, and has applied the same last committed txn with the same digest. */
+function isConverged(cluster: SimCluster): boolean {
+  const leader = cluster.leader();
+  if (leader === null) return false;
+  const target = cluster.node(leader)!.server.log.lastZxid;
+  let digest: string | null = null;
+  for (const sid of cluster.sids()) {
+    const node = cluster.node(sid);
+    if (!node || !node.server.serving) return false;
+    const server = node.server;
+    if (server.committedZxid.epoch !== target.epoch || server.committedZxid.counter !== target.counter) return false;
+    const own = server.machine.digest();
+    if (digest !== null && own !== digest) return false;
+    digest = own;
+  }
+  return true;
+}
+
+/** A put a client saw succeed must be in the committed history (DESIGN.md: no committed write is lost). */
+function checkNoAcknowledgedWriteLost(cluster: SimCluster, history: readonly HistoryRecord[]): void {
+  const committedValues = new Set<string>();
+  for (const { txn } of cluster.checker.committedTxns()) {
+    const op = txn.op as KvOp | null;
+    if (txn.type === 'op' && op?.type === 'put') committedValues.add(`${op.key}=${op.value}`);
+  }
+  for (const record of history) {
+    if (record.op === 'put' && record.ok === true && !committedValues.has(`${record.path}=${record.value}`)) {
+      throw new SeedFailure(`lost write: client ${record.client} put ${record.path}=${record.value} (returned at ${record.return}) is not in the committed history`);
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import { assert } from '../assert.ts';
+import { applyPersistOps } from '../memory-storage.ts';
+import type { PersistOp, PersistedState, Storage } from '../storage.ts';
+import { EMPTY_PERSISTED_STATE } from '../storage.ts';
+import type { Prng } from './prng.ts';
+import type { SimWorld } from './world.ts';
+
+export interface SimStorageOptions {
+  /** Time a write (or a load) takes to complete, drawn uniformly per call (integer ms). */
+  readonly writeLatencyMsMin: number;
+  readonly writeLatencyMsMax: number;
+  /** Probability that a write in flight at a crash lands (all of it). Default 0.5. */
+  readonly landProbabilityAtCrash?: number;
+  /** The durable state before the first open (e.g. one a checker wants to boot from). */
+  readonly initialState?: PersistedState;
+}
+
+export interface SimStorageCounters {
+  /** write() calls accepted on a live handle. */
+  writes: number;
+  /** Batches that became durable (completed, or landed at a crash). */
+  batches: number;
+  /** Ops in those batches. */
+  ops: number;
+  crashes: number;
+  /** Batches in flight at a crash that landed / were lost. */
+  batchesLandedAtCrash: number;
+  batchesLostAtCrash: number;
+}
+
+/** A write issued and not yet durable. */
+interface InFlightWrite {
+  readonly eventId: number;
+  /** The durable state once this write lands: computed at issue, so bugs fail in the caller. */
+  readonly result: PersistedState;
+  readonly opCount: number;
+  readonly resolve: () => void;
+}
+
+const NEVER = (): Promise<never> => new Promise<never>(() => {});
+
+/**
+ * The durable storage of one server, across its crashes. `open()` gives the Storage of the
+ * current incarnation; `crash()` kills it: each write in flight lands entirely or not at all
+ * (the PRNG decides, in issue order: once one is lost, later ones are lost too), its promise
+ * never settles, and every later call on the dead handle never settles either.
+ *
+ * Writes complete in issue order, each after a random latency (and never before the previous
+ * one); loads queue behind writes, as IndexedDB transactions do. Promises are settled from world
+ * events, which call `world.noteSettledPromise()` so the driver's continuation runs at that
+ * simulated time (see SimWorld).
+ */
+export class SimStorage {
+  readonly counters: SimStorageCounters = {
+    writes: 0,
+    batches: 0,
+    ops: 0,
+    crashes: 0,
+    batchesLandedAtCrash: 0,
+    batchesLostAtCrash: 0,
+  };
+  private readonly world: SimWorld;
+  private readonly prng: Prng;
+  private readonly options: SimStorageOptions;
+  private readonly landProbabilityAtCrash: number;
+  /** Invariant: only replaced, never mutated. */
+  private durable: PersistedState;
+  /** The state once every write in flight lands: what the next write applies to. */
+  private issued: PersistedState;
+  /** Invariant: in issue order; completion events are at non-decreasing times. */
+  private inFlight: InFlightWrite[] = [];
+  /** Pending loadState completions of the live handle, cancelled at a crash. */
+  private readonly loadEvents = new Set<number>();
+  /** Bumped by crash(): a handle works only while its incarnation is the current one. */
+  private incarnation = 0;
+  private handleOpen = false;
+  private lastCompletionMs = 0;
+
+  constructor(world: SimWorld, prng: Prng, options: SimStorageOptions) {
+    assert(Number.isInteger(options.writeLatencyMsMin), () => `SimStorage: writeLatencyMsMin ${options.writeLatencyMsMin}`);
+    assert(
+      Number.isInteger(options.writeLatencyMsMax) && options.writeLatencyMsMax >= options.writeLatencyMsMin,
+      `SimStorage: writeLatencyMsMax ${options.writeLatencyMsMax} < min ${options.writeLatencyMsMin}`,
+    );
+    this.world = world;
+    this.prng = prng;
+    this.options = options;
+    this.landProbabilityAtCrash = options.landProbabilityAtCrash ?? 0.5;
+    this.durable = options.initialState ?? EMPTY_PERSISTED_STATE;
+    this.issued = this.durable;
+  }
+
+  /** The Storage of the server's current incarnation. One live handle at a time. */
+  open(): Storage {
+    assert(!this.handleOpen, 'SimStorage.open: a live handle exists (crash() the old incarnation first)');
+    assert(this.inFlight.length === 0, () => `SimStorage.open: ${this.inFlight.length} writes in flight`);
+    this.handleOpen = true;
+    const incarnation = this.incarnation;
+    return {
+      loadState: () => (this.isLive(incarnation) ? this.loadState() : NEVER()),
+      write: (batch) => (this.isLive(incarnation) ? this.write(batch) : NEVER()),
+    };
+  }
+
+  /** The current incarnation dies. Safe to call with no live handle (a server that never opened). */
+  crash(): void {
+    let landing = true;
+    for (const write of this.inFlight) {
+      this.world.cancel(write.eventId);
+      landing = landing && this.prng.chance(this.landProbabilityAtCrash);
+      if (landing) {
+        this.makeDurable(write);
+        this.counters.batchesLandedAtCrash++;
+      } else {
+        this.counters.batchesLostAtCrash++;
+      }
+    }
+    for (const eventId of this.loadEvents) this.world.cancel(eventId);
+    this.loadEvents.clear();
+    this.inFlight = [];
+    this.issued = this.durable;
+    this.lastCompletionMs = 0;
+    this.incarnation++;
+    this.handleOpen = false;
+    this.counters.crashes++;
+  }
+
+  /** The durable state: what a restart would load. For checkers; treat as immutable. */
+  state(): PersistedState {
+    return this.durable;
+  }
+
+  /** Writes issued by the live handle and not yet durable. */
+  get writesInFlight(): number {
+    return this.inFlight.length;
+  }
+
+  private isLive(incarnation: number): boolean {
+    return this.handleOpen && incarnation === this.incarnation;
+  }
+
+  private write(batch: readonly PersistOp[]): Promise<void> {
+    // Applied now to the state after the writes ahead of it: a bad batch throws to the caller.
+    const result = applyPersistOps(this.issued, batch);
+    this.issued = result;
+    this.counters.writes++;
+    return new Promise<void>((resolve) => {
+      const eventId = this.world.schedule(this.nextCompletionMs(), () => this.complete(write));
+      const write: InFlightWrite = { eventId, result, opCount: batch.length, resolve };
+      this.inFlight.push(write);
+    });
+  }
+
+  private complete(write: InFlightWrite): void {
+    const first = this.inFlight.shift();
+    assert(first === write, () => `SimStorage: write completed out of issue order (event ${write.eventId})`);
+    this.makeDurable(write);
+    write.resolve();
+    this.world.noteSettledPromise();
+  }
+
+  private loadState(): Promise<PersistedState> {
+    return new Promise<PersistedState>((resolve) => {
+      const eventId = this.world.schedule(this.nextCompletionMs(), () => {
+        this.loadEvents.delete(eventId);
+        resolve(this.durable);
+        this.world.noteSettledPromise();
+      });
+      this.loadEvents.add(eventId);
+    });
+  }
+
+  private makeDurable(write: InFlightWrite): void {
+    this.durable = write.result;
+    this.counters.batches++;
+    this.counters.ops += write.opCount;
+  }
+
+  /** Completions keep issue order: never before the previous one. */
+  private nextCompletionMs(): number {
+    const latencyMs = this.prng.int(this.options.writeLatencyMsMin, this.options.writeLatencyMsMax);
+    const completionMs = Math.max(this.world.now + latencyMs, this.lastCompletionMs);
+    this.lastCompletionMs = completionMs;
+    return completionMs;
+  }
+}

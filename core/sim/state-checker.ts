@@ -1,0 +1,123 @@
+import type { ServerEvent } from '../server.ts';
+import type { Proposal, ServerId, Txn } from '../types.ts';
+import { formatZxid, isSuccessor, ZERO_ZXID, zxidEquals, type Zxid } from '../zxid.ts';
+
+/** A safety property broke. The message names the servers and zxids involved. */
+export class SafetyViolation extends Error {
+  override name = 'SafetyViolation';
+}
+
+interface CanonicalEntry {
+  readonly zxid: Zxid;
+  readonly txn: Txn;
+}
+
+function sameTxn(a: Txn, b: Txn): boolean {
+  return a.originator === b.originator && a.requestId === b.requestId && a.type === b.type;
+}
+
+function describeTxn(txn: Txn): string {
+  return `${txn.type} ${txn.originator}/${txn.requestId} ${JSON.stringify(txn.op)}`;
+}
+
+/**
+ * Checks the safety properties of DESIGN.md from outside the protocol, as TigerBeetle's
+ * StateChecker does: it sees every txn every server applies, every snapshot, every restore and
+ * every leader establishment, and throws SafetyViolation at the first one that breaks:
+ * - at most one leader is established per epoch;
+ * - every server applies one and the same sequence (the canonical one): each server's applied
+ *   sequence is a prefix of it, so committed sequences are prefixes of each other, and a txn
+ *   once applied anywhere keeps its zxid everywhere (nothing committed is lost or replaced);
+ * - snapshots and restores sit on canonical points and have equal digests at equal zxids.
+ */
+export class StateChecker {
+  private readonly canonical: CanonicalEntry[] = [];
+  private readonly positionOf = new Map<string, number>();
+  private readonly lastApplied = new Map<ServerId, Zxid>();
+  private readonly leaderOfEpoch = new Map<number, ServerId>();
+  private readonly digestAt = new Map<string, string>();
+
+  get committedCount(): number {
+    return this.canonical.length;
+  }
+
+  get lastCommitted(): Zxid {
+    return this.canonical[this.canonical.length - 1]?.zxid ?? ZERO_ZXID;
+  }
+
+  committedTxns(): readonly CanonicalEntry[] {
+    return this.canonical;
+  }
+
+  appliedBy(sid: ServerId): Zxid {
+    return this.lastApplied.get(sid) ?? ZERO_ZXID;
+  }
+
+  onApplied(sid: ServerId, proposal: Proposal): void {
+    const zxid = proposal.zxid;
+    const previous = this.appliedBy(sid);
+    const position = this.positionOf.get(formatZxid(zxid));
+    if (position !== undefined) {
+      const entry = this.canonical[position]!;
+      if (!sameTxn(entry.txn, proposal.txn)) {
+        throw new SafetyViolation(`server ${sid} applied ${formatZxid(zxid)} as ${describeTxn(proposal.txn)}, but it was committed as ${describeTxn(entry.txn)}`);
+      }
+      const expected = position === 0 ? ZERO_ZXID : this.canonical[position - 1]!.zxid;
+      if (!zxidEquals(previous, expected)) {
+        throw new SafetyViolation(`server ${sid} applied ${formatZxid(zxid)} after ${formatZxid(previous)}, but it follows ${formatZxid(expected)}`);
+      }
+    } else {
+      const last = this.lastCommitted;
+      if (!zxidEquals(previous, last)) {
+        throw new SafetyViolation(`server ${sid} applied new ${formatZxid(zxid)} after ${formatZxid(previous)}, but the committed history ends at ${formatZxid(last)}`);
+      }
+      if (!isSuccessor(last, zxid)) {
+        throw new SafetyViolation(`server ${sid} applied ${formatZxid(zxid)}, which does not follow ${formatZxid(last)}`);
+      }
+      this.positionOf.set(formatZxid(zxid), this.canonical.length);
+      this.canonical.push({ zxid, txn: proposal.txn });
+    }
+    this.lastApplied.set(sid, zxid);
+  }
+
+  onEvent(sid: ServerId, event: ServerEvent): void {
+    switch (event.kind) {
+      case 'established': {
+        const leader = this.leaderOfEpoch.get(event.epoch);
+        if (leader !== undefined && leader !== sid) {
+          throw new SafetyViolation(`two leaders established in epoch ${event.epoch}: ${leader} and ${sid}`);
+        }
+        this.leaderOfEpoch.set(event.epoch, sid);
+        return;
+      }
+      case 'restored': {
+        const key = formatZxid(event.zxid);
+        if (!zxidEquals(event.zxid, ZERO_ZXID) && !this.positionOf.has(key)) {
+          throw new SafetyViolation(`server ${sid} restored a snapshot at ${key}, which was never committed`);
+        }
+        this.checkDigest(sid, 'restored a snapshot', event.zxid, event.digest);
+        this.lastApplied.set(sid, event.zxid);
+        return;
+      }
+      case 'snapshot':
+        // Reported while the txns before it are still on their way to onApplied (they leave in
+        // the same Ready), so only the digest is checked here; the server asserts that snapshots
+        // are of committed state.
+        this.checkDigest(sid, 'took a snapshot', event.zxid, event.digest);
+        return;
+    }
+  }
+
+  private checkDigest(sid: ServerId, what: string, zxid: Zxid, digest: string): void {
+    const key = formatZxid(zxid);
+    const known = this.digestAt.get(key);
+    if (known !== undefined && known !== digest) {
+      throw new SafetyViolation(`server ${sid} ${what} at ${key} with digest ${digest}, but the state there has digest ${known}`);
+    }
+    this.digestAt.set(key, digest);
+  }
+
+  leaders(): ReadonlyMap<number, ServerId> {
+    return this.leaderOfEpoch;
+  }
+}

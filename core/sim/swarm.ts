@@ -1,0 +1,102 @@
+import type { ClusterOptions } from './cluster.ts';
+import { Prng } from './prng.ts';
+
+/** The kinds of fault a schedule may inject. */
+export const FAULT_KINDS = [
+  'crash',
+  'close',
+  'restart',
+  'partition',
+  'isolate',
+  'cutOneWay',
+  'cutLink',
+  'restoreLink',
+  'heal',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Everything one seed runs with. The seed alone determines it (TigerBeetle's options_swarm). */
+export interface SwarmOptions {
+  readonly cluster: ClusterOptions;
+  readonly clients: number;
+  readonly keys: number;
+  readonly clientThinkMsMax: number;
+  /** How long faults are injected before the liveness phase. */
+  readonly faultPhaseMs: number;
+  /** Mean time between two faults. */
+  readonly faultIntervalMsMean: number;
+  /** Relative weight of each fault kind (swarm testing: some seeds never crash, some only partition…). */
+  readonly faultWeights: Readonly<Record<FaultKind, number>>;
+  /** Once faults stop and a quorum is connected: time allowed to elect, finish writes and converge. */
+  readonly livenessBoundMs: number;
+}
+
+export interface SwarmRequest {
+  readonly seed: number;
+  readonly voters: number;
+  readonly observers: number;
+  readonly trace: boolean;
+}
+
+export function swarmOptions(request: SwarmRequest): SwarmOptions {
+  const prng = new Prng(request.seed ^ 0x5eed5eed);
+  const servers = request.voters + request.observers;
+  const tickMs = 20;
+  const faultWeights = {} as Record<FaultKind, number>;
+  for (const kind of FAULT_KINDS) faultWeights[kind] = prng.chance(0.2) ? 0 : prng.int(1, 10);
+  faultWeights.restart += 5; // crashed servers come back, or the schedule runs out of servers
+  faultWeights.heal += 2;
+  const delayMsMax = prng.int(2, 40);
+  return {
+    cluster: {
+      seed: request.seed,
+      voters: request.voters,
+      observers: request.observers,
+      timing: {
+        // Round trips must fit in an election round: delays stay below half of it.
+        electionTimeoutTicks: 5,
+        initLimitTicks: 25,
+        syncLimitTicks: 10,
+        snapshotEveryTxns: prng.int(3, 60),
+        retainLogTxns: prng.int(0, 20),
+      },
+      tickMs,
+      requestTimeoutMs: 3000,
+      delayMsMin: prng.int(0, Math.min(5, delayMsMax)),
+      delayMsMax,
+      writeLatencyMsMin: prng.int(0, 2),
+      writeLatencyMsMax: prng.int(2, 12),
+      clockRates: Array.from({ length: servers }, () => 0.9 + prng.next() * 0.2),
+      trace: request.trace,
+    },
+    clients: prng.int(1, 5),
+    keys: prng.int(1, 4),
+    clientThinkMsMax: prng.int(0, 40),
+    faultPhaseMs: prng.int(2000, 8000),
+    faultIntervalMsMean: prng.int(100, 1200),
+    faultWeights,
+    livenessBoundMs: 30_000,
+  };
+}
+
+/** `SEED=… key=value …`: the line every run prints first, so a failure can be read and replayed. */
+export function describeSwarm(options: SwarmOptions): string {
+  const cluster = options.cluster;
+  const weights = Object.entries(options.faultWeights)
+    .filter(([, weight]) => weight > 0)
+    .map(([kind, weight]) => `${kind}:${weight}`)
+    .join(',');
+  return [
+    `SEED=${cluster.seed}`,
+    `voters=${cluster.voters}`,
+    `observers=${cluster.observers}`,
+    `clients=${options.clients}`,
+    `keys=${options.keys}`,
+    `delay=${cluster.delayMsMin}..${cluster.delayMsMax}ms`,
+    `write=${cluster.writeLatencyMsMin}..${cluster.writeLatencyMsMax}ms`,
+    `snapshotEvery=${cluster.timing.snapshotEveryTxns}`,
+    `retain=${cluster.timing.retainLogTxns}`,
+    `faults=${options.faultPhaseMs}ms/every~${options.faultIntervalMsMean}ms`,
+    `weights=${weights}`,
+  ].join(' ');
+}

@@ -1,0 +1,139 @@
+/**
+ * `npm run sim`: runs simulator seeds (core/sim/run-seed.ts) on every core and reports.
+ *
+ *   npm run sim -- --seeds 2000 --servers 3 [--observers 1] [--start 1]
+ *   npm run sim -- --seed 1234 --servers 3        replay one seed with a readable trace
+ *
+ * Seeds are independent and deterministic, so they are spread over worker threads; a failing
+ * seed prints the exact command that replays it, and its trace is written to sim-failures/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { runSeed, type SeedResult } from '../core/sim/run-seed.ts';
+
+interface WorkerJob {
+  readonly seeds: number[];
+  readonly voters: number;
+  readonly observers: number;
+}
+
+/** What a worker reports per seed: small, so thousands of seeds cost little to pass back. */
+interface SeedReport {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly failure: string | null;
+  readonly summary: string;
+  readonly linearizability: SeedResult['linearizability'];
+  readonly committed: number;
+  readonly operations: number;
+  readonly marks: [string, number][];
+}
+
+function report(result: SeedResult): SeedReport {
+  return {
+    seed: result.seed,
+    ok: result.ok,
+    failure: result.failure,
+    summary: result.summary,
+    linearizability: result.linearizability,
+    committed: result.committed,
+    operations: result.operations,
+    marks: [...result.marks],
+  };
+}
+
+async function workerMain(job: WorkerJob): Promise<void> {
+  for (const seed of job.seeds) {
+    const result = await runSeed({ seed, voters: job.voters, observers: job.observers, trace: false });
+    parentPort!.postMessage(report(result));
+  }
+}
+
+function replayCommand(seed: number, voters: number, observers: number): string {
+  return `npm run sim -- --seed ${seed} --servers ${voters}${observers > 0 ? ` --observers ${observers}` : ''}`;
+}
+
+async function replay(seed: number, voters: number, observers: number): Promise<number> {
+  const result = await runSeed({ seed, voters, observers, trace: true });
+  console.log(result.trace.join('\n'));
+  console.log('');
+  console.log(result.summary);
+  console.log(`committed ${result.committed} txns, ${result.operations} client operations, ${result.epochs} epochs, linearizability ${result.linearizability}`);
+  if (result.ok) {
+    console.log(`seed ${seed}: ok`);
+    return 0;
+  }
+  console.log(`seed ${seed}: FAILED\n${result.failure}`);
+  return 1;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: 'string', default: '200' },
+      seed: { type: 'string' },
+      start: { type: 'string', default: '1' },
+      servers: { type: 'string', default: '3' },
+      observers: { type: 'string', default: '0' },
+      workers: { type: 'string' },
+    },
+  });
+  const voters = Number(values.servers);
+  const observers = Number(values.observers);
+  if (!Number.isInteger(voters) || voters < 1 || !Number.isInteger(observers) || observers < 0) {
+    console.error('--servers must be an integer >= 1 and --observers an integer >= 0');
+    return 2;
+  }
+  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers);
+
+  const count = Number(values.seeds);
+  const start = Number(values.start);
+  const workerCount = Math.max(1, Math.min(Number(values.workers ?? availableParallelism()), count));
+  const seeds = Array.from({ length: count }, (_, index) => start + index);
+  console.log(`running ${count} seeds (${start}..${start + count - 1}), ${voters} voters, ${observers} observers, ${workerCount} workers`);
+  const began = performance.now();
+  const reports: SeedReport[] = [];
+  await Promise.all(
+    Array.from({ length: workerCount }, (_, index) => {
+      const job: WorkerJob = { seeds: seeds.filter((_, position) => position % workerCount === index), voters, observers };
+      // Workers do not inherit `--import tsx` on Node 20: register tsx inside the worker first.
+      const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+      const worker = new Worker(bootstrap, { eval: true, workerData: job });
+      worker.on('message', (seedReport: SeedReport) => {
+        reports.push(seedReport);
+        if (!seedReport.ok) console.log(`seed ${seedReport.seed}: FAILED — replay with: ${replayCommand(seedReport.seed, voters, observers)}\n${seedReport.failure}\n`);
+      });
+      return new Promise<void>((resolve, reject) => {
+        worker.on('error', reject);
+        worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
+      });
+    }),
+  );
+  const seconds = (performance.now() - began) / 1000;
+  const failures = reports.filter((seedReport) => !seedReport.ok);
+  const marks = new Map<string, number>();
+  for (const seedReport of reports) for (const [name, hits] of seedReport.marks) marks.set(name, (marks.get(name) ?? 0) + hits);
+  const unknown = reports.filter((seedReport) => seedReport.linearizability === 'Unknown').length;
+  console.log(`coverage marks: ${[...marks].sort().map(([name, hits]) => `${name}=${hits}`).join(', ')}`);
+  console.log(`committed ${reports.reduce((sum, r) => sum + r.committed, 0)} txns, ${reports.reduce((sum, r) => sum + r.operations, 0)} client operations; linearizability unknown (search bound) in ${unknown} seeds`);
+  console.log(`${reports.length - failures.length} passed, ${failures.length} failed in ${seconds.toFixed(1)} s (${(reports.length / seconds).toFixed(1)} seeds/s)`);
+  if (failures.length > 0) {
+    mkdirSync('sim-failures', { recursive: true });
+    for (const seedReport of failures) {
+      const result = await runSeed({ seed: seedReport.seed, voters, observers, trace: true });
+      const file = `sim-failures/seed-${seedReport.seed}-${voters}v${observers}o.log`;
+      writeFileSync(file, `${result.trace.join('\n')}\n\n${result.summary}\n${result.failure}\n`);
+      console.log(`trace of seed ${seedReport.seed}: ${file}`);
+    }
+    console.log(`replay: ${replayCommand(failures[0]!.seed, voters, observers)}`);
+  }
+  return failures.length === 0 ? 0 : 1;
+}
+
+if (isMainThread) {
+  process.exitCode = await main();
+} else {
+  await workerMain(workerData as WorkerJob);
+}
