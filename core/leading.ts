@@ -117,6 +117,12 @@ export class LeadingRole implements Role {
       return;
     }
     if (this.epoch === null) return this.maybeProposeEpoch();
+    if (message.acceptedEpoch > this.epoch) {
+      // The learner promised a later epoch to another leader-elect and can never ack ours: only a
+      // new election (which will pick an epoch above it) lets it back in (etcd: a higher term wins).
+      this.server.mark('leader gives up: learner accepted a later epoch');
+      return this.server.becomeLooking(`follower ${message.from} accepted epoch ${message.acceptedEpoch} above ${this.epoch}`);
+    }
     learner.phase = 'epochSent';
     const quorumAccepted = this.phase !== 'discovery';
     this.server.send(learner.sid, { kind: 'NEWEPOCH', from: this.server.sid, epoch: this.epoch, quorumAccepted });

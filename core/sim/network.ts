@@ -82,7 +82,7 @@ export class SimNetwork {
   messagesDropped = 0;
   private readonly world: SimWorld;
   private readonly prng: Prng;
-  private readonly options: Required<SimNetworkOptions>;
+  private options: Required<SimNetworkOptions>;
   private readonly endpoints = new Map<ServerId, Endpoint>();
   private readonly links = new Map<number, DirectedLink>();
   /** Unordered pairs (key of min->max) whose channel is open. */
@@ -98,6 +98,15 @@ export class SimNetwork {
     this.world = world;
     this.prng = prng;
     this.options = { ...options, linkEventDelayMsMin, linkEventDelayMsMax };
+  }
+
+  /**
+   * Changes the delay of messages sent from now on (a congested network that calms down, or the
+   * reverse). FIFO still holds: a message never overtakes one sent before it on its link.
+   */
+  setDelayRange(delayMsMin: number, delayMsMax: number): void {
+    assertDelayRange('delayMs', delayMsMin, delayMsMax);
+    this.options = { ...this.options, delayMsMin, delayMsMax };
   }
 
   /** Attaches a server (a start or a restart) and returns its Transport for this incarnation. */

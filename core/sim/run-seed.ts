@@ -52,6 +52,7 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     cluster.note(describeSwarm(options));
     cluster.startAll();
     for (const client of clients) client.start();
+    cluster.network.setDelayRange(Math.min(options.faultDelayMsMin, options.faultDelayMsMax), options.faultDelayMsMax);
 
     // Safety phase: faults at random intervals.
     while (healthy() && world.now < options.faultPhaseMs) {
@@ -63,6 +64,7 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     // Liveness phase: everything heals; a leader must be established and every client progress.
     cluster.note('liveness phase: faults stop, the network heals, every server runs');
     cluster.network.heal();
+    cluster.network.setDelayRange(options.cluster.delayMsMin, options.cluster.delayMsMax);
     for (const sid of cluster.sids()) cluster.start(sid);
     const deadline = world.now + options.livenessBoundMs;
     const before = clients.map((client) => client.successes);

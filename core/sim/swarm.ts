@@ -29,6 +29,14 @@ export interface SwarmOptions {
   readonly faultWeights: Readonly<Record<FaultKind, number>>;
   /** Once faults stop and a quorum is connected: time allowed to elect, finish writes and converge. */
   readonly livenessBoundMs: number;
+  /**
+   * Message delays while faults run. They may exceed every protocol timeout (a congested
+   * network): elections then race, stale leaders-elect appear and messages arrive late — the
+   * schedules that exercise the rules meant for them. The liveness phase uses the cluster's tame
+   * delays.
+   */
+  readonly faultDelayMsMin: number;
+  readonly faultDelayMsMax: number;
 }
 
 export interface SwarmRequest {
@@ -47,6 +55,9 @@ export function swarmOptions(request: SwarmRequest): SwarmOptions {
   faultWeights.restart += 5; // crashed servers come back, or the schedule runs out of servers
   faultWeights.heal += 2;
   const delayMsMax = prng.int(2, 40);
+  const congested = prng.chance(0.4);
+  const faultDelayMsMax = congested ? prng.int(40, 400) : delayMsMax;
+  const skewed = prng.chance(0.3);
   return {
     cluster: {
       seed: request.seed,
@@ -66,7 +77,7 @@ export function swarmOptions(request: SwarmRequest): SwarmOptions {
       delayMsMax,
       writeLatencyMsMin: prng.int(0, 2),
       writeLatencyMsMax: prng.int(2, 12),
-      clockRates: Array.from({ length: servers }, () => 0.9 + prng.next() * 0.2),
+      clockRates: Array.from({ length: servers }, () => (skewed ? 0.5 + prng.next() : 0.9 + prng.next() * 0.2)),
       trace: request.trace,
     },
     clients: prng.int(1, 5),
@@ -76,6 +87,8 @@ export function swarmOptions(request: SwarmRequest): SwarmOptions {
     faultIntervalMsMean: prng.int(100, 1200),
     faultWeights,
     livenessBoundMs: 30_000,
+    faultDelayMsMin: congested ? prng.int(0, 20) : 0,
+    faultDelayMsMax,
   };
 }
 
@@ -93,6 +106,8 @@ export function describeSwarm(options: SwarmOptions): string {
     `clients=${options.clients}`,
     `keys=${options.keys}`,
     `delay=${cluster.delayMsMin}..${cluster.delayMsMax}ms`,
+    `faultDelay=${options.faultDelayMsMin}..${options.faultDelayMsMax}ms`,
+    `clocks=${cluster.clockRates.map((rate) => rate.toFixed(2)).join(',')}`,
     `write=${cluster.writeLatencyMsMin}..${cluster.writeLatencyMsMax}ms`,
     `snapshotEvery=${cluster.timing.snapshotEveryTxns}`,
     `retain=${cluster.timing.retainLogTxns}`,
