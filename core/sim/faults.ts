@@ -41,6 +41,14 @@ export function injectFault(cluster: SimCluster, prng: Prng, weights: Readonly<R
       else cluster.close(sid);
       return `${kind} ${sid}`;
     }
+    case 'crashMany': {
+      // Correlated failure (a power cut, a browser killed with all its tabs): writes in flight
+      // on several servers at once land or not, independently.
+      if (running.length === 0) return 'crashMany: nothing running';
+      const victims = prng.shuffle([...running]).slice(0, prng.int(Math.min(2, running.length), running.length));
+      for (const sid of victims) cluster.crash(sid);
+      return `crash ${victims.join(' ')}`;
+    }
     case 'restart': {
       if (down.length === 0) return 'restart: nothing down';
       const sid = prng.pick(down);

@@ -4,6 +4,7 @@ import { Prng } from './prng.ts';
 /** The kinds of fault a schedule may inject. */
 export const FAULT_KINDS = [
   'crash',
+  'crashMany',
   'close',
   'restart',
   'partition',
@@ -75,8 +76,9 @@ export function swarmOptions(request: SwarmRequest): SwarmOptions {
       requestTimeoutMs: 3000,
       delayMsMin: prng.int(0, Math.min(5, delayMsMax)),
       delayMsMax,
+      // Some seeds get a slow disk: long windows in which a proposal is sent but not yet durable.
       writeLatencyMsMin: prng.int(0, 2),
-      writeLatencyMsMax: prng.int(2, 12),
+      writeLatencyMsMax: prng.chance(0.3) ? prng.int(20, 150) : prng.int(2, 12),
       clockRates: Array.from({ length: servers }, () => (skewed ? 0.5 + prng.next() : 0.9 + prng.next() * 0.2)),
       trace: request.trace,
     },
