@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { fnv1a } from './hash.ts';
-import type { ApplyResult, StateMachine } from './state-machine.ts';
+import type { Applied, ApplyResult, StateMachine } from './state-machine.ts';
 import type { Json } from './types.ts';
 
 /**
@@ -34,13 +34,18 @@ export class KvMachine implements StateMachine {
     return result.success ? null : `invalid kv op: ${result.issues[0]?.message ?? 'unknown issue'}`;
   }
 
-  apply(op: Json): ApplyResult {
-    const kvOp = op as KvOp; // validated at the boundary before it was proposed
+  /** A kv request is its own txn: it depends on nothing but itself. */
+  prepare(op: Json): Json {
+    return op;
+  }
+
+  apply(txn: Json): Applied {
+    const kvOp = txn as KvOp; // validated at the boundary before it was proposed
     if (kvOp.type === 'put') {
       this.entries.set(kvOp.key, kvOp.value);
-      return { ok: true, value: null };
+      return { result: { ok: true, value: null }, events: [] };
     }
-    return this.query(op);
+    return { result: this.query(txn), events: [] };
   }
 
   query(op: Json): ApplyResult {

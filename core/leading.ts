@@ -6,6 +6,7 @@ import type { DurableMark } from './ready.ts';
 import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { planSync } from './sync-plan.ts';
+import type { StateMachine } from './state-machine.ts';
 import type { ServerId, Txn } from './types.ts';
 import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, type Zxid } from './zxid.ts';
 
@@ -50,6 +51,12 @@ export class LeadingRole implements Role {
   private ownEpochDurable = false;
   private readonly deadline: number;
   private readonly learners = new Map<ServerId, Learner>();
+  /**
+   * The committed state plus every txn proposed since: where requests become txns (ZooKeeper's
+   * PrepRequestProcessor and its outstanding changes). Created at establishment, when
+   * everything in the log is committed.
+   */
+  private speculative: StateMachine | null = null;
 
   constructor(private readonly server: ZabServer) {
     this.leader = server.sid;
@@ -221,6 +228,7 @@ export class LeadingRole implements Role {
     this.server.trace(() => `established epoch ${this.epoch} with ${synced.map((learner) => learner.sid).join(',')}`);
     // The synced history is now on a quorum in this epoch: all of it is committed.
     this.server.commitThrough(this.server.log.lastZxid);
+    this.speculative = this.server.cloneMachine();
     for (const learner of this.learners.values()) {
       if (learner.phase === 'synced') this.sendUpToDate(learner);
       else if (learner.observer && learner.phase === 'info') this.startSync(learner);
@@ -249,8 +257,15 @@ export class LeadingRole implements Role {
     this.propose({ originator: message.from, requestId: message.requestId, type: message.type, op: message.op });
   }
 
-  private propose(txn: Txn): void {
-    const proposal = { zxid: nextZxid(this.server.log.lastZxid, this.epoch!), txn };
+  private propose(request: Txn): void {
+    const zxid = nextZxid(this.server.log.lastZxid, this.epoch!);
+    let txn = request;
+    if (request.type === 'op') {
+      const speculative = this.speculative!;
+      txn = { ...request, op: speculative.prepare(request.op, { timeMs: this.server.timeMs }) };
+      speculative.apply(txn.op, zxid);
+    }
+    const proposal = { zxid, txn };
     this.server.appendToLog([proposal]);
     for (const learner of this.learners.values()) {
       if (!learner.observer && FORWARDED.has(learner.phase)) {

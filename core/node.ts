@@ -169,7 +169,7 @@ export class ZabNode {
 
   private scheduleTick(): void {
     this.tickTimer = this.options.clock.setTimer(this.options.tickMs, () => {
-      this.guarded(() => this.server.tick());
+      this.guarded(() => this.server.tick(this.options.clock.now()));
       if (!this.stopped) this.scheduleTick();
     });
   }

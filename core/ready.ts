@@ -1,5 +1,5 @@
 import type { Envelope, Message } from './messages.ts';
-import type { ApplyResult } from './state-machine.ts';
+import type { ApplyResult, StateEvent } from './state-machine.ts';
 import type { PersistedState, PersistOp } from './storage.ts';
 import type { Json, Proposal, ServerId, ServerState } from './types.ts';
 import type { Zxid } from './zxid.ts';
@@ -29,10 +29,11 @@ export interface ClientReply {
   readonly result: ApplyResult;
 }
 
-/** A txn this server applied, with what it produced (checkers and the UI read these). */
+/** A txn this server applied, with what it produced (checkers, watches and the UI read these). */
 export interface AppliedTxn {
   readonly proposal: Proposal;
   readonly result: ApplyResult;
+  readonly events: readonly StateEvent[];
 }
 
 /** A read-only picture of the server for the driver, the UI and tests. */

@@ -7,9 +7,9 @@ import type { Envelope, Message } from './messages.ts';
 import { isQuorum, isVoter } from './quorum.ts';
 import type { AppliedTxn, ClientReply, DurableMark, Input, LocalInput, Ready, ServerView } from './ready.ts';
 import { RecoveringRole, type Role } from './role.ts';
-import type { ApplyResult, StateMachine, StateMachineFactory } from './state-machine.ts';
+import type { Applied, ApplyResult, StateMachine, StateMachineFactory } from './state-machine.ts';
 import type { PersistedState, PersistOp } from './storage.ts';
-import type { Proposal, ServerId, Snapshot, Txn } from './types.ts';
+import type { Proposal, ServerId, Snapshot } from './types.ts';
 import { ZabLog } from './zab-log.ts';
 import { compareZxid, formatZxid, ZERO_ZXID, type Zxid } from './zxid.ts';
 
@@ -56,6 +56,8 @@ export class ZabServer {
   /** Bumped on every role change; Ready batches and Persisted reports of older ones are fenced. */
   incarnation = 0;
   ticks = 0;
+  /** The driver's clock at the last tick (ms); the leader stamps txns with it. */
+  timeMs = 0;
   private role: Role = new RecoveringRole();
   private recovering = true;
   /** Tick at which each peer was last heard from (any valid message). */
@@ -90,8 +92,10 @@ export class ZabServer {
     this.invariants();
   }
 
-  tick(): void {
+  /** One tick of logical time; `nowMs` is the driver's clock, for the timestamps of txns. */
+  tick(nowMs: number = this.timeMs): void {
     this.ticks++;
+    this.timeMs = Math.max(this.timeMs, nowMs);
     this.role.tick();
     this.invariants();
   }
@@ -291,8 +295,8 @@ export class ZabServer {
     assert(compareZxid(zxid, this.log.lastZxid) <= 0, () => `commit ${formatZxid(zxid)} beyond last zxid ${formatZxid(this.log.lastZxid)}`);
     if (compareZxid(zxid, this.committedZxid) <= 0) return;
     for (const proposal of this.log.entriesBetween(this.committedZxid, zxid)) {
-      const result = this.applyTxn(proposal.txn);
-      this.applied.push({ proposal, result });
+      const { result, events } = this.applyTxn(proposal);
+      this.applied.push({ proposal, result, events });
       if (proposal.txn.originator === this.sid && this.pendingRequests.delete(proposal.txn.requestId)) {
         this.reply(proposal.txn.requestId, result);
       }
@@ -301,8 +305,16 @@ export class ZabServer {
     this.maybeSnapshot();
   }
 
-  private applyTxn(txn: Txn): ApplyResult {
-    return txn.type === 'sync' ? { ok: true, value: null } : this.machine.apply(txn.op);
+  private applyTxn(proposal: Proposal): Applied {
+    if (proposal.txn.type === 'sync') return { result: { ok: true, value: null }, events: [] };
+    return this.machine.apply(proposal.txn.op, proposal.zxid);
+  }
+
+  /** A fresh machine holding the committed state: the leader's speculative copy starts from it. */
+  cloneMachine(): StateMachine {
+    const copy = this.createMachine();
+    copy.restore(this.machine.snapshot());
+    return copy;
   }
 
   /** The committed state, for SNAP. */
