@@ -1,8 +1,13 @@
 import type { Json } from './types.ts';
 import type { Zxid } from './zxid.ts';
 
-/** What applying one txn produced for the client that asked for it. */
-export type ApplyResult = { readonly ok: true; readonly value: Json } | { readonly ok: false; readonly error: string };
+/**
+ * What applying one txn produced for the client that asked for it. `error` is a ZooKeeper error
+ * name (NoNode, BadVersion, ConnectionLoss…); `details` may say more (a multi's per-op results).
+ */
+export type ApplyResult =
+  | { readonly ok: true; readonly value: Json }
+  | { readonly ok: false; readonly error: string; readonly details?: Json };
 
 /**
  * What else applying a txn changed, for the server the watching client is attached to (the
