@@ -52,6 +52,9 @@ export class FollowingRole implements Role {
     }
     switch (message.kind) {
       case 'election':
+        // A leader that lost its way persisted its epoch before leading, so a LOOKING leader
+        // advertises at least that epoch; a lower one is a message from before, replayed.
+        if (this.epoch !== null && message.rank.currentEpoch < this.epoch) return this.server.drop(message, 'stale election');
         return this.server.becomeLooking(`leader ${this.leader} is looking`);
       case 'NEWEPOCH':
         return this.handleNewEpoch(message);
@@ -175,7 +178,7 @@ export class FollowingRole implements Role {
     // leaves only once both are durable.
     server.currentEpoch = message.epoch;
     server.persist({ kind: 'saveEpochs', acceptedEpoch: server.acceptedEpoch, currentEpoch: message.epoch });
-    server.sendAfterPersist(this.leader, { kind: 'ACKNEWLEADER', from: server.sid, epoch: message.epoch });
+    server.sendAfterPersist(this.leader, { kind: 'ACKNEWLEADER', from: server.sid, epoch: message.epoch, zxid: message.zxid });
     this.phase = 'synced';
   }
 

@@ -8,7 +8,7 @@ import type { ZabServer } from './server.ts';
 import { planSync } from './sync-plan.ts';
 import type { StateMachine } from './state-machine.ts';
 import type { ServerId, Txn } from './types.ts';
-import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, type Zxid } from './zxid.ts';
+import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, zxidEquals, type Zxid } from './zxid.ts';
 
 /** Where one learner stands with this leader. */
 type LearnerPhase =
@@ -150,7 +150,9 @@ export class LeadingRole implements Role {
   }
 
   private handleAckEpoch(message: MessageOf<'ACKEPOCH'>, learner: Learner | undefined): void {
-    if (!learner || learner.phase !== 'epochSent' || message.epoch !== this.epoch) {
+    // Nothing changes on a learner between FOLLOWERINFO and ACKEPOCH: a different last zxid means
+    // an ACKEPOCH of an earlier connection.
+    if (!learner || learner.phase !== 'epochSent' || message.epoch !== this.epoch || !zxidEquals(message.lastZxid, learner.lastZxid)) {
       return this.server.drop(message, 'not waiting for this ACKEPOCH');
     }
     const own = { currentEpoch: this.server.currentEpoch, lastZxid: this.server.log.lastZxid };
@@ -196,7 +198,7 @@ export class LeadingRole implements Role {
   }
 
   private handleAckNewLeader(message: MessageOf<'ACKNEWLEADER'>, learner: Learner | undefined): void {
-    if (!learner || learner.phase !== 'syncing' || message.epoch !== this.epoch) {
+    if (!learner || learner.phase !== 'syncing' || message.epoch !== this.epoch || !zxidEquals(message.zxid, learner.syncPoint)) {
       return this.server.drop(message, 'not waiting for this ACKNEWLEADER');
     }
     learner.phase = 'synced';

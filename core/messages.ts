@@ -72,7 +72,8 @@ export const MessageSchema = v.variant('kind', [
   message('TRUNC', { epoch: Count, zxid: ZxidSchema }),
   message('SNAP', { epoch: Count, snapshot: SnapshotSchema }),
   message('NEWLEADER', { epoch: Count, zxid: ZxidSchema }),
-  message('ACKNEWLEADER', { epoch: Count }),
+  /** `zxid` repeats NEWLEADER's: the ack is for that sync, not for an earlier one in the same epoch. */
+  message('ACKNEWLEADER', { epoch: Count, zxid: ZxidSchema }),
   message('UPTODATE', { epoch: Count, committedZxid: ZxidSchema }),
   // Broadcast (the seed's two-phase commit).
   message('transaction_request', { epoch: Count, requestId: RequestId, type: v.picklist(['op', 'sync']), op: JsonSchema }),

@@ -31,6 +31,9 @@ export interface ServerHooks {
 
 const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest']);
 
+/** What an observer (a sid above N) may say; everything else is a voter's or a leader's to say. */
+const OBSERVER_KINDS = new Set<Message['kind']>(['election', 'FOLLOWERINFO', 'ACKNEWLEADER', 'transaction_request', 'PONG']);
+
 /**
  * One ZAB server as a pure state machine (etcd's raft): peer messages and local inputs enter
  * through `step`, time through `tick`, and everything to do leaves through `ready()`. It never
@@ -125,6 +128,12 @@ export class ZabServer {
 
   private stepPeer(message: Message): void {
     if (message.from === this.sid) return this.drop(message, 'sent by this server');
+    if (!isVoter(message.from, this.config.voterCount) && !OBSERVER_KINDS.has(message.kind)) {
+      return this.drop(message, `${message.from} is not a voter`);
+    }
+    if (message.kind === 'election' && message.observer === isVoter(message.from, this.config.voterCount)) {
+      return this.drop(message, `observer flag does not match seat ${message.from}`);
+    }
     if (this.recovering) return this.drop(message, 'recovering');
     this.lastHeardTick.set(message.from, this.ticks);
     this.role.step(message);
