@@ -16,7 +16,7 @@ import { compareZxid, formatZxid, isSuccessor, zxidEquals } from './zxid.ts';
 export class FollowingRole implements Role {
   readonly state: 'FOLLOWING' | 'OBSERVING';
   private phase: 'discovery' | 'sync' | 'synced' | 'broadcast';
-  /** The epoch of the leader, from NEWEPOCH (followers) or the first sync message (observers). */
+  /** The epoch of the leader, from NEWEPOCH (followers) or the leader's `coordinator` (observers). */
   private epoch: number | null = null;
   private lastHeardTick: number;
   private readonly deadline: number;
@@ -24,7 +24,9 @@ export class FollowingRole implements Role {
   constructor(
     private readonly server: ZabServer,
     readonly leader: ServerId,
+    observerEpoch: number | null,
   ) {
+    this.epoch = observerEpoch;
     this.state = server.observer ? 'OBSERVING' : 'FOLLOWING';
     this.phase = server.observer ? 'sync' : 'discovery';
     this.lastHeardTick = server.ticks;
@@ -82,7 +84,9 @@ export class FollowingRole implements Role {
   // ---------------------------------------------------------------- discovery
 
   private handleNewEpoch(message: MessageOf<'NEWEPOCH'>): void {
-    if (this.server.observer || this.phase !== 'discovery') return this.server.drop(message, `in phase ${this.phase}`);
+    if (this.server.observer) return this.server.drop(message, 'observers take no epoch');
+    // The leader restarted the handshake: it no longer counts this learner, so start over.
+    if (this.phase !== 'discovery') return this.server.becomeLooking(`NEWEPOCH in phase ${this.phase}`);
     const server = this.server;
     // Never ack an epoch twice (two leaders could otherwise both establish it), except to
     // rejoin a leader that a quorum already accepted: no other leader can ever establish it.
@@ -108,8 +112,7 @@ export class FollowingRole implements Role {
   // ---------------------------------------------------------------- synchronization
 
   private handleSync(message: MessageOf<'TRUNC' | 'SNAP' | 'DIFF' | 'NEWLEADER'>): void {
-    if (this.phase !== 'sync') return this.server.drop(message, `in phase ${this.phase}`);
-    if (this.epoch === null) this.epoch = message.epoch; // observers learn the epoch here
+    if (this.phase !== 'sync') return this.server.becomeLooking(`${message.kind} in phase ${this.phase}`);
     switch (message.kind) {
       case 'TRUNC':
         return this.handleTrunc(message);
@@ -184,7 +187,7 @@ export class FollowingRole implements Role {
 
   private handleUpToDate(message: MessageOf<'UPTODATE'>): void {
     const server = this.server;
-    if (this.phase !== 'synced') return server.drop(message, `in phase ${this.phase}`);
+    if (this.phase !== 'synced') return server.becomeLooking(`UPTODATE in phase ${this.phase}`);
     if (compareZxid(message.committedZxid, server.log.lastZxid) > 0) {
       return server.becomeLooking(`UPTODATE commits ${formatZxid(message.committedZxid)} beyond log ${formatZxid(server.log.lastZxid)}`);
     }

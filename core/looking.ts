@@ -83,9 +83,14 @@ export class LookingRole implements Role {
   private handleCoordinator(message: MessageOf<'coordinator'>): void {
     // Follow an established leader, or a leader-elect whose history is at least as recent as
     // ours. One with an older history would give up on our ACKEPOCH anyway.
-    const acceptable = this.server.observer || message.leading || compareHistory(message.rank, this.rank()) >= 0;
+    // Observers wait for an established leader: its rank carries the epoch they will follow.
+    if (this.server.observer) {
+      if (!message.leading) return this.server.drop(message, 'observers follow established leaders only');
+      return this.server.becomeFollowing(message.from, message.rank.currentEpoch);
+    }
+    const acceptable = message.leading || compareHistory(message.rank, this.rank()) >= 0;
     if (!acceptable) return this.server.drop(message, `coordinator rank ${formatRank(message.rank)} has an older history`);
-    this.server.becomeFollowing(message.from);
+    this.server.becomeFollowing(message.from, null);
   }
 
   onPersisted(): void {}

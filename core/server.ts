@@ -241,10 +241,12 @@ export class ZabServer {
     this.role = new LeadingRole(this);
   }
 
-  becomeFollowing(leader: ServerId): void {
+  /** `epoch`: the established leader's epoch, which observers take instead of NEWEPOCH (null for followers). */
+  becomeFollowing(leader: ServerId, epoch: number | null): void {
     this.assertTransition(this.observer ? 'OBSERVING' : 'FOLLOWING');
+    assert((epoch !== null) === this.observer, () => `becomeFollowing: epoch ${epoch} for ${this.observer ? 'an observer' : 'a follower'}`);
     this.trace(() => `becomes ${this.observer ? 'OBSERVING' : 'FOLLOWING'} ${leader}`);
-    this.role = new FollowingRole(this, leader);
+    this.role = new FollowingRole(this, leader, epoch);
   }
 
   private assertTransition(to: Role['state']): void {

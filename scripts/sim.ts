@@ -17,7 +17,11 @@ interface WorkerJob {
   readonly seeds: number[];
   readonly voters: number;
   readonly observers: number;
+  readonly junk: boolean;
 }
+
+/** `--junk`: feed the servers bad input between real traffic (see core/sim/junk.ts). */
+const JUNK = { perSecond: 300, oversized: false };
 
 /** What a worker reports per seed: small, so thousands of seeds cost little to pass back. */
 interface SeedReport {
@@ -46,17 +50,17 @@ function report(result: SeedResult): SeedReport {
 
 async function workerMain(job: WorkerJob): Promise<void> {
   for (const seed of job.seeds) {
-    const result = await runSeed({ seed, voters: job.voters, observers: job.observers, trace: false });
+    const result = await runSeed({ seed, voters: job.voters, observers: job.observers, trace: false, junk: job.junk ? JUNK : undefined });
     parentPort!.postMessage(report(result));
   }
 }
 
-function replayCommand(seed: number, voters: number, observers: number): string {
-  return `npm run sim -- --seed ${seed} --servers ${voters}${observers > 0 ? ` --observers ${observers}` : ''}`;
+function replayCommand(seed: number, voters: number, observers: number, junk: boolean): string {
+  return `npm run sim -- --seed ${seed} --servers ${voters}${observers > 0 ? ` --observers ${observers}` : ''}${junk ? ' --junk' : ''}`;
 }
 
-async function replay(seed: number, voters: number, observers: number): Promise<number> {
-  const result = await runSeed({ seed, voters, observers, trace: true });
+async function replay(seed: number, voters: number, observers: number, junk: boolean): Promise<number> {
+  const result = await runSeed({ seed, voters, observers, trace: true, junk: junk ? JUNK : undefined });
   console.log(result.trace.join('\n'));
   console.log('');
   console.log(result.summary);
@@ -78,6 +82,7 @@ async function main(): Promise<number> {
       servers: { type: 'string', default: '3' },
       observers: { type: 'string', default: '0' },
       workers: { type: 'string' },
+      junk: { type: 'boolean', default: false },
     },
   });
   const voters = Number(values.servers);
@@ -86,24 +91,25 @@ async function main(): Promise<number> {
     console.error('--servers must be an integer >= 1 and --observers an integer >= 0');
     return 2;
   }
-  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers);
+  const junk = values.junk === true;
+  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers, junk);
 
   const count = Number(values.seeds);
   const start = Number(values.start);
   const workerCount = Math.max(1, Math.min(Number(values.workers ?? availableParallelism()), count));
   const seeds = Array.from({ length: count }, (_, index) => start + index);
-  console.log(`running ${count} seeds (${start}..${start + count - 1}), ${voters} voters, ${observers} observers, ${workerCount} workers`);
+  console.log(`running ${count} seeds (${start}..${start + count - 1}), ${voters} voters, ${observers} observers, ${workerCount} workers${junk ? ', with junk input' : ''}`);
   const began = performance.now();
   const reports: SeedReport[] = [];
   await Promise.all(
     Array.from({ length: workerCount }, (_, index) => {
-      const job: WorkerJob = { seeds: seeds.filter((_, position) => position % workerCount === index), voters, observers };
+      const job: WorkerJob = { seeds: seeds.filter((_, position) => position % workerCount === index), voters, observers, junk };
       // Workers do not inherit `--import tsx` on Node 20: register tsx inside the worker first.
       const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
       const worker = new Worker(bootstrap, { eval: true, workerData: job });
       worker.on('message', (seedReport: SeedReport) => {
         reports.push(seedReport);
-        if (!seedReport.ok) console.log(`seed ${seedReport.seed}: FAILED — replay with: ${replayCommand(seedReport.seed, voters, observers)}\n${seedReport.failure}\n`);
+        if (!seedReport.ok) console.log(`seed ${seedReport.seed}: FAILED — replay with: ${replayCommand(seedReport.seed, voters, observers, junk)}\n${seedReport.failure}\n`);
       });
       return new Promise<void>((resolve, reject) => {
         worker.on('error', reject);
@@ -122,12 +128,12 @@ async function main(): Promise<number> {
   if (failures.length > 0) {
     mkdirSync('sim-failures', { recursive: true });
     for (const seedReport of failures) {
-      const result = await runSeed({ seed: seedReport.seed, voters, observers, trace: true });
+      const result = await runSeed({ seed: seedReport.seed, voters, observers, trace: true, junk: junk ? JUNK : undefined });
       const file = `sim-failures/seed-${seedReport.seed}-${voters}v${observers}o.log`;
       writeFileSync(file, `${result.trace.join('\n')}\n\n${result.summary}\n${result.failure}\n`);
       console.log(`trace of seed ${seedReport.seed}: ${file}`);
     }
-    console.log(`replay: ${replayCommand(failures[0]!.seed, voters, observers)}`);
+    console.log(`replay: ${replayCommand(failures[0]!.seed, voters, observers, junk)}`);
   }
   return failures.length === 0 ? 0 : 1;
 }

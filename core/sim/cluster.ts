@@ -1,6 +1,6 @@
 import type { ServerConfig } from '../config.ts';
 import { KvMachine } from '../kv-machine.ts';
-import type { Message } from '../messages.ts';
+import { decodeMessage, type Message } from '../messages.ts';
 import { ZabNode } from '../node.ts';
 import type { ServerId } from '../types.ts';
 import { formatZxid } from '../zxid.ts';
@@ -41,6 +41,9 @@ export class SimCluster {
   readonly checker = new StateChecker();
   readonly marks = new Map<string, number>();
   readonly traceLines: string[] = [];
+  /** Messages refused at the boundary (malformed, spoofed) by servers that have since stopped. */
+  private refusedByStopped = 0;
+  private readonly deliveryListeners: ((from: ServerId, to: ServerId, message: unknown) => void)[] = [];
   /** The first error that stopped a server (a broken assertion or a SafetyViolation). */
   failure: { readonly sid: ServerId; readonly error: unknown } | null = null;
   private readonly storages = new Map<ServerId, SimStorage>();
@@ -55,6 +58,23 @@ export class SimCluster {
       this.storages.set(sid, new SimStorage(this.world, storagePrng, { writeLatencyMsMin: options.writeLatencyMsMin, writeLatencyMsMax: options.writeLatencyMsMax }));
     }
     if (options.trace) this.network.onTrace((event) => this.traceNetwork(event));
+  }
+
+  /** Calls `listener` for every delivered message (the junk injector records some to replay). */
+  onDelivery(listener: (from: ServerId, to: ServerId, message: unknown) => void): void {
+    this.deliveryListeners.push(listener);
+    this.network.onTrace((event) => {
+      if (this.options.trace) this.traceNetwork(event);
+      if (event.kind !== 'deliver') return;
+      for (const each of this.deliveryListeners) each(event.from, event.to, event.message);
+    });
+  }
+
+  /** Messages every server, running or not, refused at its boundary. */
+  refusedMessages(): number {
+    let refused = this.refusedByStopped;
+    for (const node of this.nodes.values()) refused += node.stats.droppedMessages;
+    return refused;
   }
 
   /** Voters 1..N, then observers. */
@@ -128,6 +148,7 @@ export class SimCluster {
     const node = this.nodes.get(sid);
     if (!node) return;
     this.note(`${notify ? 'close' : 'crash'} ${sid}`);
+    this.refusedByStopped += node.stats.droppedMessages;
     node.stop();
     this.clocks.get(sid)!.stop();
     this.network.detach(sid, { notify });
@@ -183,8 +204,9 @@ export class SimCluster {
 
   private traceNetwork(event: NetworkTraceEvent): void {
     if (event.kind === 'send') return; // 'deliver' and 'drop' say everything a reader needs
-    const message = event.message as Message | null;
-    const what = message && typeof message === 'object' && 'kind' in message ? describeMessage(message) : event.kind;
+    // What travels may be junk (fuzz tests): describe only what the servers' validator accepts.
+    const decoded = event.message === null ? null : decodeMessage(event.message);
+    const what = decoded === null ? event.kind : decoded.ok ? describeMessage(decoded.message) : `junk (${decoded.reason.slice(0, 60)})`;
     const reason = event.reason ? ` (${event.reason})` : '';
     this.traceLines.push(`${this.time()}   ${event.from}->${event.to} ${event.kind === 'deliver' ? '' : `${event.kind} `}${what}${reason}`);
   }

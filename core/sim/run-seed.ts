@@ -1,6 +1,7 @@
 import type { KvOp } from '../kv-machine.ts';
 import { SimCluster } from './cluster.ts';
 import { injectFault } from './faults.ts';
+import { JunkInjector } from './junk.ts';
 import { checkHistory, formatFailure, type HistoryRecord } from './linearizability/index.ts';
 import { SimClient } from './sim-client.ts';
 import { describeSwarm, swarmOptions, type SwarmOptions, type SwarmRequest } from './swarm.ts';
@@ -21,6 +22,9 @@ export interface SeedResult {
   readonly history: readonly HistoryRecord[];
   /** Log lines, deliveries and faults; empty unless the request asked for a trace. */
   readonly trace: readonly string[];
+  /** Bad input fed to the servers, and how much of it (or of anything) they refused. */
+  readonly junk: { readonly injected: number; readonly malformed: number; readonly refused: number };
+  readonly junkByKind: Readonly<Record<string, number>>;
 }
 
 class SeedFailure extends Error {}
@@ -42,6 +46,10 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     { length: options.clients },
     (_, index) => new SimClient(index + 1, cluster, cluster.prng.fork(), keys, history, options.clientThinkMsMax),
   );
+  const junk = request.junk ? new JunkInjector(cluster, cluster.prng.fork(), request.junk) : null;
+  if (junk) {
+    cluster.onDelivery((from, to, message) => junk.record(from, to, message));
+  }
   let failure: string | null = null;
   let linearizability: SeedResult['linearizability'] = 'Ok';
   const healthy = () => cluster.failure === null;
@@ -52,6 +60,7 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     cluster.note(describeSwarm(options));
     cluster.startAll();
     for (const client of clients) client.start();
+    junk?.start();
     cluster.network.setDelayRange(Math.min(options.faultDelayMsMin, options.faultDelayMsMax), options.faultDelayMsMax);
 
     // Safety phase: faults at random intervals.
@@ -63,6 +72,7 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
 
     // Liveness phase: everything heals; a leader must be established and every client progress.
     cluster.note('liveness phase: faults stop, the network heals, every server runs');
+    junk?.stop();
     cluster.network.heal();
     cluster.network.setDelayRange(options.cluster.delayMsMin, options.cluster.delayMsMax);
     for (const sid of cluster.sids()) cluster.start(sid);
@@ -82,6 +92,10 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
       failed(`server ${sid} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     }
     checkNoAcknowledgedWriteLost(cluster, history);
+    if (junk && cluster.refusedMessages() > junk.malformed) {
+      failed(`servers refused ${cluster.refusedMessages()} messages but only ${junk.malformed} malformed ones were injected: real traffic was refused`);
+    }
+    if (!junk && cluster.refusedMessages() > 0) failed(`servers refused ${cluster.refusedMessages()} messages of real traffic`);
     const verdict = checkHistory(history);
     linearizability = verdict.result;
     if (verdict.result === 'Illegal') failed(`history is not linearizable:\n${verdict.failure ? formatFailure(verdict.failure) : ''}`);
@@ -102,6 +116,12 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     marks: cluster.marks,
     history,
     trace: cluster.traceLines,
+    junk: {
+      injected: junk ? [...junk.injected.values()].reduce((sum, count) => sum + count, 0) : 0,
+      malformed: junk?.malformed ?? 0,
+      refused: cluster.refusedMessages(),
+    },
+    junkByKind: Object.fromEntries(junk?.injected ?? []),
   };
 }
 

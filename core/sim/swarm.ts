@@ -1,4 +1,5 @@
 import type { ClusterOptions } from './cluster.ts';
+import type { JunkOptions } from './junk.ts';
 import { Prng } from './prng.ts';
 
 /** The kinds of fault a schedule may inject. */
@@ -45,6 +46,8 @@ export interface SwarmRequest {
   readonly voters: number;
   readonly observers: number;
   readonly trace: boolean;
+  /** Feed the servers bad input between real traffic during the fault phase. */
+  readonly junk?: JunkOptions;
 }
 
 export function swarmOptions(request: SwarmRequest): SwarmOptions {
