@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import type { Message } from '../messages.ts';
+import type { ServerId } from '../types.ts';
+import { Scenario } from './scenario.ts';
+
+/**
+ * Named scenarios: each drives one of the situations in which real ZAB implementations lost
+ * data (DESIGN.md, "Rules that keep it safe"), asserts the outcome a user would notice, and runs
+ * under the StateChecker (one leader per epoch, prefix agreement, no lost commit).
+ */
+
+describe('Cluster: leader crashes after proposing, before committing', () => {
+  it('a proposal a quorum stored survives the crash and is committed by the next leader', async () => {
+    const s = await Scenario.started({ voters: 3 });
+    const leader = s.leader();
+    const followers = s.followers();
+    await s.write(leader, 'a', 'before');
+    // The followers store and ack the proposal, but the leader never hears their acks.
+    s.drop((_from, to, message) => to === leader && message.kind === 'transaction_acknowledge');
+    const pending = s.submit(leader, 'a', 'stored-by-quorum');
+    await s.until(() => followers.every((sid) => s.durablyLogged(sid, 'stored-by-quorum')), 'both followers stored the proposal');
+    expect(s.committed('stored-by-quorum')).toBe(false);
+
+    s.cluster.crash(leader);
+    s.deliverAll();
+    const next = await s.stabilize();
+    expect(followers).toContain(next);
+    expect(pending.result).toEqual({ ok: false, error: 'ConnectionLoss' });
+    for (const sid of followers) expect(s.value(sid, 'a')).toBe('stored-by-quorum');
+
+    s.cluster.start(leader);
+    await s.stabilize();
+    expect(s.value(leader, 'a')).toBe('stored-by-quorum');
+  });
+
+  it('a proposal only the crashed leader stored is truncated when it rejoins', async () => {
+    const s = await Scenario.started({ voters: 3 });
+    const leader = s.leader();
+    await s.write(leader, 'a', 'before');
+    s.drop((from, _to, message) => from === leader && message.kind === 'transaction_proposal');
+    s.submit(leader, 'a', 'only-on-leader');
+    await s.until(() => s.durablyLogged(leader, 'only-on-leader'), 'the leader stored its own proposal');
+
+    s.cluster.crash(leader);
+    s.deliverAll();
+    const next = await s.stabilize();
+    expect(await s.write(next, 'a', 'after')).toEqual({ ok: true, value: null });
+
+    const truncations = s.mark('follower: TRUNC');
+    s.cluster.start(leader);
+    await s.stabilize();
+    expect(s.mark('follower: TRUNC')).toBeGreaterThan(truncations);
+    expect(s.durablyLogged(leader, 'only-on-leader')).toBe(false);
+    expect(s.committed('only-on-leader')).toBe(false);
+    for (const sid of s.cluster.running()) expect(s.value(sid, 'a')).toBe('after');
+  });
+});
+
+describe('Cluster: network: partition in an old epoch', () => {
+  it('a follower holding an uncommitted proposal of an old epoch is TRUNCated on rejoin', async () => {
+    const s = await Scenario.started({ voters: 5 });
+    const leader = s.leader();
+    const [holder, ...others] = s.followers();
+    // Only `holder` receives the proposal, and its ack is lost: it is never committed.
+    s.drop((from, to, message) =>
+      (from === leader && to !== holder && message.kind === 'transaction_proposal') || (from === holder && message.kind === 'transaction_acknowledge'),
+    );
+    s.submit(leader, 'a', 'uncommitted');
+    await s.until(() => s.durablyLogged(holder!, 'uncommitted'), 'the holder stored the proposal');
+
+    s.cluster.network.partition([[leader, holder!], others], { notify: false });
+    s.deliverAll();
+    await s.until(() => others.some((sid) => s.cluster.node(sid)!.server.state === 'LEADING' && s.cluster.node(sid)!.server.serving), 'the majority elects a leader');
+    const next = s.cluster.leader()!;
+    expect(others).toContain(next);
+    expect(await s.write(next, 'a', 'new-epoch')).toEqual({ ok: true, value: null });
+
+    const truncations = s.mark('follower: TRUNC');
+    s.cluster.network.heal();
+    await s.stabilize();
+    expect(s.mark('follower: TRUNC')).toBeGreaterThan(truncations);
+    for (const sid of s.cluster.running()) {
+      expect(s.durablyLogged(sid, 'uncommitted')).toBe(false);
+      expect(s.value(sid, 'a')).toBe('new-epoch');
+    }
+  });
+});
+
+describe('Cluster: log compaction', () => {
+  it('a follower behind the leader’s compacted log gets SNAP and catches up', async () => {
+    const s = await Scenario.started({ voters: 3, snapshotEveryTxns: 10, retainLogTxns: 2 });
+    const leader = s.leader();
+    const [behind] = s.followers();
+    s.cluster.crash(behind!);
+    for (let index = 0; index < 40; index++) await s.write(leader, `k${index % 5}`, `v${index}`);
+    expect(s.mark('log compacted')).toBeGreaterThan(0);
+
+    const snaps = s.mark('follower: SNAP');
+    s.cluster.start(behind!);
+    await s.stabilize();
+    expect(s.mark('follower: SNAP')).toBeGreaterThan(snaps);
+    for (let key = 0; key < 5; key++) expect(s.value(behind!, `k${key}`)).toBe(s.value(leader, `k${key}`));
+    expect(s.node(behind!).view().digest).toBe(s.node(leader).view().digest);
+  });
+});
+
+describe('Cluster: network: isolate the leader (silent)', () => {
+  it('a leader cut off from its quorum steps down and commits nothing', async () => {
+    const s = await Scenario.started({ voters: 3 });
+    const leader = s.leader();
+    const others = s.followers();
+    await s.write(leader, 'a', 'before');
+    s.cluster.network.partition([[leader], others], { notify: false });
+    const pending = s.submit(leader, 'a', 'cut-off');
+
+    const stepDowns = s.mark('looking: lost quorum: steps down');
+    await s.until(() => s.cluster.node(leader)!.server.state !== 'LEADING', 'the isolated leader steps down');
+    expect(s.mark('looking: lost quorum: steps down')).toBeGreaterThan(stepDowns);
+    expect(pending.result).toEqual({ ok: false, error: 'ConnectionLoss' });
+    expect(s.committed('cut-off')).toBe(false);
+
+    await s.until(() => others.includes(s.cluster.leader() ?? -1), 'the other two elect a leader');
+    expect(await s.write(s.leader(), 'a', 'majority')).toEqual({ ok: true, value: null });
+    s.cluster.network.heal();
+    await s.stabilize();
+    expect(s.committed('cut-off')).toBe(false);
+    for (const sid of s.cluster.running()) expect(s.value(sid, 'a')).toBe('majority');
+  });
+});
+
+describe('Cluster: restart all', () => {
+  it('all servers restart at once and come back with the same committed state', async () => {
+    const s = await Scenario.started({ voters: 3, snapshotEveryTxns: 7, retainLogTxns: 3 });
+    for (let index = 0; index < 30; index++) await s.write(s.leader(), `k${index % 4}`, `v${index}`);
+    await s.stabilize();
+    const digest = s.node(s.leader()).view().digest;
+    const values = [0, 1, 2, 3].map((key) => s.value(s.leader(), `k${key}`));
+
+    for (const sid of s.cluster.running()) s.cluster.crash(sid);
+    s.cluster.startAll();
+    const leader = await s.stabilize();
+    for (const sid of s.cluster.running()) {
+      expect(s.node(sid).view().digest).toBe(digest);
+      expect([0, 1, 2, 3].map((key) => s.value(sid, `k${key}`))).toEqual(values);
+    }
+    expect(await s.write(leader, 'k0', 'after-restart')).toEqual({ ok: true, value: null });
+  });
+});
+
+describe('Cluster: replayed and duplicated messages', () => {
+  it('old-epoch messages delivered again, and duplicates of idempotent ones, change nothing', async () => {
+    const s = await Scenario.started({ voters: 3 });
+    const recorded: { from: ServerId; to: ServerId; message: Message }[] = [];
+    s.cluster.onDelivery((from, to, message) => recorded.push({ from, to, message: message as Message }));
+    // Move leadership around until the current leader also led an earlier epoch: its own
+    // old-epoch messages are then among those replayed.
+    let leader = s.leader();
+    const ledBefore = (sid: ServerId) => [...s.cluster.checker.leaders()].some(([epoch, each]) => each === sid && epoch < s.node(sid).server.currentEpoch);
+    for (let round = 0; round < 8 && !ledBefore(leader); round++) {
+      for (let index = 0; index < 3; index++) await s.write(leader, 'a', `round${round}-${index}`);
+      s.cluster.crash(leader);
+      await s.stabilize();
+      s.cluster.start(leader);
+      leader = await s.stabilize();
+    }
+    expect(ledBefore(leader)).toBe(true);
+    for (let index = 0; index < 3; index++) await s.write(leader, 'a', `now-${index}`);
+    await s.stabilize();
+
+    const epoch = s.node(leader).server.currentEpoch;
+    const views = () =>
+      s.cluster.running().map((sid) => {
+        const { tick: _tick, ...view } = s.node(sid).view();
+        return view;
+      });
+    const before = views();
+    const roleChanges = () => [...s.cluster.marks].filter(([name]) => name.startsWith('looking:')).reduce((sum, [, hits]) => sum + hits, 0);
+    const changesBefore = roleChanges();
+    const old = recorded.filter(({ message }) => 'epoch' in message && message.epoch < epoch);
+    const idempotent = recorded.filter(
+      ({ message }) => 'epoch' in message && message.epoch === epoch && ['transaction_commit', 'transaction_acknowledge', 'PING', 'PONG'].includes(message.kind),
+    );
+    expect(old.filter(({ from, message }) => from === leader && message.kind === 'transaction_proposal').length).toBeGreaterThan(3);
+    for (const { from, to, message } of [...old, ...old, ...idempotent]) s.cluster.network.inject(from, to, message);
+    await s.run(2000);
+    expect(views()).toEqual(before);
+    expect(roleChanges()).toBe(changesBefore);
+    expect(await s.write(leader, 'a', 'still-works')).toEqual({ ok: true, value: null });
+  });
+});
+
+describe('Cluster: election: a stale log never wins', () => {
+  it('the server with the highest sid but a stale log does not become leader over an up-to-date quorum', async () => {
+    const s = await Scenario.started({ voters: 3 });
+    s.cluster.crash(3);
+    const leader = await s.stabilize();
+    for (let index = 0; index < 5; index++) await s.write(leader, 'a', `v${index}`);
+    for (const sid of s.cluster.running()) s.cluster.crash(sid);
+    const epochsBefore = Math.max(...s.cluster.checker.leaders().keys());
+
+    // The stale server comes back first, then the two that hold every committed write.
+    s.cluster.start(3);
+    await s.run(500);
+    s.cluster.start(1);
+    s.cluster.start(2);
+    const next = await s.stabilize();
+    expect(next).not.toBe(3);
+    for (const [epoch, sid] of s.cluster.checker.leaders()) if (epoch > epochsBefore) expect(sid).not.toBe(3);
+    for (const sid of [1, 2, 3]) expect(s.value(sid, 'a')).toBe('v4');
+  });
+});
