@@ -38,6 +38,7 @@ class SeedFailure extends Error {}
 export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
   const options = swarmOptions(request);
   const cluster = new SimCluster(options.cluster);
+  for (const sid of options.slowDisks) cluster.storage(sid).setWriteLatency(...options.slowDiskLatencyMs);
   const world = cluster.world;
   const faultPrng = cluster.prng.fork();
   const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`);

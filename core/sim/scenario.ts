@@ -11,6 +11,8 @@ export interface ScenarioOptions {
   readonly retainLogTxns?: number;
   readonly seed?: number;
   readonly trace?: boolean;
+  /** Disk write latency; slow disks widen the window between sending a proposal and its being durable. */
+  readonly writeLatencyMs?: readonly [number, number];
 }
 
 /** A request in flight; `result` is filled in when it completes. */
@@ -44,8 +46,8 @@ export class Scenario {
       requestTimeoutMs: 5000,
       delayMsMin: 1,
       delayMsMax: 3,
-      writeLatencyMsMin: 1,
-      writeLatencyMsMax: 2,
+      writeLatencyMsMin: options.writeLatencyMs?.[0] ?? 1,
+      writeLatencyMsMax: options.writeLatencyMs?.[1] ?? 2,
       clockRates: Array.from({ length: servers }, () => 1),
       trace: options.trace ?? false,
     });

@@ -209,3 +209,36 @@ describe('Cluster: election: a stale log never wins', () => {
     for (const sid of [1, 2, 3]) expect(s.value(sid, 'a')).toBe('v4');
   });
 });
+
+describe('Cluster: synchronization is durable before NEWLEADER is acked', () => {
+  it('an old-epoch proposal the new leader commits at establishment survives the follower that synced it', async () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const s = await Scenario.started({ voters: 3, seed });
+      const leader = s.leader();
+      const [synced, other] = s.followers();
+      // A proposal only the leader stores; then the leader loses its quorum and steps down.
+      s.drop((from, _to, message) => from === leader && message.kind === 'transaction_proposal');
+      s.submit(leader, 'a', 'old-epoch');
+      await s.until(() => s.durablyLogged(leader, 'old-epoch'), 'the leader stored its proposal');
+      s.cluster.crash(synced!);
+      s.cluster.crash(other!);
+      await s.until(() => s.node(leader).server.state === 'LOOKING', 'the leader steps down');
+      s.deliverAll();
+
+      // It leads again with one follower whose disk is slow, and commits its history once established.
+      s.cluster.storage(synced!).setWriteLatency(40, 60);
+      s.cluster.start(synced!);
+      await s.until(() => s.node(leader).server.serving, 'the leader is established again');
+      expect(s.committed('old-epoch')).toBe(true);
+      // Everything the follower acked must already be on its disk: crash both now.
+      s.cluster.crash(synced!);
+      s.cluster.crash(leader);
+      s.cluster.start(other!);
+      s.cluster.start(synced!);
+      await s.stabilize();
+      s.cluster.start(leader);
+      await s.stabilize();
+      for (const sid of s.cluster.running()) expect(s.value(sid, 'a')).toBe('old-epoch');
+    }
+  });
+});

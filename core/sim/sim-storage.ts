@@ -61,7 +61,7 @@ export class SimStorage {
   };
   private readonly world: SimWorld;
   private readonly prng: Prng;
-  private readonly options: SimStorageOptions;
+  private options: SimStorageOptions;
   private readonly landProbabilityAtCrash: number;
   /** Invariant: only replaced, never mutated. */
   private durable: PersistedState;
@@ -88,6 +88,12 @@ export class SimStorage {
     this.landProbabilityAtCrash = options.landProbabilityAtCrash ?? 0.5;
     this.durable = options.initialState ?? EMPTY_PERSISTED_STATE;
     this.issued = this.durable;
+  }
+
+  /** A disk that gets slower or faster (another tab hogging IndexedDB); applies to writes issued from now on. */
+  setWriteLatency(writeLatencyMsMin: number, writeLatencyMsMax: number): void {
+    assert(Number.isInteger(writeLatencyMsMin) && Number.isInteger(writeLatencyMsMax) && writeLatencyMsMin <= writeLatencyMsMax, () => `SimStorage.setWriteLatency(${writeLatencyMsMin}, ${writeLatencyMsMax})`);
+    this.options = { ...this.options, writeLatencyMsMin, writeLatencyMsMax };
   }
 
   /** The Storage of the server's current incarnation. One live handle at a time. */

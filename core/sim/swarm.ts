@@ -39,6 +39,9 @@ export interface SwarmOptions {
    */
   readonly faultDelayMsMin: number;
   readonly faultDelayMsMax: number;
+  /** Servers whose disk is much slower than the others' (then acks and own votes race their writes). */
+  readonly slowDisks: readonly number[];
+  readonly slowDiskLatencyMs: readonly [number, number];
 }
 
 export interface SwarmRequest {
@@ -94,6 +97,8 @@ export function swarmOptions(request: SwarmRequest): SwarmOptions {
     livenessBoundMs: 30_000,
     faultDelayMsMin: congested ? prng.int(0, 20) : 0,
     faultDelayMsMax,
+    slowDisks: Array.from({ length: servers }, (_, index) => index + 1).filter(() => prng.chance(0.15)),
+    slowDiskLatencyMs: [prng.int(10, 30), prng.int(30, 120)],
   };
 }
 
@@ -114,6 +119,7 @@ export function describeSwarm(options: SwarmOptions): string {
     `faultDelay=${options.faultDelayMsMin}..${options.faultDelayMsMax}ms`,
     `clocks=${cluster.clockRates.map((rate) => rate.toFixed(2)).join(',')}`,
     `write=${cluster.writeLatencyMsMin}..${cluster.writeLatencyMsMax}ms`,
+    `slowDisks=${options.slowDisks.join(',') || 'none'}@${options.slowDiskLatencyMs[0]}..${options.slowDiskLatencyMs[1]}ms`,
     `snapshotEvery=${cluster.timing.snapshotEveryTxns}`,
     `retain=${cluster.timing.retainLogTxns}`,
     `faults=${options.faultPhaseMs}ms/every~${options.faultIntervalMsMean}ms`,
