@@ -1,5 +1,5 @@
 import { assert } from './assert.ts';
-import type { Message, MessageOf } from './messages.ts';
+import { MAX_SESSIONS_PER_PONG, type Message, type MessageOf } from './messages.ts';
 import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import type { ServerId } from './types.ts';
@@ -19,6 +19,8 @@ export class FollowingRole implements Role {
   /** The epoch of the leader, from NEWEPOCH (followers) or the leader's `coordinator` (observers). */
   private epoch: number | null = null;
   private lastHeardTick: number;
+  /** Sessions of clients attached here touched since the last PONG. */
+  private touched = new Set<string>();
   private readonly deadline: number;
 
   constructor(
@@ -74,8 +76,7 @@ export class FollowingRole implements Role {
       case 'inform':
         return this.handleInform(message);
       case 'PING':
-        this.server.send(this.leader, { kind: 'PONG', from: this.server.sid, epoch: message.epoch });
-        return;
+        return this.pong(message.epoch);
       default:
         return this.server.drop(message, `not ${this.state} business`);
     }
@@ -239,6 +240,16 @@ export class FollowingRole implements Role {
     const log = this.server.log;
     const index = log.countThrough(this.server.committedZxid);
     return index < log.length && zxidEquals(log.entryAt(index).zxid, zxid);
+  }
+
+  private pong(epoch: number): void {
+    const sessions = [...this.touched].slice(0, MAX_SESSIONS_PER_PONG);
+    for (const sessionId of sessions) this.touched.delete(sessionId);
+    this.server.send(this.leader, { kind: 'PONG', from: this.server.sid, epoch, sessions });
+  }
+
+  touchSessions(sessionIds: readonly string[]): void {
+    for (const sessionId of sessionIds) this.touched.add(sessionId);
   }
 
   handleClientRequest(request: ClientRequest): void {

@@ -6,6 +6,7 @@ import type { DurableMark } from './ready.ts';
 import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { planSync } from './sync-plan.ts';
+import { SessionTracker } from './session-tracker.ts';
 import type { StateMachine } from './state-machine.ts';
 import type { ServerId, Txn } from './types.ts';
 import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, zxidEquals, type Zxid } from './zxid.ts';
@@ -57,6 +58,9 @@ export class LeadingRole implements Role {
    * everything in the log is committed.
    */
   private speculative: StateMachine | null = null;
+  private readonly sessions = new SessionTracker();
+  /** Request ids of txns the leader proposes on its own (session expiry); no client waits on them. */
+  private internalRequestId = 0;
 
   constructor(private readonly server: ZabServer) {
     this.leader = server.sid;
@@ -88,6 +92,7 @@ export class LeadingRole implements Role {
       case 'transaction_acknowledge':
         return this.handleAcknowledge(message, learner);
       case 'PONG':
+        if (message.epoch === this.epoch) for (const sessionId of message.sessions) this.sessions.touch(sessionId, this.server.timeMs);
         return;
       default:
         return this.server.drop(message, 'not LEADING business');
@@ -248,6 +253,21 @@ export class LeadingRole implements Role {
     this.propose({ originator: this.server.sid, requestId: request.requestId, type: request.type, op: request.op });
   }
 
+  touchSessions(sessionIds: readonly string[]): void {
+    for (const sessionId of sessionIds) this.sessions.touch(sessionId, this.server.timeMs);
+  }
+
+  /** Proposes, once, the expiry of every session whose client went silent for its timeout. */
+  private expireSessions(): void {
+    const speculative = this.speculative!;
+    if (!speculative.sessions || !speculative.expireSessionOp) return;
+    for (const sessionId of this.sessions.expired(speculative.sessions(), this.server.timeMs)) {
+      this.server.mark('leader expires a session');
+      this.server.trace(() => `expires session ${sessionId}`);
+      this.propose({ originator: this.server.sid, requestId: Number.MAX_SAFE_INTEGER - this.internalRequestId++, type: 'op', op: speculative.expireSessionOp(sessionId) });
+    }
+  }
+
   private handleRequest(message: MessageOf<'transaction_request'>, learner: Learner | undefined): void {
     if (this.phase !== 'broadcast' || message.epoch !== this.epoch || learner?.phase !== 'uptodate') {
       return this.server.drop(message, 'requester is not an up-to-date learner of this epoch');
@@ -330,6 +350,7 @@ export class LeadingRole implements Role {
     if (!isQuorum([server.sid, ...alive], server.config.voterCount)) {
       return server.becomeLooking('lost quorum: steps down');
     }
+    this.expireSessions();
   }
 
   onLinkUp(): void {}

@@ -104,4 +104,6 @@ export class LookingRole implements Role {
   handleClientRequest(): void {
     throw new Error('a LOOKING server never serves');
   }
+
+  touchSessions(): void {}
 }

@@ -14,11 +14,14 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const MAX_SERVER_ID = 1000;
 /** Most proposals one DIFF carries; a longer sync is split into several DIFFs. */
 export const MAX_DIFF_PROPOSALS = 1000;
+/** Most session touches one PONG carries; more wait for the next one. */
+export const MAX_SESSIONS_PER_PONG = 10_000;
 /** Epochs and counters are 32-bit, as ZooKeeper's halves of a 64-bit zxid. */
 const MAX_ZXID_PART = 0xffff_ffff;
 
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ZXID_PART));
 const Sid = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_SERVER_ID));
+const SessionId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const RequestId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
 const ZxidSchema = v.strictObject({ epoch: Count, counter: Count });
 /** Ops are opaque JSON here; the state machine validates them where they enter the cluster. */
@@ -83,7 +86,8 @@ export const MessageSchema = v.variant('kind', [
   message('inform', { epoch: Count, proposal: ProposalSchema }),
   // Failure detection.
   message('PING', { epoch: Count }),
-  message('PONG', { epoch: Count }),
+  /** `sessions`: client sessions touched on this learner since its last PONG (kept alive at the leader). */
+  message('PONG', { epoch: Count, sessions: v.pipe(v.array(SessionId), v.maxLength(MAX_SESSIONS_PER_PONG)) }),
 ]);
 
 export type Message = v.InferOutput<typeof MessageSchema>;

@@ -13,7 +13,9 @@ export type LocalInput =
   | { readonly kind: 'LinkUp'; readonly peer: ServerId }
   | { readonly kind: 'LinkDown'; readonly peer: ServerId }
   /** A client of this server asks for a write (`op`) or a `sync`. */
-  | { readonly kind: 'ClientRequest'; readonly requestId: number; readonly type: 'op' | 'sync'; readonly op: Json };
+  | { readonly kind: 'ClientRequest'; readonly requestId: number; readonly type: 'op' | 'sync'; readonly op: Json }
+  /** Clients attached here are alive: their sessions must not expire (ZooKeeper's session pings). */
+  | { readonly kind: 'TouchSessions'; readonly sessionIds: readonly string[] };
 
 export type Input = Message | LocalInput;
 

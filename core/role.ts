@@ -20,6 +20,8 @@ export interface Role {
   onLinkDown(peer: ServerId): void;
   /** Only called while `serving`; the request is already validated and registered as pending. */
   handleClientRequest(request: ClientRequest): void;
+  /** Sessions of clients attached here were touched (only while serving). */
+  touchSessions(sessionIds: readonly string[]): void;
 }
 
 /** Between a role change and the reload from storage: the server ignores everything. */
@@ -35,4 +37,5 @@ export class RecoveringRole implements Role {
   handleClientRequest(): void {
     throw new Error('RecoveringRole never serves');
   }
+  touchSessions(): void {}
 }

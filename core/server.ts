@@ -29,7 +29,7 @@ export interface ServerHooks {
   readonly event?: (event: ServerEvent) => void;
 }
 
-const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest']);
+const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest', 'TouchSessions']);
 
 /** What an observer (a sid above N) may say; everything else is a voter's or a leader's to say. */
 const OBSERVER_KINDS = new Set<Message['kind']>(['election', 'FOLLOWERINFO', 'ACKNEWLEADER', 'transaction_request', 'PONG']);
@@ -122,6 +122,9 @@ export class ZabServer {
         return;
       case 'ClientRequest':
         this.handleClientRequest(input);
+        return;
+      case 'TouchSessions':
+        if (this.role.serving) this.role.touchSessions(input.sessionIds);
         return;
     }
   }

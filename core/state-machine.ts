@@ -1,4 +1,5 @@
 import type { Json } from './types.ts';
+import type { SessionInfo } from './session-tracker.ts';
 import type { Zxid } from './zxid.ts';
 
 /**
@@ -51,6 +52,12 @@ export interface StateMachine {
   restore(data: Json): void;
   /** A short fingerprint of the state; equal states have equal digests. */
   digest(): string;
+  /**
+   * Client sessions the state holds, for a machine that has them (the data tree): the leader
+   * tracks when each was last touched and proposes `expireSessionOp` for those that time out.
+   */
+  sessions?(): Iterable<SessionInfo>;
+  expireSessionOp?(sessionId: string): Json;
 }
 
 /** Creates a fresh, empty state machine. Every server of a cluster uses the same factory. */

@@ -194,7 +194,7 @@ async function runToyWorkload(seed: number): Promise<string[]> {
     const proposal = { zxid: zxid(1, server.counter), txn: { originator: from, requestId: 0, type: 'op' as const, op: null } };
     await server.storage.write([{ kind: 'appendProposals', proposals: [proposal] }]);
     trace.push(`${world.now.toFixed(3)} ${sid} persisted ${server.counter} at clock ${server.clock.now().toFixed(3)}`);
-    server.transport.send(from, { kind: 'PONG', from: sid, epoch: server.counter });
+    server.transport.send(from, { kind: 'PONG', from: sid, epoch: server.counter, sessions: [] });
   };
   const crash = (sid: number): void => {
     const server = servers.get(sid)!;
