@@ -1,0 +1,53 @@
+import type { Zxid } from '../zxid.ts';
+import type { ZNode } from './znode.ts';
+
+/** A zxid as it appears inside a stat: a plain JSON object, the shape of core/zxid.ts's Zxid. */
+export type StatZxid = { readonly epoch: number; readonly counter: number };
+
+/**
+ * ZooKeeper's Stat, field for field. `ephemeralOwner` is the owning session id, or null where
+ * ZooKeeper says 0. `dataLength` counts UTF-8 bytes of the data string.
+ */
+export type Stat = {
+  readonly czxid: StatZxid;
+  readonly mzxid: StatZxid;
+  readonly pzxid: StatZxid;
+  readonly ctime: number;
+  readonly mtime: number;
+  readonly version: number;
+  readonly cversion: number;
+  readonly aversion: number;
+  readonly ephemeralOwner: string | null;
+  readonly dataLength: number;
+  readonly numChildren: number;
+};
+
+/**
+ * The client-visible cversion, computed as ZooKeeper's DataNode.copyStat does: the node stores how
+ * many children were ever created under it, and every child still present is one create without
+ * its delete, so creates + deletes = 2 × creates − live children.
+ */
+export function clientCversion(node: ZNode): number {
+  return node.childCreates * 2 - node.children.size;
+}
+
+/** A fresh Stat of `node` (fresh zxid objects too: callers may keep it past later writes). */
+export function statOf(node: ZNode): Stat {
+  return {
+    czxid: copyZxid(node.czxid),
+    mzxid: copyZxid(node.mzxid),
+    pzxid: copyZxid(node.pzxid),
+    ctime: node.ctime,
+    mtime: node.mtime,
+    version: node.version,
+    cversion: clientCversion(node),
+    aversion: node.aversion,
+    ephemeralOwner: node.ephemeralOwner,
+    dataLength: node.dataLength,
+    numChildren: node.children.size,
+  };
+}
+
+export function copyZxid(zxid: Zxid): StatZxid {
+  return { epoch: zxid.epoch, counter: zxid.counter };
+}
