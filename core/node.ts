@@ -8,6 +8,7 @@ import type { PersistOp, Storage } from './storage.ts';
 import type { Transport } from './transport.ts';
 import type { Envelope } from './messages.ts';
 import type { Json, ServerId } from './types.ts';
+import type { Zxid } from './zxid.ts';
 import type { DurableMark } from './ready.ts';
 
 export interface NodeOptions {
@@ -56,7 +57,7 @@ export class ZabNode {
   private writing = false;
   private reloading = false;
   private reloadWanted = false;
-  private stopped = false;
+  private isStopped = false;
   private tickTimer: TimerId | null = null;
   private nextRequestId: number;
   private readonly pending = new Map<number, PendingRequest>();
@@ -85,8 +86,8 @@ export class ZabNode {
 
   /** Stops everything at once, as a crash or a closed tab does. Pending requests see ConnectionLoss. */
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
+    if (this.isStopped) return;
+    this.isStopped = true;
     if (this.tickTimer !== null) this.options.clock.clearTimer(this.tickTimer);
     for (const [requestId] of this.pending) this.settle(requestId, { ok: false, error: 'ConnectionLoss' });
   }
@@ -95,8 +96,39 @@ export class ZabNode {
     return this.server.view();
   }
 
-  onApplied(listener: (applied: AppliedTxn) => void): void {
+  /** Every txn this server applies, in zxid order. Returns a function that stops listening. */
+  onApplied(listener: (applied: AppliedTxn) => void): () => void {
     this.appliedListeners.push(listener);
+    return () => {
+      const index = this.appliedListeners.indexOf(listener);
+      if (index >= 0) this.appliedListeners.splice(index, 1);
+    };
+  }
+
+  /** Whether this server serves clients now (cheaper than `view()`, which digests the state). */
+  get serving(): boolean {
+    return !this.isStopped && this.server.serving;
+  }
+
+  get committedZxid(): Zxid {
+    return this.server.committedZxid;
+  }
+
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
+  /** Clients attached here are alive: keeps their sessions from expiring at the leader. */
+  touchSessions(sessionIds: readonly string[]): void {
+    this.input({ kind: 'TouchSessions', sessionIds });
+  }
+
+  /** Whether the session exists in this server's committed state. */
+  hasSession(sessionId: string): boolean {
+    const sessions = this.server.machine.sessions?.();
+    if (!sessions) return false;
+    for (const session of sessions) if (session.sessionId === sessionId) return true;
+    return false;
   }
 
   /** Storage failures and broken invariants stop the node; the UI must show them. */
@@ -118,7 +150,7 @@ export class ZabNode {
 
   /** A plain local read: sequentially consistent, not linearizable (as ZooKeeper's reads). */
   query(op: Json): ApplyResult {
-    if (this.stopped || !this.server.serving) return { ok: false, error: 'ConnectionLoss' };
+    if (this.isStopped || !this.server.serving) return { ok: false, error: 'ConnectionLoss' };
     const problem = this.server.machine.validateOp(op);
     if (problem !== null) return { ok: false, error: 'BadArguments' };
     return this.server.machine.query(op);
@@ -130,7 +162,7 @@ export class ZabNode {
    * resume a microtask later). It runs at once with ConnectionLoss on a stopped node.
    */
   request(type: 'op' | 'sync', op: Json, done: (result: ApplyResult) => void): void {
-    if (this.stopped) return done({ ok: false, error: 'ConnectionLoss' });
+    if (this.isStopped) return done({ ok: false, error: 'ConnectionLoss' });
     const requestId = this.nextRequestId++;
     const timer = this.options.clock.setTimer(this.options.requestTimeoutMs, () =>
       this.settle(requestId, { ok: false, error: 'OperationTimeout' }),
@@ -150,7 +182,7 @@ export class ZabNode {
   // ---------------------------------------------------------------- inputs
 
   private receive(from: ServerId, data: unknown): void {
-    if (this.stopped) return;
+    if (this.isStopped) return;
     const decoded = decodeMessage(data);
     if (!decoded.ok) return this.refuse(from, decoded.reason);
     if (decoded.message.from !== from) return this.refuse(from, `claims to be from ${decoded.message.from}`);
@@ -170,7 +202,7 @@ export class ZabNode {
   private scheduleTick(): void {
     this.tickTimer = this.options.clock.setTimer(this.options.tickMs, () => {
       this.guarded(() => this.server.tick(this.options.clock.now()));
-      if (!this.stopped) this.scheduleTick();
+      if (!this.isStopped) this.scheduleTick();
     });
   }
 
@@ -180,7 +212,7 @@ export class ZabNode {
    * a server whose state is wrong must not send, persist or answer anything more.
    */
   private guarded(step: () => void): void {
-    if (this.stopped) return;
+    if (this.isStopped) return;
     try {
       step();
       this.processReady();
@@ -192,13 +224,24 @@ export class ZabNode {
   // ---------------------------------------------------------------- Ready
 
   private processReady(): void {
-    while (!this.stopped && this.server.hasReady()) this.carryOut(this.server.ready());
+    while (!this.isStopped && this.server.hasReady()) this.carryOut(this.server.ready());
   }
 
   private carryOut(ready: Ready): void {
     for (const { to, message } of ready.messages) this.options.transport.send(to, message);
-    for (const { requestId, result } of ready.replies) this.settle(requestId, result);
-    for (const applied of ready.applied) for (const listener of this.appliedListeners) listener(applied);
+    // Answers go out in zxid order with the txns applied around them, so a client sees the watch
+    // events of earlier txns before the answer to its own (ZooKeeper's ordering guarantee).
+    const replies = new Map(ready.replies.map((reply) => [reply.requestId, reply.result]));
+    for (const applied of ready.applied) {
+      for (const listener of this.appliedListeners) listener(applied);
+      const { originator, requestId } = applied.proposal.txn;
+      const reply = originator === this.sid ? replies.get(requestId) : undefined;
+      if (reply !== undefined) {
+        replies.delete(requestId);
+        this.settle(requestId, reply);
+      }
+    }
+    for (const [requestId, result] of replies) this.settle(requestId, result);
     if (ready.persist.length > 0 || ready.messagesAfterPersist.length > 0) {
       this.queue.push({ incarnation: ready.incarnation, ops: ready.persist, after: ready.messagesAfterPersist, mark: ready.mark });
     }
@@ -219,7 +262,7 @@ export class ZabNode {
 
   /** Starts the next storage write or the pending reload; never two at once. */
   private pump(): void {
-    if (this.stopped || this.writing || this.reloading) return;
+    if (this.isStopped || this.writing || this.reloading) return;
     if (this.reloadWanted) {
       void this.reload();
       return;
@@ -262,7 +305,7 @@ export class ZabNode {
   }
 
   private fail(error: unknown): void {
-    if (this.stopped) return;
+    if (this.isStopped) return;
     this.options.hooks?.log?.(`${this.sid} stopped: ${error instanceof Error ? error.message : String(error)}`);
     this.stop();
     for (const listener of this.failureListeners) listener(error);

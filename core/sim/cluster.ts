@@ -2,6 +2,7 @@ import type { ServerConfig } from '../config.ts';
 import { KvMachine } from '../kv-machine.ts';
 import { decodeMessage, type Message } from '../messages.ts';
 import { ZabNode } from '../node.ts';
+import type { StateMachineFactory } from '../state-machine.ts';
 import type { ServerId } from '../types.ts';
 import { formatZxid } from '../zxid.ts';
 import { SimNetwork, type NetworkTraceEvent } from './network.ts';
@@ -27,6 +28,8 @@ export interface ClusterOptions {
   readonly clockRates: readonly number[];
   /** Keep a readable trace of every log line, delivery and fault. */
   readonly trace: boolean;
+  /** The replicated state machine (default: the key-value machine). */
+  readonly createMachine?: StateMachineFactory;
 }
 
 /**
@@ -112,7 +115,7 @@ export class SimCluster {
     const options = this.options;
     const node = new ZabNode({
       config: { sid, voterCount: options.voters, ...options.timing },
-      createMachine: () => new KvMachine(),
+      createMachine: options.createMachine ?? (() => new KvMachine()),
       transport: this.network.attach(sid),
       storage: this.storage(sid).open(),
       clock,

@@ -1,6 +1,6 @@
 import type { KvMachine, KvOp } from '../kv-machine.ts';
 import type { Message } from '../messages.ts';
-import type { ApplyResult } from '../state-machine.ts';
+import type { ApplyResult, StateMachineFactory } from '../state-machine.ts';
 import type { ServerId } from '../types.ts';
 import { SimCluster } from './cluster.ts';
 
@@ -11,6 +11,7 @@ export interface ScenarioOptions {
   readonly retainLogTxns?: number;
   readonly seed?: number;
   readonly trace?: boolean;
+  readonly createMachine?: StateMachineFactory;
   /** Disk write latency; slow disks widen the window between sending a proposal and its being durable. */
   readonly writeLatencyMs?: readonly [number, number];
 }
@@ -50,6 +51,7 @@ export class Scenario {
       writeLatencyMsMax: options.writeLatencyMs?.[1] ?? 2,
       clockRates: Array.from({ length: servers }, () => 1),
       trace: options.trace ?? false,
+      createMachine: options.createMachine,
     });
   }
 

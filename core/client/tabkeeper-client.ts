@@ -1,0 +1,330 @@
+import type { Clock, TimerId } from '../clock.ts';
+import type { ApplyResult } from '../state-machine.ts';
+import type { MultiOp, Stat, TreeEvent, ZooKeeperErrorCode } from '../tree/index.ts';
+import type { Json, ServerId } from '../types.ts';
+import { compareZxid, formatZxid, maxZxid, ZERO_ZXID, type Zxid } from '../zxid.ts';
+import { ZooKeeperError } from './errors.ts';
+import type { ServerHandle } from './server-handle.ts';
+import { WatchTable, type WatchedEvent, type Watcher } from './watches.ts';
+
+/** The client's connection, as ZooKeeper's KeeperState: it is told to listeners on every change. */
+export type ConnectionState = 'CONNECTING' | 'CONNECTED' | 'EXPIRED' | 'CLOSED';
+
+export interface ClientOptions {
+  /** Unique per session (a UUID in a tab, a seeded id in the simulator). */
+  readonly sessionId: string;
+  readonly sessionTimeoutMs: number;
+  readonly clock: Clock;
+  /**
+   * A server to (re)connect to, preferably not `previous`; null if none is reachable now. A
+   * client pinned to one server (a forced seat) returns that one every time.
+   */
+  readonly pickServer: (previous: ServerId | null) => ServerHandle | null;
+  /** How often the client checks its connection and touches its session. Default 20 ms. */
+  readonly pollMs?: number;
+}
+
+/** One operation as the client queues it. Reads run on the attached server's committed state. */
+export type ClientCall =
+  | { readonly kind: 'write'; readonly request: Json; readonly path: string | null }
+  | { readonly kind: 'read'; readonly request: ReadCall; readonly watch?: Watcher; readonly synced: boolean }
+  | { readonly kind: 'sync' }
+  | { readonly kind: 'close' };
+
+export interface ReadCall {
+  readonly type: 'getData' | 'exists' | 'getChildren';
+  readonly path: string;
+}
+
+/** Errors after which the client cannot know whether its operation happened; it moves on to another server. */
+const CONNECTION_ERRORS: ReadonlySet<string> = new Set(['ConnectionLoss', 'OperationTimeout']);
+
+interface Queued {
+  readonly call: ClientCall;
+  readonly done: (result: ApplyResult) => void;
+}
+
+/**
+ * A ZooKeeper client of a TabKeeper cluster (ZooKeeper's ZooKeeper class): promise-returning
+ * create / delete / exists / getData / setData / getChildren / multi / sync / close with
+ * ZooKeeper's names and errors, one session, one-shot watches, and connection-state events.
+ *
+ * - Order: calls run one at a time in the order they were made (FIFO client order).
+ * - Sessions: created by a committed txn at first connection, kept alive by touches that reach
+ *   the leader, expired by the leader when the client goes silent for the timeout.
+ * - Moving: when its server stops serving, the client fails what was in flight with
+ *   ConnectionLoss and reconnects to a server that has seen at least everything it has (so
+ *   reads never go back in time), keeping its session, ephemerals and watches.
+ */
+export class TabKeeperClient {
+  private connectionState: ConnectionState = 'CONNECTING';
+  private server: ServerHandle | null = null;
+  private sessionCreated = false;
+  private creatingSession = false;
+  private readonly queue: Queued[] = [];
+  private inFlight: Queued | null = null;
+  /** The newest zxid this client has seen; a server behind it must not serve this client. */
+  private lastSeenZxid: Zxid = ZERO_ZXID;
+  private readonly watches = new WatchTable();
+  private unsubscribe: (() => void) | null = null;
+  private timer: TimerId | null = null;
+  private lastTouchMs = -Infinity;
+  private readonly stateListeners: ((state: ConnectionState) => void)[] = [];
+
+  constructor(private readonly options: ClientOptions) {
+    this.poll();
+  }
+
+  get state(): ConnectionState {
+    return this.connectionState;
+  }
+
+  get sessionId(): string {
+    return this.options.sessionId;
+  }
+
+  /** The server the client is attached to, if any. */
+  get serverId(): ServerId | null {
+    return this.connectionState === 'CONNECTED' ? (this.server?.sid ?? null) : null;
+  }
+
+  onStateChange(listener: (state: ConnectionState) => void): () => void {
+    this.stateListeners.push(listener);
+    return () => {
+      const index = this.stateListeners.indexOf(listener);
+      if (index >= 0) this.stateListeners.splice(index, 1);
+    };
+  }
+
+  // ---------------------------------------------------------------- the ZooKeeper API
+
+  async create(path: string, data: string, flags: { ephemeral?: boolean; sequential?: boolean } = {}): Promise<string> {
+    const request = { type: 'create', path, data, ephemeral: flags.ephemeral ?? false, sequential: flags.sequential ?? false, sessionId: this.sessionId };
+    const value = await this.run({ kind: 'write', request, path });
+    return (value as { path: string }).path;
+  }
+
+  async delete(path: string, version = -1): Promise<void> {
+    await this.run({ kind: 'write', request: { type: 'delete', path, version }, path });
+  }
+
+  async setData(path: string, data: string, version = -1): Promise<Stat> {
+    return (await this.run({ kind: 'write', request: { type: 'setData', path, data, version }, path })) as Stat;
+  }
+
+  async exists(path: string, options: { watch?: Watcher; sync?: boolean } = {}): Promise<Stat | null> {
+    return (await this.run(this.readCall('exists', path, options))) as Stat | null;
+  }
+
+  async getData(path: string, options: { watch?: Watcher; sync?: boolean } = {}): Promise<{ data: string; stat: Stat }> {
+    return (await this.run(this.readCall('getData', path, options))) as { data: string; stat: Stat };
+  }
+
+  async getChildren(path: string, options: { watch?: Watcher; sync?: boolean } = {}): Promise<string[]> {
+    return ((await this.run(this.readCall('getChildren', path, options))) as { children: string[] }).children;
+  }
+
+  /** All or nothing. On failure the error names the failing op: `details.failedIndex` and per-op `details.results`. */
+  async multi(ops: readonly MultiOp[]): Promise<Json[]> {
+    const value = await this.run({ kind: 'write', request: { type: 'multi', ops: ops as Json, sessionId: this.sessionId }, path: null });
+    return (value as { results: Json[] }).results;
+  }
+
+  /** Once it resolves, reads on this client reflect every write committed before it was called. */
+  async sync(_path = '/'): Promise<void> {
+    await this.run({ kind: 'sync' });
+  }
+
+  /** Ends the session: its ephemeral nodes are deleted by the same committed txn. */
+  async close(): Promise<void> {
+    if (this.connectionState === 'CLOSED') return;
+    await this.run({ kind: 'close' });
+  }
+
+  private readCall(type: ReadCall['type'], path: string, options: { watch?: Watcher; sync?: boolean }): ClientCall {
+    return { kind: 'read', request: { type, path }, watch: options.watch, synced: options.sync ?? false };
+  }
+
+  private run(call: ClientCall): Promise<Json> {
+    return new Promise((resolve, reject) =>
+      this.call(call, (result) => {
+        if (result.ok) resolve(result.value);
+        else reject(errorOf(result, call));
+      }),
+    );
+  }
+
+  /**
+   * The callback form of every operation: `done` runs synchronously when the operation settles
+   * (the simulator records call and return times with it; promises would resume later).
+   */
+  call(call: ClientCall, done: (result: ApplyResult) => void): void {
+    if (this.connectionState === 'CLOSED') return done({ ok: false, error: call.kind === 'close' ? 'ConnectionLoss' : 'SessionExpired' });
+    if (this.connectionState === 'EXPIRED') return done({ ok: false, error: 'SessionExpired' });
+    this.queue.push({ call, done });
+    this.pump();
+  }
+
+  // ---------------------------------------------------------------- running calls
+
+  private pump(): void {
+    while (this.connectionState === 'CONNECTED' && this.inFlight === null && this.queue.length > 0) {
+      const queued = this.queue.shift()!;
+      this.inFlight = queued;
+      this.execute(queued);
+    }
+  }
+
+  private execute({ call }: Queued): void {
+    const server = this.server!;
+    switch (call.kind) {
+      case 'write':
+        return server.request('op', call.request, (result) => this.finish(result));
+      case 'sync':
+        return server.request('sync', null, (result) => this.finish(result));
+      case 'close':
+        return server.request('op', { type: 'closeSession', sessionId: this.sessionId }, (result) => this.finish(result));
+      case 'read':
+        if (!call.synced) return this.finish(server.query(call.request as unknown as Json));
+        // A read ordered after a sync, on the same server, in the same step: linearizable.
+        return server.request('sync', null, (result) => this.finish(result.ok ? server.query(call.request as unknown as Json) : result));
+    }
+  }
+
+  private finish(result: ApplyResult): void {
+    const queued = this.inFlight!;
+    this.inFlight = null;
+    const server = this.server;
+    if (server) this.lastSeenZxid = maxZxid(this.lastSeenZxid, server.committedZxid);
+    if (result.ok && queued.call.kind === 'read' && queued.call.watch) this.setWatch(queued.call.request, queued.call.watch, result.value);
+    if (result.ok && queued.call.kind === 'close') this.setState('CLOSED');
+    queued.done(result);
+    if (!result.ok && CONNECTION_ERRORS.has(result.error)) this.disconnect();
+    else if (!result.ok && result.error === 'SessionExpired') this.expire();
+    this.pump();
+  }
+
+  private setWatch(request: ReadCall, watcher: Watcher, value: Json): void {
+    if (request.type === 'getChildren') {
+      this.watches.add('children', request.path, { watcher, seen: zxidToken((value as { stat: Stat }).stat.pzxid) });
+    } else {
+      const stat = request.type === 'exists' ? (value as Stat | null) : (value as { stat: Stat }).stat;
+      this.watches.add('data', request.path, { watcher, seen: stat ? zxidToken(stat.mzxid) : 'absent' });
+    }
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  private poll(): void {
+    if (this.connectionState === 'CLOSED' || this.connectionState === 'EXPIRED') return;
+    const server = this.server;
+    if (server && (server.stopped || !server.serving)) this.disconnect();
+    if (this.connectionState === 'CONNECTING') this.tryConnect();
+    else this.maybeTouch();
+    this.timer = this.options.clock.setTimer(this.options.pollMs ?? 20, () => this.poll());
+  }
+
+  private maybeTouch(): void {
+    const now = this.options.clock.now();
+    if (now - this.lastTouchMs < this.options.sessionTimeoutMs / 3) return;
+    this.lastTouchMs = now;
+    this.server?.touchSessions([this.sessionId]);
+  }
+
+  private tryConnect(): void {
+    if (this.creatingSession) return;
+    const server = this.server && !this.server.stopped && this.server.serving ? this.server : this.options.pickServer(this.server?.sid ?? null);
+    // A server behind what this client has seen would let its reads go back in time.
+    if (!server || !server.serving || compareZxid(server.committedZxid, this.lastSeenZxid) < 0) {
+      this.server = server ?? this.server;
+      return;
+    }
+    this.server = server;
+    if (!this.sessionCreated) return this.createSession(server);
+    if (!server.hasSession(this.sessionId)) return this.expire();
+    this.attach(server);
+  }
+
+  private createSession(server: ServerHandle): void {
+    this.creatingSession = true;
+    const request = { type: 'createSession', sessionId: this.sessionId, timeoutMs: this.options.sessionTimeoutMs };
+    server.request('op', request, (result) => {
+      this.creatingSession = false;
+      if (!result.ok) return; // the next poll tries again, perhaps elsewhere
+      this.sessionCreated = true;
+      this.lastSeenZxid = maxZxid(this.lastSeenZxid, server.committedZxid);
+      if (this.server === server && server.serving) this.attach(server);
+    });
+  }
+
+  private attach(server: ServerHandle): void {
+    this.unsubscribe?.();
+    this.unsubscribe = server.onApplied((applied) => {
+      for (const event of applied.events) this.watches.trigger(event as unknown as TreeEvent);
+    });
+    this.lastTouchMs = -Infinity;
+    this.setState('CONNECTED');
+    this.maybeTouch();
+    this.renewWatches(server);
+    this.pump();
+  }
+
+  /** Watches set on another server: fire those whose node changed since, keep the others (SetWatches). */
+  private renewWatches(server: ServerHandle): void {
+    for (const [kind, table] of [['data', this.watches.data], ['children', this.watches.children]] as const) {
+      for (const [path, registrations] of [...table]) {
+        const current = server.query({ type: 'exists', path });
+        const stat = current.ok ? (current.value as Stat | null) : null;
+        const now = stat ? zxidToken(kind === 'data' ? stat.mzxid : stat.pzxid) : 'absent';
+        const changed = registrations.filter((registration) => registration.seen !== now);
+        if (changed.length === 0) continue;
+        table.set(path, registrations.filter((registration) => registration.seen === now));
+        if (table.get(path)!.length === 0) table.delete(path);
+        for (const { watcher, seen } of changed) watcher({ type: missedEventType(kind, seen, stat !== null), path });
+      }
+    }
+  }
+
+  private disconnect(): void {
+    if (this.connectionState !== 'CONNECTED') return;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.setState('CONNECTING');
+    // What was queued behind a lost call fails too, as in ZooKeeper: the caller decides what to retry.
+    for (const queued of this.queue.splice(0)) queued.done({ ok: false, error: 'ConnectionLoss' });
+  }
+
+  private expire(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.setState('EXPIRED');
+    for (const queued of this.queue.splice(0)) queued.done({ ok: false, error: 'SessionExpired' });
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.connectionState) return;
+    this.connectionState = state;
+    if ((state === 'CLOSED' || state === 'EXPIRED') && this.timer !== null) this.options.clock.clearTimer(this.timer);
+    for (const listener of this.stateListeners) listener(state);
+  }
+
+  /** For tests and the UI: zxid the client has seen, and how many watches are set. */
+  describe(): string {
+    return `${this.sessionId} ${this.connectionState} on ${this.server?.sid ?? '-'} seen ${formatZxid(this.lastSeenZxid)} watches ${this.watches.size}`;
+  }
+}
+
+function zxidToken(zxid: { epoch: number; counter: number }): string {
+  return `${zxid.epoch}:${zxid.counter}`;
+}
+
+function missedEventType(kind: 'data' | 'children', seen: string, existsNow: boolean): WatchedEvent['type'] {
+  if (!existsNow) return 'NodeDeleted';
+  if (kind === 'children') return 'NodeChildrenChanged';
+  return seen === 'absent' ? 'NodeCreated' : 'NodeDataChanged';
+}
+
+function errorOf(result: Extract<ApplyResult, { ok: false }>, call: ClientCall): ZooKeeperError {
+  const path = call.kind === 'write' ? call.path : call.kind === 'read' ? call.request.path : null;
+  return new ZooKeeperError(result.error as ZooKeeperErrorCode, path, result.details ?? null);
+}
