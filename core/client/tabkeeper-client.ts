@@ -22,6 +22,11 @@ export interface ClientOptions {
   readonly pickServer: (previous: ServerId | null) => ServerHandle | null;
   /** How often the client checks its connection and touches its session. Default 20 ms. */
   readonly pollMs?: number;
+  /**
+   * Called whenever a promise of this client settles. The simulator passes
+   * `world.noteSettledPromise` so that awaiting code resumes at the simulated time it settled.
+   */
+  readonly onPromiseSettled?: () => void;
 }
 
 /** One operation as the client queues it. Reads run on the attached server's committed state. */
@@ -150,6 +155,7 @@ export class TabKeeperClient {
       this.call(call, (result) => {
         if (result.ok) resolve(result.value);
         else reject(errorOf(result, call));
+        this.options.onPromiseSettled?.();
       }),
     );
   }
@@ -260,7 +266,10 @@ export class TabKeeperClient {
   private attach(server: ServerHandle): void {
     this.unsubscribe?.();
     this.unsubscribe = server.onApplied((applied) => {
-      for (const event of applied.events) this.watches.trigger(event as unknown as TreeEvent);
+      let fired = 0;
+      for (const event of applied.events) fired += this.watches.trigger(event as unknown as TreeEvent);
+      // Watchers often resolve promises: let awaiting code resume now (see onPromiseSettled).
+      if (fired > 0) this.options.onPromiseSettled?.();
     });
     this.lastTouchMs = -Infinity;
     this.setState('CONNECTED');
@@ -281,8 +290,22 @@ export class TabKeeperClient {
         table.set(path, registrations.filter((registration) => registration.seen === now));
         if (table.get(path)!.length === 0) table.delete(path);
         for (const { watcher, seen } of changed) watcher({ type: missedEventType(kind, seen, stat !== null), path });
+        this.options.onPromiseSettled?.();
       }
     }
+  }
+
+  /**
+   * Stops talking to the cluster without closing the session, as a killed process does: the
+   * session lives on until the leader expires it. Pending calls fail with ConnectionLoss.
+   */
+  abandon(): void {
+    if (this.timer !== null) this.options.clock.clearTimer(this.timer);
+    this.disconnect();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.server = null;
+    this.setState('CLOSED');
   }
 
   private disconnect(): void {

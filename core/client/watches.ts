@@ -31,12 +31,13 @@ export class WatchTable {
     else table.set(path, [registration]);
   }
 
-  /** Fires, and forgets, every watch the event triggers (as ZooKeeper's DataTree.triggerWatch). */
-  trigger(event: TreeEvent): void {
+  /** Fires, and forgets, every watch the event triggers (as ZooKeeper's DataTree.triggerWatch). Returns how many fired. */
+  trigger(event: TreeEvent): number {
     const fired: WatchRegistration[] = [];
     if (event.type !== 'NodeChildrenChanged') fired.push(...this.take(this.data, event.path));
     if (event.type === 'NodeChildrenChanged' || event.type === 'NodeDeleted') fired.push(...this.take(this.children, event.path));
     for (const { watcher } of fired) watcher({ type: event.type, path: event.path });
+    return fired.length;
   }
 
   private take(table: Map<string, WatchRegistration[]>, path: string): WatchRegistration[] {
