@@ -27,6 +27,8 @@ export interface ServerHooks {
   readonly log?: (line: string) => void;
   readonly mark?: (name: string) => void;
   readonly event?: (event: ServerEvent) => void;
+  /** The state digest after each applied txn (costly: checkers of small states only). */
+  readonly digestAfterApply?: (zxid: Zxid, digest: string) => void;
 }
 
 const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest', 'TouchSessions']);
@@ -311,6 +313,7 @@ export class ZabServer {
     for (const proposal of this.log.entriesBetween(this.committedZxid, zxid)) {
       const { result, events } = this.applyTxn(proposal);
       this.applied.push({ proposal, result, events });
+      this.hooks.digestAfterApply?.(proposal.zxid, this.machine.digest());
       if (proposal.txn.originator === this.sid && this.pendingRequests.delete(proposal.txn.requestId)) {
         this.reply(proposal.txn.requestId, result);
       }

@@ -171,4 +171,28 @@ describe('TabKeeperClient', () => {
     await s.until(() => stranded.client.state === 'EXPIRED', 'the client learns its session expired');
     expect(await failsWith(s, stranded.client.getData('/'))).toBe('SessionExpired');
   });
+
+  it('bad input at the API is refused with BadArguments before anything is proposed', async () => {
+    const s = await cluster();
+    const { client } = connect(s, 'careless', s.followers()[0]!);
+    await s.until(() => client.state === 'CONNECTED', 'the client connects');
+    const lastZxid = () => s.cluster.running().map((sid) => s.cluster.node(sid)!.server.log.lastZxid);
+    const before = lastZxid();
+    const oversized = 'x'.repeat(1024 * 1024 + 1);
+    const calls: Promise<unknown>[] = [
+      client.create('no-leading-slash', ''),
+      client.create('/trailing/', ''),
+      client.create('/a//b', ''),
+      client.create('/big', oversized),
+      client.setData('/', oversized),
+      client.setData('/x', 'data', -2),
+      client.delete('/x', 1.5),
+      client.create(42 as unknown as string, ''),
+      client.create('/x', { not: 'a string' } as unknown as string),
+      client.getData('relative'),
+    ];
+    for (const call of calls) expect(await failsWith(s, call)).toBe('BadArguments');
+    expect(lastZxid()).toEqual(before);
+    expect(client.state).toBe('CONNECTED');
+  });
 });

@@ -70,6 +70,8 @@ export class TabKeeperClient {
   private inFlight: Queued | null = null;
   /** The newest zxid this client has seen; a server behind it must not serve this client. */
   private lastSeenZxid: Zxid = ZERO_ZXID;
+  /** The committed zxid of the server that completed the last call (reads were served at it). */
+  private lastServedZxid: Zxid = ZERO_ZXID;
   private readonly watches = new WatchTable();
   private unsubscribe: (() => void) | null = null;
   private timer: TimerId | null = null;
@@ -86,6 +88,11 @@ export class TabKeeperClient {
 
   get sessionId(): string {
     return this.options.sessionId;
+  }
+
+  /** The zxid at which the last completed call was served: never decreases for one client. */
+  get servedZxid(): Zxid {
+    return this.lastServedZxid;
   }
 
   /** The server the client is attached to, if any. */
@@ -201,7 +208,10 @@ export class TabKeeperClient {
     const queued = this.inFlight!;
     this.inFlight = null;
     const server = this.server;
-    if (server) this.lastSeenZxid = maxZxid(this.lastSeenZxid, server.committedZxid);
+    if (server) {
+      this.lastServedZxid = server.committedZxid;
+      this.lastSeenZxid = maxZxid(this.lastSeenZxid, server.committedZxid);
+    }
     if (result.ok && queued.call.kind === 'read' && queued.call.watch) this.setWatch(queued.call.request, queued.call.watch, result.value);
     if (result.ok && queued.call.kind === 'close') this.setState('CLOSED');
     queued.done(result);

@@ -30,6 +30,8 @@ export interface ClusterOptions {
   readonly trace: boolean;
   /** The replicated state machine (default: the key-value machine). */
   readonly createMachine?: StateMachineFactory;
+  /** Compare every server's state digest after every txn (affordable for the small trees of tree workloads). */
+  readonly digestEveryApply?: boolean;
 }
 
 /**
@@ -125,6 +127,7 @@ export class SimCluster {
         log: options.trace ? (line) => this.traceLines.push(`${this.time()} ${line}`) : undefined,
         mark: (name) => this.marks.set(name, (this.marks.get(name) ?? 0) + 1),
         event: (event) => this.checker.onEvent(sid, event),
+        digestAfterApply: options.digestEveryApply ? (zxid, digest) => this.checker.onDigest(sid, zxid, digest) : undefined,
       },
     });
     node.onApplied((applied) => this.checker.onApplied(sid, applied.proposal));

@@ -108,6 +108,11 @@ export class StateChecker {
     }
   }
 
+  /** Every server's state digest must be equal at equal zxids (checked after each apply where enabled). */
+  onDigest(sid: ServerId, zxid: Zxid, digest: string): void {
+    this.checkDigest(sid, 'applied', zxid, digest);
+  }
+
   private checkDigest(sid: ServerId, what: string, zxid: Zxid, digest: string): void {
     const key = formatZxid(zxid);
     const known = this.digestAt.get(key);

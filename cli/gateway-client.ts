@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import * as v from 'valibot';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../signaling/protocol.ts';
+import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from './gateway-ops.ts';
+
+/**
+ * The CLI's connection to a cluster through the signaling server's gateway: it attaches to one
+ * tab (a random live seat, or the one `seat` forces), sends each operation with a requestId and
+ * matches the tab's reply to it.
+ *
+ * As a ZooKeeper client does, it reports `ConnectionLoss` for an operation in flight when its
+ * server goes away (the tab left: `gateway-lost`; the signaling connection dropped; or no answer
+ * within the request timeout): the operation may or may not have taken effect. The next
+ * operation attaches again, to another live seat unless a seat was forced (then to that seat
+ * again, which a reloaded tab reclaims). The clientId stays the same across seats, so the
+ * client's session can survive the move, as a ZooKeeper session survives a server change.
+ * If it cannot attach at all within the connect timeout, `ConnectionFailure` is thrown.
+ */
+export interface GatewayClientOptions {
+  readonly url: string;
+  readonly cluster: string;
+  readonly key?: string;
+  readonly seat?: number;
+  readonly clientId?: string;
+  /** Longest wait for one operation's answer. */
+  readonly requestTimeoutMs?: number;
+  /** Longest wait to connect and attach to a tab, including retries while no tab is there. */
+  readonly connectTimeoutMs?: number;
+  /** Progress worth telling a person (attached, lost a seat); the CLI prints these on stderr. */
+  readonly onNotice?: (text: string) => void;
+}
+
+export class ConnectionFailure extends Error {
+  override readonly name = 'ConnectionFailure';
+}
+
+/** Refusals that may pass on retry (a tab reloading, Redis reconnecting); anything else is final. */
+const TRANSIENT_REFUSALS: ReadonlySet<ErrorCode> = new Set(['no-live-seat', 'no-such-cluster', 'rate-limited', 'unavailable', 'busy']);
+const RETRY_DELAY_MIN_MS = 100;
+const RETRY_DELAY_MAX_MS = 1_000;
+
+interface PendingRequest {
+  readonly op: GatewayOp;
+  readonly resolve: (result: GatewayResult) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class GatewayClient {
+  readonly clientId: string;
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private nextRequestId = 1;
+  /** The seat this client is attached to; null until attached and after a loss. */
+  private attachedSeat: number | null = null;
+
+  constructor(private readonly options: GatewayClientOptions) {
+    this.clientId = options.clientId ?? `cli-${randomBytes(6).toString('hex')}`;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    this.socket = io(options.url, {
+      transports: ['websocket'],
+      autoConnect: false,
+      forceNew: true,
+      reconnectionDelay: 200,
+      reconnectionDelayMax: 2_000,
+      timeout: this.connectTimeoutMs,
+    });
+    this.socket.on('gateway-reply', ({ requestId, result }) => this.settle(requestId, this.checkResult(requestId, result)));
+    this.socket.on('gateway-lost', ({ seat }) => {
+      if (seat === this.attachedSeat) this.lose(`the tab at seat ${seat} left`);
+    });
+    this.socket.on('disconnect', (reason) => {
+      if (this.attachedSeat !== null || this.pending.size > 0) this.lose(`the signaling connection closed (${reason})`);
+    });
+    this.socket.on('error-event', (event) => this.handleErrorEvent(event));
+  }
+
+  get seat(): number | null {
+    return this.attachedSeat;
+  }
+
+  /** Connects and attaches now (otherwise the first `run` does). Throws ConnectionFailure. */
+  async connect(): Promise<number> {
+    return this.attach();
+  }
+
+  /** Runs one operation. Resolves with the tab's result, or ConnectionLoss; throws ConnectionFailure if no tab can be reached. */
+  async run(op: GatewayOp): Promise<GatewayResult> {
+    const seat = this.attachedSeat ?? (await this.attach());
+    const requestId = this.nextRequestId++;
+    return new Promise<GatewayResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.settle(requestId, { ok: false, error: 'ConnectionLoss' });
+        if (this.attachedSeat === seat) {
+          this.options.onNotice?.(`no answer from seat ${seat} within ${this.requestTimeoutMs} ms; will attach again`);
+          this.attachedSeat = null;
+        }
+      }, this.requestTimeoutMs);
+      this.pending.set(requestId, { op, resolve, timer });
+      this.socket.emit('gateway-request', { requestId, op });
+    });
+  }
+
+  close(): void {
+    this.lose('closed');
+    this.socket.disconnect();
+  }
+
+  private async attach(): Promise<number> {
+    const deadline = Date.now() + this.connectTimeoutMs;
+    let delayMs = RETRY_DELAY_MIN_MS;
+    let lastReason = 'timed out';
+    while (Date.now() < deadline) {
+      const reason = await this.tryAttach(deadline);
+      if (typeof reason === 'number') return reason;
+      lastReason = reason.text;
+      if (!reason.transient) break;
+      await wait(Math.min(delayMs, Math.max(0, deadline - Date.now())));
+      delayMs = Math.min(delayMs * 2, RETRY_DELAY_MAX_MS);
+    }
+    throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`);
+  }
+
+  /** One attempt: the seat attached to, or why not. */
+  private async tryAttach(deadline: number): Promise<number | { text: string; transient: boolean }> {
+    const connected = await this.ensureConnected(deadline);
+    if (connected !== null) return { text: connected, transient: true };
+    const { cluster, key, seat } = this.options;
+    let reply;
+    try {
+      reply = await this.socket
+        .timeout(Math.max(1, deadline - Date.now()))
+        .emitWithAck('gateway-connect', { cluster, clientId: this.clientId, ...(key === undefined ? {} : { key }), ...(seat === undefined ? {} : { seat }) });
+    } catch {
+      return { text: 'the signaling server did not answer gateway-connect', transient: true };
+    }
+    if (!reply.ok) return { text: reply.error, transient: TRANSIENT_REFUSALS.has(reply.code) };
+    this.attachedSeat = reply.seat;
+    this.options.onNotice?.(`attached to seat ${reply.seat} of cluster ${cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'})`);
+    return reply.seat;
+  }
+
+  /** Null once connected, or why not by the deadline. */
+  private async ensureConnected(deadline: number): Promise<string | null> {
+    if (this.socket.connected) return null;
+    return new Promise<string | null>((resolve) => {
+      let lastError = 'could not connect';
+      const timer = setTimeout(() => finish(lastError), Math.max(0, deadline - Date.now()));
+      const onConnect = () => finish(null);
+      const onError = (error: Error) => {
+        lastError = `could not connect (${error.message})`;
+      };
+      const finish = (result: string | null) => {
+        clearTimeout(timer);
+        this.socket.off('connect', onConnect);
+        this.socket.io.off('error', onError);
+        resolve(result);
+      };
+      this.socket.once('connect', onConnect);
+      this.socket.io.on('error', onError);
+      if (!this.socket.active) this.socket.connect();
+    });
+  }
+
+  private handleErrorEvent(event: ErrorEvent): void {
+    const requestId = event.requestId;
+    const request = requestId === undefined ? undefined : this.pending.get(requestId);
+    if (requestId === undefined || request === undefined) {
+      if (event.event !== 'gateway-connect') this.options.onNotice?.(`server refused ${event.event}: ${event.reason}`);
+      return;
+    }
+    if (event.code === 'rate-limited') {
+      // Refused before it was relayed, so sending it again cannot run it twice.
+      setTimeout(() => {
+        if (this.pending.has(requestId)) this.socket.emit('gateway-request', { requestId, op: request.op });
+      }, event.retryAfterMs ?? RETRY_DELAY_MIN_MS);
+      return;
+    }
+    if (event.code === 'no-such-seat' || event.code === 'not-attached') {
+      this.attachedSeat = null;
+      this.settle(requestId, { ok: false, error: 'ConnectionLoss' });
+      return;
+    }
+    this.options.onNotice?.(`server refused request ${requestId}: ${event.reason}`);
+    this.settle(requestId, { ok: false, error: 'SystemError' });
+  }
+
+  /** A tab's answer, checked: a malformed one becomes SystemError rather than a wrong printout. */
+  private checkResult(requestId: number, result: unknown): GatewayResult {
+    const request = this.pending.get(requestId);
+    const parsed = v.safeParse(GatewayResultSchema, result);
+    if (request === undefined || !parsed.success) {
+      this.options.onNotice?.(`malformed answer to request ${requestId}: ${JSON.stringify(result).slice(0, 200)}`);
+      return { ok: false, error: 'SystemError' };
+    }
+    const answer = parsed.output as GatewayResult;
+    if (answer.ok && !v.is(RESULT_VALUE_SCHEMAS[request.op.op], answer.value)) {
+      this.options.onNotice?.(`malformed ${request.op.op} value in answer to request ${requestId}: ${JSON.stringify(answer.value).slice(0, 200)}`);
+      return { ok: false, error: 'SystemError' };
+    }
+    return answer;
+  }
+
+  private settle(requestId: number, result: GatewayResult): void {
+    const request = this.pending.get(requestId);
+    if (request === undefined) return; // a late answer to a request already given up on
+    this.pending.delete(requestId);
+    clearTimeout(request.timer);
+    request.resolve(result);
+  }
+
+  /** Connection lost: every request in flight ends with ConnectionLoss, and the next one attaches again. */
+  private lose(why: string): void {
+    if (this.attachedSeat !== null && why !== 'closed') this.options.onNotice?.(`connection loss: ${why}`);
+    this.attachedSeat = null;
+    for (const requestId of [...this.pending.keys()]) this.settle(requestId, { ok: false, error: 'ConnectionLoss' });
+  }
+}
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

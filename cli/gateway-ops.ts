@@ -1,0 +1,138 @@
+import * as v from 'valibot';
+import type { Json } from '../core/types.ts';
+
+/**
+ * The operations a command-line client sends through the gateway, and what the tab answers.
+ * The tab runs each op in that client's TabKeeperClient session; the signaling server only
+ * relays them (it never imports this file). The browser tab imports it, so no Node imports.
+ *
+ * Values of a successful result, by op (ZooKeeper's, with zxids as {epoch, counter}):
+ *   create -> the created path (with the sequential suffix, if any)
+ *   get    -> { data, stat }
+ *   set    -> stat (after the write)
+ *   delete -> null
+ *   ls     -> child names, sorted
+ *   stat   -> stat
+ *   sync   -> the path
+ *   exists -> stat, or null when there is no such znode
+ */
+
+/** ZooKeeper's error names, as `KeeperException.Code` spells them. */
+export const ZOOKEEPER_ERRORS = [
+  'NoNode',
+  'NodeExists',
+  'BadVersion',
+  'NotEmpty',
+  'NoChildrenForEphemerals',
+  'BadArguments',
+  'ConnectionLoss',
+  'SessionExpired',
+  'OperationTimeout',
+  'SystemError',
+] as const;
+export type ZooKeeperErrorName = (typeof ZOOKEEPER_ERRORS)[number];
+
+/** Largest znode data the CLI sends (ZooKeeper's own limit is 1 MiB; the gateway's op limit is 64 KiB). */
+export const MAX_DATA_LENGTH = 60 * 1024;
+export const MAX_PATH_LENGTH = 1024;
+/** Versions are ZooKeeper's 32-bit ints; -1 matches any version. */
+export const ANY_VERSION = -1;
+const MAX_VERSION = 2 ** 31 - 1;
+
+/**
+ * Why `path` is not a valid znode path, or null. ZooKeeper's rules: absolute, no empty
+ * segment, no trailing slash (but a sequential create may end in one: the suffix follows),
+ * no `.` or `..` segment, no control characters.
+ */
+export function pathProblem(path: string, sequential = false): string | null {
+  if (path.length === 0) return 'path is empty';
+  if (path.length > MAX_PATH_LENGTH) return `path is longer than ${MAX_PATH_LENGTH} characters`;
+  if (!path.startsWith('/')) return `path must start with /`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'path contains a control character';
+  if (path === '/') return null;
+  const checked = sequential && path.endsWith('/') ? `${path}0` : path;
+  if (checked.endsWith('/')) return 'path must not end with /';
+  for (const segment of checked.slice(1).split('/')) {
+    if (segment === '') return 'path has an empty segment (//)';
+    if (segment === '.' || segment === '..') return `path has a relative segment '${segment}'`;
+  }
+  return null;
+}
+
+const PathSchema = v.pipe(
+  v.string(),
+  v.check((path) => pathProblem(path) === null, (issue) => pathProblem(String(issue.input)) ?? 'invalid path'),
+);
+const CreatePathSchema = v.pipe(v.string(), v.maxLength(MAX_PATH_LENGTH), v.minLength(1));
+const DataSchema = v.pipe(v.string(), v.maxLength(MAX_DATA_LENGTH, `data is longer than ${MAX_DATA_LENGTH} characters`));
+const VersionSchema = v.pipe(v.number(), v.integer(), v.minValue(ANY_VERSION), v.maxValue(MAX_VERSION));
+
+export const GatewayOpSchema = v.pipe(
+  v.variant('op', [
+    v.strictObject({
+      op: v.literal('create'),
+      path: CreatePathSchema,
+      data: DataSchema,
+      ephemeral: v.boolean(),
+      sequential: v.boolean(),
+    }),
+    v.strictObject({ op: v.literal('get'), path: PathSchema }),
+    v.strictObject({ op: v.literal('set'), path: PathSchema, data: DataSchema, version: VersionSchema }),
+    v.strictObject({ op: v.literal('delete'), path: PathSchema, version: VersionSchema }),
+    v.strictObject({ op: v.literal('ls'), path: PathSchema }),
+    v.strictObject({ op: v.literal('stat'), path: PathSchema }),
+    v.strictObject({ op: v.literal('sync'), path: PathSchema }),
+    v.strictObject({ op: v.literal('exists'), path: PathSchema }),
+  ]),
+  v.check(
+    (op) => op.op !== 'create' || pathProblem(op.path, op.sequential) === null,
+    (issue) => {
+      const op = issue.input as { path: string; sequential: boolean };
+      return pathProblem(op.path, op.sequential) ?? 'invalid path';
+    },
+  ),
+);
+
+export type GatewayOp = v.InferOutput<typeof GatewayOpSchema>;
+export type GatewayOpName = GatewayOp['op'];
+export const GATEWAY_OP_NAMES: readonly GatewayOpName[] = ['create', 'get', 'set', 'delete', 'ls', 'stat', 'sync', 'exists'];
+
+const ZxidSchema = v.strictObject({
+  epoch: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  counter: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+
+/** A znode's stat, as ZooKeeper's `Stat`; `ephemeralOwner` is the owning session's id, null if persistent. */
+export const StatSchema = v.object({
+  czxid: ZxidSchema,
+  mzxid: ZxidSchema,
+  ctime: v.number(),
+  mtime: v.number(),
+  version: v.number(),
+  cversion: v.number(),
+  ephemeralOwner: v.nullable(v.union([v.string(), v.number()])),
+  dataLength: v.number(),
+  numChildren: v.number(),
+});
+export type Stat = v.InferOutput<typeof StatSchema>;
+
+export const GatewayResultSchema = v.variant('ok', [
+  v.object({ ok: v.literal(true), value: v.custom<Json>(() => true) }),
+  v.object({ ok: v.literal(false), error: v.picklist(ZOOKEEPER_ERRORS) }),
+]);
+export type GatewayResult = { readonly ok: true; readonly value: Json } | { readonly ok: false; readonly error: ZooKeeperErrorName };
+
+/** Schemas of a successful result's value, by op: the CLI checks what a tab answers before printing it. */
+export const RESULT_VALUE_SCHEMAS = {
+  create: v.string(),
+  get: v.object({ data: v.string(), stat: StatSchema }),
+  set: StatSchema,
+  delete: v.null(),
+  ls: v.array(v.string()),
+  stat: StatSchema,
+  sync: v.string(),
+  exists: v.nullable(StatSchema),
+} as const satisfies Record<GatewayOpName, v.GenericSchema>;
+
+export type ResultValue<K extends GatewayOpName> = v.InferOutput<(typeof RESULT_VALUE_SCHEMAS)[K]>;

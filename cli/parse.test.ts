@@ -1,0 +1,105 @@
+import { describe, expect, test } from 'vitest';
+import { parseLine, parseScript, tokenize } from './parse.ts';
+
+// Goal: every operation form parses to the gateway op the tab runs; quoting, escapes and
+// comments behave as a shell user expects; every bad line is refused with `line N: …`.
+describe('parseLine: every operation form', () => {
+  test.each([
+    ['create /a hello', { op: 'create', path: '/a', data: 'hello', ephemeral: false, sequential: false }],
+    ['create /a', { op: 'create', path: '/a', data: '', ephemeral: false, sequential: false }],
+    ['create -e /a x', { op: 'create', path: '/a', data: 'x', ephemeral: true, sequential: false }],
+    ['create -s /a/ x', { op: 'create', path: '/a/', data: 'x', ephemeral: false, sequential: true }],
+    ['create -e -s /a/n- x', { op: 'create', path: '/a/n-', data: 'x', ephemeral: true, sequential: true }],
+    ['create -es /q/ x', { op: 'create', path: '/q/', data: 'x', ephemeral: true, sequential: true }],
+    ['create /a -e', { op: 'create', path: '/a', data: '-e', ephemeral: false, sequential: false }],
+    ['get /a/b', { op: 'get', path: '/a/b' }],
+    ['set /a data', { op: 'set', path: '/a', data: 'data', version: -1 }],
+    ['set /a data 3', { op: 'set', path: '/a', data: 'data', version: 3 }],
+    ['set /a "" -1', { op: 'set', path: '/a', data: '', version: -1 }],
+    ['delete /a', { op: 'delete', path: '/a', version: -1 }],
+    ['delete /a 0', { op: 'delete', path: '/a', version: 0 }],
+    ['ls /', { op: 'ls', path: '/' }],
+    ['stat /a', { op: 'stat', path: '/a' }],
+    ['sync /a', { op: 'sync', path: '/a' }],
+    ['exists /a', { op: 'exists', path: '/a' }],
+    ['  get   /a   ', { op: 'get', path: '/a' }],
+    ['\tget\t/a', { op: 'get', path: '/a' }],
+  ])('%j', (line, op) => {
+    expect(parseLine(line, 1)).toEqual({ kind: 'op', op });
+  });
+});
+
+describe('tokenize: quoting, escapes, comments', () => {
+  test.each([
+    ['set /a "two words"', ['set', '/a', 'two words']],
+    ["set /a 'two words'", ['set', '/a', 'two words']],
+    ['set /a "say \\"hi\\""', ['set', '/a', 'say "hi"']],
+    ['set /a "tab\\there\\nline"', ['set', '/a', 'tab\there\nline']],
+    ["set /a 'no \\n escapes'", ['set', '/a', 'no \\n escapes']],
+    ['set /a two\\ words', ['set', '/a', 'two words']],
+    ['set /a "a"\'b\'c', ['set', '/a', 'abc']],
+    ['set /a ""', ['set', '/a', '']],
+    ['get /a # trailing comment', ['get', '/a']],
+    ['set /a "# not a comment"', ['set', '/a', '# not a comment']],
+    ['set /a x\\#y', ['set', '/a', 'x#y']],
+    ['# only a comment', []],
+    ['', []],
+    ['   ', []],
+  ])('%j', (line, tokens) => {
+    expect(tokenize(line)).toEqual(tokens);
+  });
+});
+
+describe('bad lines are refused with their line number', () => {
+  test.each([
+    ['frobnicate /a', "line 7: unknown operation 'frobnicate' (expected create, get, set, delete, ls, stat, sync, exists)"],
+    ['GET /a', "line 7: unknown operation 'GET'"],
+    ['get', 'line 7: get needs a path: get /path'],
+    ['get a', "line 7: path must start with /: 'a'"],
+    ['get /a/', "line 7: path must not end with /: '/a/'"],
+    ['get /a//b', "line 7: path has an empty segment (//): '/a//b'"],
+    ['get /a/../b', "line 7: path has a relative segment '..': '/a/../b'"],
+    ['get /a /b', 'line 7: get takes only a path, got 2 arguments: get /path'],
+    ['create', 'line 7: create needs a path'],
+    ['create -x /a', "line 7: unknown flag '-x' for create (expected -e, -s)"],
+    ['create /a two words', 'line 7: create takes one data argument, got 2 (quote data with spaces)'],
+    ['create /a/ x', "line 7: path must not end with /: '/a/'"],
+    ['set /a', 'line 7: set takes a path, data and an optional version'],
+    ['set /a hello world', "line 7: version must be an integer from -1 (any) to 2147483647, got 'world' (quote data with spaces"],
+    ['set /a x 1.5', "line 7: version must be an integer from -1 (any) to 2147483647, got '1.5'"],
+    ['set /a x -2', "line 7: version must be an integer from -1 (any) to 2147483647, got '-2'"],
+    ['set /a x 2147483648', 'line 7: version must be an integer'],
+    ['delete /a x', "line 7: version must be an integer from -1 (any) to 2147483647, got 'x'"],
+    ['delete /a 1 2', 'line 7: delete takes a path and an optional version'],
+    ['set /a "unclosed', 'line 7: unterminated double quote (opened at column 8)'],
+    ["set /a 'unclosed", 'line 7: unterminated single quote (opened at column 8)'],
+    ['set /a "bad \\q escape"', 'line 7: unknown escape \\q in double quotes'],
+    ['set /a x\\', 'line 7: a backslash ends the line'],
+    [`set /a ${'d'.repeat(70_000)}`, 'line 7: data is longer than 61440 characters'],
+  ])('%j', (line, message) => {
+    const result = parseLine(line, 7);
+    expect(result.kind).toBe('error');
+    if (result.kind === 'error') expect(result.message.startsWith(message)).toBe(true);
+  });
+});
+
+describe('parseScript', () => {
+  test('keeps the line number of every operation and skips blanks and comments', () => {
+    const script = parseScript('# setup\ncreate /a 1\n\n  # indented comment\nget /a\r\nls /\n');
+    expect(script.errors).toEqual([]);
+    expect(script.lines.map((line) => [line.line, line.op.op])).toEqual([
+      [2, 'create'],
+      [5, 'get'],
+      [6, 'ls'],
+    ]);
+  });
+
+  test('reports every bad line, not only the first', () => {
+    const script = parseScript('get /a\nget a\nfoo\nset /a "x\n');
+    expect(script.errors).toEqual([
+      "line 2: path must start with /: 'a'",
+      "line 3: unknown operation 'foo' (expected create, get, set, delete, ls, stat, sync, exists)",
+      'line 4: unterminated double quote (opened at column 8)',
+    ]);
+  });
+});

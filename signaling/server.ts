@@ -1,0 +1,531 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Server, type Socket } from 'socket.io';
+import type { ServerId } from '../core/types.ts';
+import { createHttpHandler, defaultStaticDir, existingDirectory, type Health } from './http.ts';
+import { createLogger, type LogFields, type Logger } from './logger.ts';
+import { DEFAULT_OPTIONS, type ServerOptions } from './options.ts';
+import {
+  GatewayConnectRequestSchema,
+  GatewayReplySchema,
+  GatewayRequestSchema,
+  JoinRequestSchema,
+  MAX_MESSAGE_BYTES,
+  SignalRequestSchema,
+  parsePayload,
+  type ClientEventName,
+  type ErrorCode,
+  type ErrorEvent,
+  type Refusal,
+  type ServerToClientEvents,
+} from './protocol.ts';
+import { TokenBucket } from './rate-limit.ts';
+import { connectRedis, redactUrl, settlesWithin, type RedisConnections } from './redis.ts';
+import { RedisSeatTable } from './redis-seats.ts';
+import { MemorySeatTable, keyRefusal, refuse, refusals, type FreedSeat, type Holder, type SeatTable } from './seats.ts';
+
+/**
+ * The signaling server: introduces tabs of a cluster to each other, relays their WebRTC signals,
+ * and lets command-line clients reach a tab (the gateway). It never takes part in consensus and
+ * never looks inside what it relays beyond size and shape (y-webrtc's protocol-blind pub/sub).
+ *
+ * One instance owns all state: the HTTP server, the Socket.IO server, the seat table and the
+ * per-socket state. Every event from a socket enters through one door (`receive`): rate limit,
+ * then a per-socket queue so that a socket's events (and its disconnect) are handled in order
+ * even when the seat table answers asynchronously (Redis), then `dispatch`.
+ *
+ * Socket.IO rooms, which the Redis adapter extends across servers:
+ *   c:<cluster>                     every tab of a cluster         (peer-joined, peer-left)
+ *   s:<cluster>:<seat>              the tab holding a seat         (signal, gateway-request)
+ *   g:<cluster>:<seat>              CLIs attached to a seat        (gateway-lost)
+ *   r:<cluster>:<seat>:<clientId>   one CLI client at a seat       (gateway-reply)
+ * Cluster names and client ids hold no ':', so room names cannot collide.
+ */
+
+/** The server's own handlers take `unknown`: payloads are untrusted until their schema passes. */
+type UntrustedEvents = { [K in ClientEventName]: (...args: unknown[]) => void };
+type TabSocket = Socket<UntrustedEvents, ServerToClientEvents>;
+
+export interface SignalingServerOptions extends Partial<ServerOptions> {
+  readonly logger?: Logger;
+  /** Clock for rate limits and cluster expiry (tests inject one). */
+  readonly now?: () => number;
+}
+
+interface SocketState {
+  seat: { readonly cluster: string; readonly seat: ServerId } | null;
+  gateway: { readonly cluster: string; readonly seat: ServerId; readonly clientId: string } | null;
+  readonly events: TokenBucket;
+  /** Characters of relayed JSON. */
+  readonly characters: TokenBucket;
+  queue: Promise<void>;
+  pending: number;
+  rateLimitLog: { lastMs: number; suppressed: number };
+}
+
+/** Events of one socket still waiting to be handled; beyond it the socket is told `busy`. */
+const MAX_PENDING_EVENTS = 64;
+const CHARACTER_BUCKET = { capacity: 2 * MAX_MESSAGE_BYTES, refillPerSecond: MAX_MESSAGE_BYTES };
+/** Engine.io heartbeat: a tab that vanishes without closing its socket is noticed within ~20 s. */
+const PING_INTERVAL_MS = 10_000;
+const PING_TIMEOUT_MS = 10_000;
+/** Memory mode only forgets expired empty clusters in the sweep; once a minute is plenty. */
+const MEMORY_SWEEP_INTERVAL_MS = 60_000;
+const RATE_LIMIT_LOG_INTERVAL_MS = 1_000;
+/** Longest wait for one step of shutdown (closing Socket.IO, releasing seats) before moving on. */
+const CLOSE_STEP_TIMEOUT_MS = 3_000;
+/** Refusals that mean a client sent something it should not have (logged at warn); the rest are ordinary (info). */
+const BAD_INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
+  'invalid',
+  'unknown-event',
+  'not-joined',
+  'not-attached',
+  'already-joined',
+  'seat-out-of-range',
+  'wrong-key',
+  'busy',
+]);
+
+export class SignalingServer {
+  readonly serverId: string;
+  readonly options: ServerOptions;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly startedMs: number;
+  private readonly http: HttpServer;
+  private readonly io: Server<UntrustedEvents, ServerToClientEvents>;
+  private readonly sockets = new Map<string, SocketState>();
+  /** Releases that failed (Redis unreachable), retried by the sweep so no seat stays held by a gone socket. */
+  private readonly pendingReleases: { cluster: string; seat: ServerId; holder: Holder }[] = [];
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    options: ServerOptions,
+    logger: Logger,
+    now: () => number,
+    serverId: string,
+    private readonly seats: SeatTable,
+    private readonly redis: RedisConnections | null,
+  ) {
+    this.options = options;
+    this.logger = logger;
+    this.now = now;
+    this.serverId = serverId;
+    this.startedMs = now();
+    const staticDir = options.staticDir === null ? defaultStaticDir() : existingDirectory(options.staticDir);
+    if (options.staticDir !== null && staticDir === null) logger.warn('static directory not found; serving no app', { dir: options.staticDir });
+    this.http = createServer(createHttpHandler({ health: () => this.health(), staticDir, logger }));
+    this.io = new Server<UntrustedEvents, ServerToClientEvents>(this.http, {
+      serveClient: false,
+      maxHttpBufferSize: MAX_MESSAGE_BYTES,
+      pingInterval: PING_INTERVAL_MS,
+      pingTimeout: PING_TIMEOUT_MS,
+      ...(redis === null ? {} : { adapter: createAdapter(redis.publish, redis.subscribe, { key: 'tabkeeper-io' }) }),
+    });
+    this.io.on('connection', (socket) => this.handleConnection(socket));
+  }
+
+  /** Connects to Redis if asked, then listens. Resolves once the port is bound (port 0: see `port`). */
+  static async start(input: SignalingServerOptions = {}): Promise<SignalingServer> {
+    const { logger: givenLogger, now: givenNow, ...rest } = input;
+    const options: ServerOptions = { ...DEFAULT_OPTIONS, ...rest };
+    const logger = givenLogger ?? createLogger({ level: options.logLevel, format: options.logFormat });
+    const now = givenNow ?? Date.now;
+    const serverId = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tableOptions = {
+      defaultClusterSize: options.defaultClusterSize,
+      maxObservers: options.maxObservers,
+      emptyClusterTtlMs: options.emptyClusterTtlMs,
+      now,
+    };
+    let redis: RedisConnections | null = null;
+    let seats: SeatTable;
+    let server: SignalingServer | null = null;
+    if (options.redisUrl === null) {
+      seats = new MemorySeatTable(tableOptions);
+    } else {
+      redis = await connectRedis(options.redisUrl, logger);
+      seats = await RedisSeatTable.open(redis.commands, {
+        ...tableOptions,
+        serverId,
+        livenessMs: options.redisLivenessMs,
+        onLivenessLost: () => server?.fenceAfterLivenessLost(),
+        onError: (error) => logger.warn('liveness refresh failed', { error: error.message }),
+      });
+    }
+    server = new SignalingServer(options, logger, now, serverId, seats, redis);
+    await server.listen();
+    return server;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  /** The URL clients connect to (loopback when bound to every interface). */
+  get url(): string {
+    const address = this.http.address() as AddressInfo;
+    const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  }
+
+  private async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen({ host: this.options.host, port: this.options.port }, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    }).catch(async (error: unknown) => {
+      await this.closeResources();
+      throw error;
+    });
+    const interval = this.redis === null ? MEMORY_SWEEP_INTERVAL_MS : Math.max(100, Math.floor(this.options.redisLivenessMs / 2));
+    this.sweepTimer = setInterval(() => void this.sweep(), interval);
+    this.sweepTimer.unref();
+    this.logger.info('listening', {
+      url: this.url,
+      serverId: this.serverId,
+      redis: this.options.redisUrl === null ? 'off' : redactUrl(this.options.redisUrl),
+      clusterSize: this.options.defaultClusterSize,
+    });
+  }
+
+  /**
+   * Graceful shutdown: disconnects every socket so that each releases its seat (in Redis mode
+   * the other servers' tabs hear `peer-left` at once instead of after the liveness TTL), waits
+   * for those releases, then closes Socket.IO, HTTP and Redis. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.logger.info('shutting down', { sockets: this.sockets.size });
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    // Local only: io.disconnectSockets would reach every server through the Redis adapter.
+    this.io.local.disconnectSockets(true);
+    const releases = Promise.allSettled([...this.sockets.values()].map((state) => state.queue));
+    if (!(await settlesWithin(releases, CLOSE_STEP_TIMEOUT_MS))) this.logger.warn('seat releases timed out');
+    await this.closeResources();
+    this.logger.info('stopped', { serverId: this.serverId });
+  }
+
+  private async closeResources(): Promise<void> {
+    // io.close also closes the adapter, which talks to Redis: never let a lost Redis hold shutdown.
+    if (!(await settlesWithin(this.io.close(), CLOSE_STEP_TIMEOUT_MS))) this.logger.warn('socket.io close timed out');
+    this.http.close();
+    this.http.closeAllConnections();
+    await this.seats.close().catch((error: Error) => this.logger.warn('seat table close failed', { error: error.message }));
+    await this.redis?.close();
+  }
+
+  private handleConnection(socket: TabSocket): void {
+    const state: SocketState = {
+      seat: null,
+      gateway: null,
+      events: new TokenBucket({ capacity: this.options.rateLimitBurst, refillPerSecond: this.options.rateLimitPerSecond }, this.now),
+      characters: new TokenBucket(CHARACTER_BUCKET, this.now),
+      queue: Promise.resolve(),
+      pending: 0,
+      rateLimitLog: { lastMs: Number.NEGATIVE_INFINITY, suppressed: 0 },
+    };
+    this.sockets.set(socket.id, state);
+    this.logger.debug('socket connected', { socket: socket.id, address: socket.handshake.address });
+    socket.onAny((event: string, ...args: unknown[]) => this.receive(socket, state, event, args));
+    socket.on('disconnect', (reason) => {
+      this.enqueue(state, () => this.handleDisconnect(socket, state, reason), true);
+      void state.queue.then(() => this.sockets.delete(socket.id));
+    });
+  }
+
+  /** The one door for events from a socket. */
+  private receive(socket: TabSocket, state: SocketState, event: string, args: unknown[]): void {
+    const last = args[args.length - 1];
+    const ack = typeof last === 'function' ? (last as (reply: unknown) => void) : null;
+    const payload = args[0];
+    if (!state.events.maybeTake()) {
+      const retryAfterMs = state.events.waitMs();
+      this.logRateLimited(socket, state, event);
+      this.refuse(socket, event, 'rate-limited', `more than ${this.options.rateLimitBurst} events at once; retry in ${retryAfterMs} ms`, {
+        ack,
+        payload,
+        retryAfterMs,
+        quiet: true,
+      });
+      return;
+    }
+    const queued = this.enqueue(state, () => this.dispatch(socket, state, event, payload, ack), false);
+    if (!queued) this.refuse(socket, event, 'busy', `more than ${MAX_PENDING_EVENTS} events of this socket are still being handled`, { ack, payload });
+  }
+
+  private async dispatch(socket: TabSocket, state: SocketState, event: string, payload: unknown, ack: ((reply: unknown) => void) | null): Promise<void> {
+    try {
+      switch (event) {
+        case 'join':
+          return await this.handleJoin(socket, state, payload, ack);
+        case 'signal':
+          return await this.handleSignal(socket, state, payload);
+        case 'gateway-connect':
+          return await this.handleGatewayConnect(socket, state, payload, ack);
+        case 'gateway-request':
+          return await this.handleGatewayRequest(socket, state, payload);
+        case 'gateway-reply':
+          return await this.handleGatewayReply(socket, state, payload);
+        default:
+          return this.refuse(socket, event.slice(0, 64), 'unknown-event', `unknown event '${event.slice(0, 64)}'`, { ack });
+      }
+    } catch (error) {
+      // The seat table failed (Redis unreachable): refuse this event; the server keeps serving.
+      this.logger.error('event failed', { socket: socket.id, event, error: (error as Error).message });
+      this.refuse(socket, event, 'unavailable', 'the seat table is unavailable; retry shortly', { ack, payload, quiet: true });
+    }
+  }
+
+  private async handleJoin(socket: TabSocket, state: SocketState, payload: unknown, ack: ((reply: unknown) => void) | null): Promise<void> {
+    if (ack === null) return this.refuse(socket, 'join', 'invalid', 'join needs an acknowledgement callback', {});
+    const parsed = parsePayload(JoinRequestSchema, payload);
+    if (!parsed.ok) return this.refuse(socket, 'join', 'invalid', parsed.reason, { ack });
+    if (state.seat !== null || state.gateway !== null) {
+      return this.refuse(socket, 'join', 'already-joined', 'this socket already holds a seat or a gateway; open another socket', { ack });
+    }
+    const request = parsed.value;
+    const holder: Holder = { serverId: this.serverId, socketId: socket.id };
+    const result = await this.seats.claim({ cluster: request.cluster, size: request.size, keyHash: hashKey(request.key), seat: request.seat, holder });
+    if (!result.ok) return this.refuseWith(socket, 'join', result, ack, { cluster: request.cluster, seat: request.seat });
+    state.seat = { cluster: request.cluster, seat: result.seat };
+    // A socket that left while the claim was in flight: its queued disconnect releases the seat.
+    if (!socket.connected) return;
+    socket.join([clusterRoom(request.cluster), seatRoom(request.cluster, result.seat)]);
+    ack({ ok: true, seat: result.seat, size: result.size, peers: result.peers });
+    socket.to(clusterRoom(request.cluster)).emit('peer-joined', { seat: result.seat });
+    this.logger.info('seat claimed', {
+      cluster: request.cluster,
+      seat: result.seat,
+      role: result.seat <= result.size ? 'voter' : 'observer',
+      size: result.size,
+      created: result.created,
+      socket: socket.id,
+    });
+  }
+
+  private async handleSignal(socket: TabSocket, state: SocketState, payload: unknown): Promise<void> {
+    const parsed = parsePayload(SignalRequestSchema, payload);
+    if (!parsed.ok) return this.refuse(socket, 'signal', 'invalid', parsed.reason, {});
+    if (state.seat === null) return this.refuse(socket, 'signal', 'not-joined', 'join a cluster before relaying signals', {});
+    const { cluster, seat } = state.seat;
+    const { to, data } = parsed.value;
+    if (!this.takeCharacters(socket, state, 'signal', data, {})) return;
+    if (to === seat) return this.refuse(socket, 'signal', 'invalid', 'to: a tab cannot signal its own seat', {});
+    const target = await this.seats.holder(cluster, to);
+    if (target === null) return this.refuse(socket, 'signal', 'no-such-seat', `no tab holds seat ${to} of cluster ${cluster}`, {});
+    this.io.to(seatRoom(cluster, to)).emit('signal', { from: seat, data });
+    this.logger.debug('signal relayed', { cluster, from: seat, to });
+  }
+
+  private async handleGatewayConnect(
+    socket: TabSocket,
+    state: SocketState,
+    payload: unknown,
+    ack: ((reply: unknown) => void) | null,
+  ): Promise<void> {
+    if (ack === null) return this.refuse(socket, 'gateway-connect', 'invalid', 'gateway-connect needs an acknowledgement callback', {});
+    const parsed = parsePayload(GatewayConnectRequestSchema, payload);
+    if (!parsed.ok) return this.refuse(socket, 'gateway-connect', 'invalid', parsed.reason, { ack });
+    if (state.seat !== null) return this.refuse(socket, 'gateway-connect', 'already-joined', 'a tab socket cannot also be a gateway client', { ack });
+    const { cluster, key, seat: forced, clientId } = parsed.value;
+    const view = await this.seats.cluster(cluster);
+    if (view === null) return this.refuse(socket, 'gateway-connect', 'no-such-cluster', `no tab has joined cluster ${cluster}`, { ack });
+    const keyProblem = keyRefusal(cluster, view.keyHash, hashKey(key));
+    if (keyProblem !== null) return this.refuseWith(socket, 'gateway-connect', keyProblem, ack, { cluster });
+    if (forced !== undefined && forced > view.maxSeat) {
+      return this.refuseWith(socket, 'gateway-connect', refusals.seatOutOfRange(cluster, forced, view.size, view.maxSeat), ack, { cluster });
+    }
+    const seat = forced ?? view.seats[Math.floor(Math.random() * view.seats.length)];
+    if (seat === undefined || !view.seats.includes(seat)) {
+      const what = forced === undefined ? `no tab holds a seat of cluster ${cluster}` : `no tab holds seat ${forced} of cluster ${cluster}`;
+      return this.refuse(socket, 'gateway-connect', 'no-live-seat', what, { ack });
+    }
+    this.detachGateway(socket, state);
+    state.gateway = { cluster, seat, clientId };
+    socket.join([gatewayRoom(cluster, seat), replyRoom(cluster, seat, clientId)]);
+    ack({ ok: true, seat, size: view.size });
+    this.logger.info('gateway attached', { cluster, seat, clientId, socket: socket.id });
+    // The tab may have left between the lookup and joining its gateway room: then say so now.
+    if ((await this.seats.holder(cluster, seat)) === null) socket.emit('gateway-lost', { seat });
+  }
+
+  private async handleGatewayRequest(socket: TabSocket, state: SocketState, payload: unknown): Promise<void> {
+    const parsed = parsePayload(GatewayRequestSchema, payload);
+    if (!parsed.ok) return this.refuse(socket, 'gateway-request', 'invalid', parsed.reason, { payload });
+    const { requestId, op } = parsed.value;
+    if (state.gateway === null) return this.refuse(socket, 'gateway-request', 'not-attached', 'send gateway-connect first', { payload });
+    if (!this.takeCharacters(socket, state, 'gateway-request', op, { payload })) return;
+    const { cluster, seat, clientId } = state.gateway;
+    if ((await this.seats.holder(cluster, seat)) === null) {
+      this.refuse(socket, 'gateway-request', 'no-such-seat', `no tab holds seat ${seat} of cluster ${cluster}`, { payload, quiet: true });
+      socket.emit('gateway-lost', { seat });
+      return;
+    }
+    this.io.to(seatRoom(cluster, seat)).emit('gateway-request', { clientId, requestId, op });
+    this.logger.debug('gateway request relayed', { cluster, seat, clientId, requestId });
+  }
+
+  private async handleGatewayReply(socket: TabSocket, state: SocketState, payload: unknown): Promise<void> {
+    const parsed = parsePayload(GatewayReplySchema, payload);
+    if (!parsed.ok) return this.refuse(socket, 'gateway-reply', 'invalid', parsed.reason, {});
+    if (state.seat === null) return this.refuse(socket, 'gateway-reply', 'not-joined', 'only a tab holding a seat may reply', {});
+    const { clientId, requestId, result } = parsed.value;
+    if (!this.takeCharacters(socket, state, 'gateway-reply', result, {})) return;
+    // Only to clients attached to this tab's own seat: a tab cannot answer for another.
+    this.io.to(replyRoom(state.seat.cluster, state.seat.seat, clientId)).emit('gateway-reply', { requestId, result });
+  }
+
+  private async handleDisconnect(socket: TabSocket, state: SocketState, reason: string): Promise<void> {
+    this.logger.debug('socket disconnected', { socket: socket.id, reason });
+    state.gateway = null;
+    if (state.seat === null) return;
+    const { cluster, seat } = state.seat;
+    state.seat = null;
+    const holder = { serverId: this.serverId, socketId: socket.id };
+    try {
+      if (await this.seats.release(cluster, seat, holder)) this.announceLeft({ cluster, seat }, reason);
+    } catch (error) {
+      this.logger.warn('seat release failed; will retry', { cluster, seat, error: (error as Error).message });
+      this.pendingReleases.push({ cluster, seat, holder });
+    }
+  }
+
+  private announceLeft(freed: FreedSeat, reason: string): void {
+    this.io.to(clusterRoom(freed.cluster)).emit('peer-left', { seat: freed.seat });
+    this.io.to(gatewayRoom(freed.cluster, freed.seat)).emit('gateway-lost', { seat: freed.seat });
+    this.logger.info('seat released', { cluster: freed.cluster, seat: freed.seat, reason });
+  }
+
+  private detachGateway(socket: TabSocket, state: SocketState): void {
+    if (state.gateway === null) return;
+    const { cluster, seat, clientId } = state.gateway;
+    socket.leave(gatewayRoom(cluster, seat));
+    socket.leave(replyRoom(cluster, seat, clientId));
+    state.gateway = null;
+  }
+
+  /** Periodic upkeep: retries failed releases, frees seats of dead servers (Redis), forgets expired clusters. */
+  private async sweep(): Promise<void> {
+    try {
+      for (const pending of this.pendingReleases.splice(0)) {
+        if (await this.seats.release(pending.cluster, pending.seat, pending.holder)) this.announceLeft(pending, 'released late');
+      }
+      for (const freed of await this.seats.sweep()) this.announceLeft(freed, 'its server died');
+    } catch (error) {
+      this.logger.warn('sweep failed', { error: (error as Error).message });
+    }
+  }
+
+  /** Redis mode: this server's liveness mark had expired, so its seats may be someone else's now. */
+  private fenceAfterLivenessLost(): void {
+    this.logger.error('liveness lost; disconnecting this server\'s tabs so they rejoin', { serverId: this.serverId });
+    for (const [socketId, state] of this.sockets) {
+      if (state.seat !== null) this.io.sockets.sockets.get(socketId)?.disconnect(true);
+    }
+  }
+
+  private async health(): Promise<Health> {
+    const base = {
+      uptimeSeconds: Math.round((this.now() - this.startedMs) / 1000),
+      sockets: this.io.engine.clientsCount,
+      redis: this.redis !== null,
+      serverId: this.serverId,
+    };
+    try {
+      const stats = await this.seats.stats();
+      return { status: 'ok', rooms: stats.clusters, seats: stats.seats, ...base };
+    } catch (error) {
+      return { status: 'degraded', rooms: 0, seats: 0, ...base, error: (error as Error).message };
+    }
+  }
+
+  private takeCharacters(socket: TabSocket, state: SocketState, event: string, data: unknown, extra: { payload?: unknown }): boolean {
+    const length = JSON.stringify(data).length;
+    if (state.characters.maybeTake(length)) return true;
+    const retryAfterMs = state.characters.waitMs(length);
+    this.logRateLimited(socket, state, event);
+    this.refuse(socket, event, 'rate-limited', `too many characters relayed; retry in ${retryAfterMs} ms`, { ...extra, retryAfterMs, quiet: true });
+    return false;
+  }
+
+  private enqueue(state: SocketState, task: () => Promise<void>, always: boolean): boolean {
+    if (!always && state.pending >= MAX_PENDING_EVENTS) return false;
+    state.pending += 1;
+    state.queue = state.queue
+      .then(task)
+      .catch((error: unknown) => this.logger.error('socket task failed', { error: (error as Error).message }))
+      .finally(() => {
+        state.pending -= 1;
+      });
+    return true;
+  }
+
+  /** Refusal of an acknowledged request that the seat table decided. */
+  private refuseWith(socket: TabSocket, event: string, refusal: Refusal, ack: (reply: unknown) => void, fields: LogFields): void {
+    this.refuse(socket, event, refusal.code, refusal.error, { ack, fields });
+  }
+
+  /**
+   * Tells the socket why its event was refused (`error-event`, and the ack if it asked for one)
+   * and logs it: bad input at warn, ordinary refusals (a seat taken, no tab yet) at info. A
+   * refused gateway-request names its requestId so the client can fail or retry that request.
+   */
+  private refuse(
+    socket: TabSocket,
+    event: string,
+    code: ErrorCode,
+    reason: string,
+    extra: { ack?: ((reply: unknown) => void) | null; payload?: unknown; retryAfterMs?: number; quiet?: boolean; fields?: LogFields },
+  ): void {
+    const requestId = requestIdOf(extra.payload);
+    const errorEvent: ErrorEvent = {
+      event,
+      code,
+      reason,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }),
+    };
+    socket.emit('error-event', errorEvent);
+    if (extra.ack) extra.ack(refuse(code, reason));
+    if (extra.quiet === true) return;
+    const fields = { ...extra.fields, event, code, reason, socket: socket.id };
+    if (BAD_INPUT_CODES.has(code)) this.logger.warn('payload refused', fields);
+    else this.logger.info('request refused', fields);
+  }
+
+  /** Logs rate limiting at most once a second per socket, with the count suppressed since. */
+  private logRateLimited(socket: TabSocket, state: SocketState, event: string): void {
+    const nowMs = this.now();
+    if (nowMs - state.rateLimitLog.lastMs < RATE_LIMIT_LOG_INTERVAL_MS) {
+      state.rateLimitLog.suppressed += 1;
+      return;
+    }
+    this.logger.warn('rate limited', { socket: socket.id, event, suppressed: state.rateLimitLog.suppressed });
+    state.rateLimitLog = { lastMs: nowMs, suppressed: 0 };
+  }
+}
+
+function hashKey(key: string | undefined): string | null {
+  return key === undefined ? null : createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+function requestIdOf(payload: unknown): number | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const requestId = (payload as { requestId?: unknown }).requestId;
+  return typeof requestId === 'number' && Number.isSafeInteger(requestId) && requestId >= 0 ? requestId : undefined;
+}
+
+const clusterRoom = (cluster: string) => `c:${cluster}`;
+const seatRoom = (cluster: string, seat: ServerId) => `s:${cluster}:${seat}`;
+const gatewayRoom = (cluster: string, seat: ServerId) => `g:${cluster}:${seat}`;
+const replyRoom = (cluster: string, seat: ServerId, clientId: string) => `r:${cluster}:${seat}:${clientId}`;
