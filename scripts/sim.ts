@@ -18,7 +18,10 @@ interface WorkerJob {
   readonly voters: number;
   readonly observers: number;
   readonly junk: boolean;
+  readonly workload: Workload;
 }
+
+type Workload = 'kv' | 'tree';
 
 /** `--junk`: feed the servers bad input between real traffic (see core/sim/junk.ts). */
 const JUNK = { perSecond: 300, oversized: false };
@@ -50,17 +53,17 @@ function report(result: SeedResult): SeedReport {
 
 async function workerMain(job: WorkerJob): Promise<void> {
   for (const seed of job.seeds) {
-    const result = await runSeed({ seed, voters: job.voters, observers: job.observers, trace: false, junk: job.junk ? JUNK : undefined });
+    const result = await runSeed({ seed, voters: job.voters, observers: job.observers, trace: false, junk: job.junk ? JUNK : undefined, workload: job.workload });
     parentPort!.postMessage(report(result));
   }
 }
 
-function replayCommand(seed: number, voters: number, observers: number, junk: boolean): string {
-  return `npm run sim -- --seed ${seed} --servers ${voters}${observers > 0 ? ` --observers ${observers}` : ''}${junk ? ' --junk' : ''}`;
+function replayCommand(seed: number, voters: number, observers: number, junk: boolean, workload: Workload): string {
+  return `npm run sim -- --seed ${seed} --servers ${voters}${observers > 0 ? ` --observers ${observers}` : ''}${junk ? ' --junk' : ''}${workload === 'tree' ? ' --workload tree' : ''}`;
 }
 
-async function replay(seed: number, voters: number, observers: number, junk: boolean): Promise<number> {
-  const result = await runSeed({ seed, voters, observers, trace: true, junk: junk ? JUNK : undefined });
+async function replay(seed: number, voters: number, observers: number, junk: boolean, workload: Workload): Promise<number> {
+  const result = await runSeed({ seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload });
   console.log(result.trace.join('\n'));
   console.log('');
   console.log(result.summary);
@@ -83,6 +86,7 @@ async function main(): Promise<number> {
       observers: { type: 'string', default: '0' },
       workers: { type: 'string' },
       junk: { type: 'boolean', default: false },
+      workload: { type: 'string', default: 'kv' },
     },
   });
   const voters = Number(values.servers);
@@ -92,24 +96,29 @@ async function main(): Promise<number> {
     return 2;
   }
   const junk = values.junk === true;
-  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers, junk);
+  const workload = values.workload;
+  if (workload !== 'kv' && workload !== 'tree') {
+    console.error('--workload must be kv or tree');
+    return 2;
+  }
+  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers, junk, workload);
 
   const count = Number(values.seeds);
   const start = Number(values.start);
   const workerCount = Math.max(1, Math.min(Number(values.workers ?? availableParallelism()), count));
   const seeds = Array.from({ length: count }, (_, index) => start + index);
-  console.log(`running ${count} seeds (${start}..${start + count - 1}), ${voters} voters, ${observers} observers, ${workerCount} workers${junk ? ', with junk input' : ''}`);
+  console.log(`running ${count} seeds (${start}..${start + count - 1}), ${voters} voters, ${observers} observers, ${workerCount} workers, ${workload} workload${junk ? ', with junk input' : ''}`);
   const began = performance.now();
   const reports: SeedReport[] = [];
   await Promise.all(
     Array.from({ length: workerCount }, (_, index) => {
-      const job: WorkerJob = { seeds: seeds.filter((_, position) => position % workerCount === index), voters, observers, junk };
+      const job: WorkerJob = { seeds: seeds.filter((_, position) => position % workerCount === index), voters, observers, junk, workload };
       // Workers do not inherit `--import tsx` on Node 20: register tsx inside the worker first.
       const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
       const worker = new Worker(bootstrap, { eval: true, workerData: job });
       worker.on('message', (seedReport: SeedReport) => {
         reports.push(seedReport);
-        if (!seedReport.ok) console.log(`seed ${seedReport.seed}: FAILED — replay with: ${replayCommand(seedReport.seed, voters, observers, junk)}\n${seedReport.failure}\n`);
+        if (!seedReport.ok) console.log(`seed ${seedReport.seed}: FAILED — replay with: ${replayCommand(seedReport.seed, voters, observers, junk, workload)}\n${seedReport.failure}\n`);
       });
       return new Promise<void>((resolve, reject) => {
         worker.on('error', reject);
@@ -128,12 +137,12 @@ async function main(): Promise<number> {
   if (failures.length > 0) {
     mkdirSync('sim-failures', { recursive: true });
     for (const seedReport of failures) {
-      const result = await runSeed({ seed: seedReport.seed, voters, observers, trace: true, junk: junk ? JUNK : undefined });
+      const result = await runSeed({ seed: seedReport.seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload });
       const file = `sim-failures/seed-${seedReport.seed}-${voters}v${observers}o.log`;
       writeFileSync(file, `${result.trace.join('\n')}\n\n${result.summary}\n${result.failure}\n`);
       console.log(`trace of seed ${seedReport.seed}: ${file}`);
     }
-    console.log(`replay: ${replayCommand(failures[0]!.seed, voters, observers, junk)}`);
+    console.log(`replay: ${replayCommand(failures[0]!.seed, voters, observers, junk, workload)}`);
   }
   return failures.length === 0 ? 0 : 1;
 }

@@ -2,8 +2,11 @@ import type { KvOp } from '../kv-machine.ts';
 import { SimCluster } from './cluster.ts';
 import { injectFault } from './faults.ts';
 import { JunkInjector } from './junk.ts';
-import { checkHistory, formatFailure, type HistoryRecord } from './linearizability/index.ts';
+import { checkHistory, checkZkHistory, formatFailure, formatZkFailure, type HistoryRecord, type ZkHistoryRecord } from './linearizability/index.ts';
+import { KvMachine } from '../kv-machine.ts';
+import { DataTree } from '../tree/index.ts';
 import { SimClient } from './sim-client.ts';
+import { SimTreeClient } from './sim-tree-client.ts';
 import { describeSwarm, swarmOptions, type SwarmOptions, type SwarmRequest } from './swarm.ts';
 
 export interface SeedResult {
@@ -19,7 +22,7 @@ export interface SeedResult {
   readonly epochs: number;
   readonly simulatedMs: number;
   readonly marks: ReadonlyMap<string, number>;
-  readonly history: readonly HistoryRecord[];
+  readonly history: readonly (HistoryRecord | ZkHistoryRecord)[];
   /** Log lines, deliveries and faults; empty unless the request asked for a trace. */
   readonly trace: readonly string[];
   /** Bad input fed to the servers, and how much of it (or of anything) they refused. */
@@ -37,15 +40,17 @@ class SeedFailure extends Error {}
  */
 export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
   const options = swarmOptions(request);
-  const cluster = new SimCluster(options.cluster);
+  const tree = options.workload === 'tree';
+  const cluster = new SimCluster({ ...options.cluster, createMachine: tree ? () => new DataTree() : () => new KvMachine(), digestEveryApply: tree });
   for (const sid of options.slowDisks) cluster.storage(sid).setWriteLatency(...options.slowDiskLatencyMs);
   const world = cluster.world;
   const faultPrng = cluster.prng.fork();
-  const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`);
   const history: HistoryRecord[] = [];
-  const clients = Array.from(
-    { length: options.clients },
-    (_, index) => new SimClient(index + 1, cluster, cluster.prng.fork(), keys, history, options.clientThinkMsMax),
+  const treeHistory: ZkHistoryRecord[] = [];
+  const clients: WorkloadClient[] = Array.from({ length: options.clients }, (_, index) =>
+    tree
+      ? new SimTreeClient(index + 1, cluster, cluster.prng.fork(), ['/a', '/b', '/c', '/d'].slice(0, options.keys), treeHistory, options.clientThinkMsMax)
+      : new SimClient(index + 1, cluster, cluster.prng.fork(), Array.from({ length: options.keys }, (_, key) => `k${key}`), history, options.clientThinkMsMax),
   );
   const junk = request.junk ? new JunkInjector(cluster, cluster.prng.fork(), request.junk) : null;
   if (junk) {
@@ -92,14 +97,26 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
       const { sid, error } = cluster.failure!;
       failed(`server ${sid} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     }
-    checkNoAcknowledgedWriteLost(cluster, history);
+    if (tree) {
+      checkNoAcknowledgedTreeWriteLost(cluster, treeHistory);
+      const backInTime = clients.flatMap((client) => (client as SimTreeClient).readsBackInTime);
+      if (backInTime.length > 0) failed(`plain reads went back in time:\n${backInTime.slice(0, 5).join('\n')}`);
+    } else {
+      checkNoAcknowledgedWriteLost(cluster, history);
+    }
     if (junk && cluster.refusedMessages() > junk.malformed) {
       failed(`servers refused ${cluster.refusedMessages()} messages but only ${junk.malformed} malformed ones were injected: real traffic was refused`);
     }
     if (!junk && cluster.refusedMessages() > 0) failed(`servers refused ${cluster.refusedMessages()} messages of real traffic`);
-    const verdict = checkHistory(history);
-    linearizability = verdict.result;
-    if (verdict.result === 'Illegal') failed(`history is not linearizable:\n${verdict.failure ? formatFailure(verdict.failure) : ''}`);
+    if (tree) {
+      const verdict = checkZkHistory(treeHistory);
+      linearizability = verdict.result;
+      if (verdict.result === 'Illegal') failed(`history is not linearizable:\n${verdict.failure ? formatZkFailure(verdict.failure) : ''}`);
+    } else {
+      const verdict = checkHistory(history);
+      linearizability = verdict.result;
+      if (verdict.result === 'Illegal') failed(`history is not linearizable:\n${verdict.failure ? formatFailure(verdict.failure) : ''}`);
+    }
   } catch (error) {
     failure = error instanceof SeedFailure ? error.message : error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error);
   }
@@ -111,11 +128,11 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     summary: describeSwarm(options),
     linearizability,
     committed: cluster.checker.committedCount,
-    operations: history.length,
+    operations: history.length + treeHistory.length,
     epochs: cluster.checker.leaders().size,
     simulatedMs: world.now,
     marks: cluster.marks,
-    history,
+    history: tree ? treeHistory : history,
     trace: cluster.traceLines,
     junk: {
       injected: junk ? [...junk.injected.values()].reduce((sum, count) => sum + count, 0) : 0,
@@ -142,6 +159,30 @@ function isConverged(cluster: SimCluster): boolean {
     digest = own;
   }
   return true;
+}
+
+/** What the safety and liveness phases need of a client, whatever it runs. */
+interface WorkloadClient {
+  readonly successes: number;
+  readonly idle: boolean;
+  start(): void;
+  stop(): void;
+}
+
+/** A create or setData a client saw succeed must be in the committed history, with its data. */
+function checkNoAcknowledgedTreeWriteLost(cluster: SimCluster, history: readonly ZkHistoryRecord[]): void {
+  const committed = new Set<string>();
+  for (const { txn } of cluster.checker.committedTxns()) {
+    const op = txn.op as { type?: string; path?: string; data?: string } | null;
+    if (txn.type === 'op' && (op?.type === 'create' || op?.type === 'setData')) committed.add(`${op.type} ${op.path} ${op.data}`);
+  }
+  for (const record of history) {
+    if (record.ok !== true || (record.op !== 'create' && record.op !== 'setData')) continue;
+    const path = record.op === 'create' ? String(record.result) : record.path;
+    if (!committed.has(`${record.op} ${path} ${record.value}`)) {
+      throw new SeedFailure(`lost write: client ${record.client} ${record.op} ${path}=${record.value} (returned at ${record.return}) is not in the committed history`);
+    }
+  }
 }
 
 /** A put a client saw succeed must be in the committed history (DESIGN.md: no committed write is lost). */

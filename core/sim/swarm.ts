@@ -29,6 +29,7 @@ export interface SwarmOptions {
   readonly faultIntervalMsMean: number;
   /** Relative weight of each fault kind (swarm testing: some seeds never crash, some only partition…). */
   readonly faultWeights: Readonly<Record<FaultKind, number>>;
+  readonly workload: 'kv' | 'tree';
   /** Once faults stop and a quorum is connected: time allowed to elect, finish writes and converge. */
   readonly livenessBoundMs: number;
   /**
@@ -51,6 +52,8 @@ export interface SwarmRequest {
   readonly trace: boolean;
   /** Feed the servers bad input between real traffic during the fault phase. */
   readonly junk?: JunkOptions;
+  /** What the clients run: puts and gets on the key-value machine (default), or the ZooKeeper API on the data tree. */
+  readonly workload?: 'kv' | 'tree';
 }
 
 export function swarmOptions(request: SwarmRequest): SwarmOptions {
@@ -88,6 +91,7 @@ export function swarmOptions(request: SwarmRequest): SwarmOptions {
       clockRates: Array.from({ length: servers }, () => (skewed ? 0.5 + prng.next() : 0.9 + prng.next() * 0.2)),
       trace: request.trace,
     },
+    workload: request.workload ?? 'kv',
     clients: prng.int(1, 5),
     keys: prng.int(1, 4),
     clientThinkMsMax: prng.int(0, 40),
@@ -111,6 +115,7 @@ export function describeSwarm(options: SwarmOptions): string {
     .join(',');
   return [
     `SEED=${cluster.seed}`,
+    `workload=${options.workload}`,
     `voters=${cluster.voters}`,
     `observers=${cluster.observers}`,
     `clients=${options.clients}`,

@@ -23,6 +23,8 @@ export interface HistoryRecord {
   ok: boolean | null;
   /** What a get returned (null = key absent). */
   result?: string | null;
+  /** create only (the ZooKeeper model): a sequential create; absent = false. */
+  sequential?: boolean;
 }
 
 const finiteNumber = v.pipe(v.number(), v.finite());
@@ -39,6 +41,7 @@ const HistoryRecordSchema = v.pipe(
     return: v.nullable(finiteNumber),
     ok: v.nullable(v.boolean()),
     result: v.optional(v.nullable(v.string())),
+    sequential: v.optional(v.boolean()),
   }),
   // An interval that ends before it starts can only come from a broken recorder; reading it
   // as an empty interval would make the checker report nonsense instead of the real bug.

@@ -25,3 +25,25 @@ export {
 } from './kv-model.ts';
 export type { CheckVerdict, Model, Operation, StepResult } from './model.ts';
 export { findFailingWindow, type FailingWindow, type WindowLimits } from './window.ts';
+export {
+  checkZkHistory,
+  formatZkFailure,
+  type ZkCheckOptions,
+  type ZkCheckResult,
+  type ZkFailure,
+} from './zk-history.ts';
+export { parseZkHistory, zkOperationsFromHistory, type ZkHistoryRecord, type ZkOperations } from './zk-records.ts';
+export {
+  ZK_ERROR_NAMES,
+  partitionByTopLevelNode,
+  zkModel,
+  type ZkDataResult,
+  type ZkErrorName,
+  type ZkInput,
+  type ZkNode,
+  type ZkOperation,
+  type ZkOutput,
+  type ZkResult,
+  type ZkTree,
+} from './zk-model.ts';
+export { findZkFailingWindow, type ZkFailingWindow } from './zk-window.ts';
