@@ -226,7 +226,9 @@ describe('cli', () => {
       return false;
     };
     await standIn({ cluster: 'demo', seat: 2, beforeAnswer: leave });
-    const result = await run(['--url', url, '--cluster', 'demo', '--seat', '2', '--connect-timeout', '0.5'], 'sync /a\nsync /leave\nget /\n');
+    // The timeout bounds the first attach too: generous, so a loaded machine cannot fail the first
+    // line; the wait for a seat nobody reclaims then takes this long.
+    const result = await run(['--url', url, '--cluster', 'demo', '--seat', '2', '--connect-timeout', '3'], 'sync /a\nsync /leave\nget /\n');
     expect(result.lines).toEqual(['sync /a -> ok', 'error ConnectionLoss /leave']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/connection failure: .*no tab holds seat 2 of cluster demo/);

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { ZOOKEEPER_ERROR_CODES } from '../core/tree/errors.ts';
 import type { Json } from '../core/types.ts';
 
 /**
@@ -17,19 +18,11 @@ import type { Json } from '../core/types.ts';
  *   exists -> stat, or null when there is no such znode
  */
 
-/** ZooKeeper's error names, as `KeeperException.Code` spells them. */
-export const ZOOKEEPER_ERRORS = [
-  'NoNode',
-  'NodeExists',
-  'BadVersion',
-  'NotEmpty',
-  'NoChildrenForEphemerals',
-  'BadArguments',
-  'ConnectionLoss',
-  'SessionExpired',
-  'OperationTimeout',
-  'SystemError',
-] as const;
+/**
+ * ZooKeeper's error names, as `KeeperException.Code` spells them: those the data tree and the
+ * client produce, plus SystemError for an answer from a tab that the CLI cannot read.
+ */
+export const ZOOKEEPER_ERRORS = [...ZOOKEEPER_ERROR_CODES, 'SystemError'] as const;
 export type ZooKeeperErrorName = (typeof ZOOKEEPER_ERRORS)[number];
 
 /** Largest znode data the CLI sends (ZooKeeper's own limit is 1 MiB; the gateway's op limit is 64 KiB). */

@@ -22,8 +22,9 @@ export interface ZkFailure {
   /** Sorted by call time. Not linearizable on its own (from the empty tree). */
   readonly window: ZkHistoryRecord[];
   /**
-   * The writes of `window` the shrinking only counted as "may have taken effect at any time
-   * after its call" (the rest of the history around the window); the window fails even so.
+   * The writes of `window` the shrinking checked only as "ran somewhere in its interval, with
+   * whatever effect the tree gave it", its own result unchecked (the rest of the history
+   * around the window, where the window needs it); the window fails even so.
    */
   readonly ghosts: ZkHistoryRecord[];
   /** One line: the partition, and the first result that no order explains in call order. */
@@ -66,7 +67,7 @@ export function formatZkFailure(failure: ZkFailure): string {
   ];
   const sorted = [...failure.window].sort((a, b) => a.call - b.call);
   for (const record of sorted) lines.push(`  ${formatZkRecord(record, ghosts.has(record))}`);
-  if (ghosts.size > 0) lines.push('  (*: counted only as "may have taken effect at any time after its call")');
+  if (ghosts.size > 0) lines.push('  (*: its own result not checked, only that it ran somewhere in its interval)');
   lines.push(failure.explanation);
   return lines.join('\n');
 }

@@ -12,9 +12,11 @@ import { FieldSet, footprintOf, zkModel, type ZkOperation } from './zk-model.ts'
  * - a write called after every operation of W had returned comes after all of W in every
  *   linearization of H: it is dropped;
  * - any other write (succeeded or unknown) may have taken effect before or among W's
- *   operations, so it stays as a "ghost": an operation of unknown outcome, [call, infinity).
- *   A ghost can go wherever p really went, and more, so a linearization of H still gives one
- *   of the weakened check: weakening can only turn Illegal into Ok, never the reverse;
+ *   operations, so it stays as a "ghost": its result is no longer checked, only that it ran
+ *   somewhere in its own interval ([call, return], or [call, infinity) if it never returned)
+ *   with whatever effect the tree gives it there. In every linearization of H, p ran inside
+ *   its interval, so that linearization cut down to W and the ghosts is one of the check:
+ *   weakening can only turn Illegal into Ok, never the reverse;
  * - except that a ghost whose writes (footprintOf) meet no field that W or a kept ghost
  *   reads is left out: it can change no result there, so that is exact. Without this rule
  *   every write before W would be a ghost. Leaving out a ghost W does need would be wrong:
