@@ -163,6 +163,17 @@ export class SimCluster {
     this.clocks.delete(sid);
   }
 
+  /**
+   * A serving server for a client to connect to, at random, preferably not `previous` (a client
+   * moving away from a server it lost); null when none serves.
+   */
+  pickServingServer(prng: Prng, previous: ServerId | null): ZabNode | null {
+    const serving = this.running().filter((sid) => this.nodes.get(sid)!.serving);
+    const others = serving.filter((sid) => sid !== previous);
+    const pool = others.length > 0 ? others : serving;
+    return pool.length === 0 ? null : this.nodes.get(prng.pick(pool))!;
+  }
+
   /** The established leader with the highest epoch among running servers, if any. */
   leader(): ServerId | null {
     let best: ServerId | null = null;

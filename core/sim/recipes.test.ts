@@ -22,12 +22,7 @@ function newClient(s: Scenario, prng: Prng, name: string): TabKeeperClient {
     sessionId: name,
     sessionTimeoutMs: SESSION_TIMEOUT_MS,
     clock: new SimClock(s.world, { rate: 1, offsetMs: 0 }),
-    pickServer: (previous) => {
-      const serving = s.cluster.running().filter((sid) => s.cluster.node(sid)!.serving);
-      const others = serving.filter((sid) => sid !== previous);
-      const pool = others.length > 0 ? others : serving;
-      return pool.length === 0 ? null : s.cluster.node(prng.pick(pool))!;
-    },
+    pickServer: (previous) => s.cluster.pickServingServer(prng, previous),
     onPromiseSettled: () => s.world.noteSettledPromise(),
   });
 }

@@ -54,12 +54,7 @@ export class SimTreeClient {
       sessionId: `client${this.id}-${this.generation++}`,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       clock: new SimClock(cluster.world, { rate: 1, offsetMs: 0 }),
-      pickServer: (previous) => {
-        const serving = cluster.running().filter((sid) => cluster.node(sid)!.serving);
-        const others = serving.filter((sid) => sid !== previous);
-        const pool = others.length > 0 ? others : serving;
-        return pool.length === 0 ? null : cluster.node(this.prng.pick(pool))!;
-      },
+      pickServer: (previous) => cluster.pickServingServer(this.prng, previous),
     });
   }
 
