@@ -30,6 +30,8 @@ export function injectFault(cluster: SimCluster, prng: Prng, weights: Readonly<R
   const running = cluster.running();
   const down = all.filter((sid) => !cluster.isRunning(sid));
   const network = cluster.network;
+  // Network faults need two servers; a one-server cluster only crashes and restarts.
+  if (all.length < 2 && kind !== null && kind !== 'crash' && kind !== 'crashMany' && kind !== 'close' && kind !== 'restart') return `${kind}: one server`;
   switch (kind) {
     case null:
       return 'no fault';

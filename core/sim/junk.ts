@@ -135,7 +135,8 @@ export class JunkInjector {
   private injectOne(): void {
     const sids = this.cluster.sids();
     const to = this.prng.pick(sids);
-    const from = this.prng.pick(sids.filter((sid) => sid !== to));
+    const others = sids.filter((sid) => sid !== to);
+    const from = others.length > 0 ? this.prng.pick(others) : sids.length + 1;
     const epoch = this.cluster.checker.leaders().size + 1;
     let kind = this.prng.pick(JUNK_KINDS);
     if (kind === 'oversized' && !this.options.oversized) kind = 'corruptField';
