@@ -69,6 +69,20 @@ export class LeadingRole implements Role {
     for (const sid of [...server.otherVoters(), ...server.knownObservers()]) {
       server.send(sid, { kind: 'coordinator', from: server.sid, rank, leading: false });
     }
+    if (isQuorum([server.sid], server.config.voterCount)) this.leadAlone();
+  }
+
+  /**
+   * N = 1: the leader is a quorum by itself and no FOLLOWERINFO will ever come, so it chooses
+   * its epoch and enters sync on its own; its durable currentEpoch (onPersisted) establishes it.
+   */
+  private leadAlone(): void {
+    this.maybeProposeEpoch();
+    const epoch = this.epoch;
+    assert(epoch !== null, () => `${this.server.sid}: a leader that is a quorum alone chose no epoch`);
+    this.phase = 'sync';
+    this.server.currentEpoch = epoch;
+    this.server.persist({ kind: 'saveEpochs', acceptedEpoch: this.server.acceptedEpoch, currentEpoch: epoch });
   }
 
   get serving(): boolean {

@@ -29,6 +29,10 @@ describe('simulator seeds', () => {
     await runSeeds(1, 300, 3, 0);
   });
 
+  it('1 voter (a cluster of one tab) and an observer: 100 seeds', async () => {
+    await runSeeds(400_001, 100, 1, 1);
+  });
+
   it('5 voters and an observer: 200 seeds keep every safety property and recover', async () => {
     await runSeeds(100_001, 200, 5, 1);
   });

@@ -1,0 +1,46 @@
+import type { GatewayOp, GatewayResult } from '../../cli/gateway-ops.ts';
+
+/**
+ * What the page exposes to tests and to the console as `window.tabkeeper` (the e2e tests code
+ * against exactly this). Zxids are "epoch:counter" strings.
+ */
+export type TabState = 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING' | 'STARTING' | 'FAILED';
+
+export interface TabStatus {
+  readonly cluster: string;
+  /** N; 0 until the signaling server answered the join (when the URL gave no size). */
+  readonly size: number;
+  readonly seat: number | null;
+  /** STARTING until the node runs (joining, Web Lock, IndexedDB); FAILED once it stopped for good. */
+  readonly state: TabState;
+  /** Whether the node serves clients: synced with an established leader, or leading one. */
+  readonly serving: boolean;
+  readonly leader: number | null;
+  readonly currentEpoch: number;
+  readonly lastZxid: string;
+  readonly committedZxid: string;
+  /** Seats with an open DataChannel, ascending. */
+  readonly peers: number[];
+  /**
+   * What IndexedDB held at boot, before any sync: the last logged zxid, and the newest point
+   * known committed from storage alone (the snapshot's zxid: the log past it may hold proposals
+   * that never committed, so the node recovers to the snapshot and learns the rest from a leader).
+   * Null until storage is read, and for a fresh seat (its database held nothing).
+   */
+  readonly restored: { readonly lastZxid: string; readonly committedZxid: string } | null;
+  readonly error: string | null;
+}
+
+export interface TabKeeperPage {
+  status(): TabStatus;
+  /** One operation in the tab's own session; reads are synced (linearizable). Never rejects. */
+  run(op: GatewayOp): Promise<GatewayResult>;
+  /** The call/return records of run(), DESIGN.md's history format (cli/history.ts). */
+  history(): unknown[];
+}
+
+declare global {
+  interface Window {
+    tabkeeper?: TabKeeperPage;
+  }
+}

@@ -1,0 +1,326 @@
+import type { GatewayOp, GatewayResult } from '../../cli/gateway-ops.ts';
+import { historyNow, historyRecord, type HistoryRecord } from '../../cli/history.ts';
+import { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
+import { serverConfig, type ServerConfig } from '../../core/config.ts';
+import { lastLoggedZxid } from '../../core/memory-storage.ts';
+import { ZabNode } from '../../core/node.ts';
+import { DataTree } from '../../core/tree/index.ts';
+import type { Json, ServerId } from '../../core/types.ts';
+import { formatZxid, ZERO_ZXID } from '../../core/zxid.ts';
+import { databaseName, IndexedDbStorage } from '../storage/indexeddb-storage.ts';
+import { WebRtcTransport } from '../transport/webrtc-transport.ts';
+import { BrowserClock } from './browser-clock.ts';
+import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
+import type { TabKeeperPage, TabStatus } from './page-contract.ts';
+import { seatStorageKey, type TabParams } from './params.ts';
+import { SignalingLink } from './signaling-link.ts';
+import { acquireSeatLock, type SeatLock } from './web-lock.ts';
+
+/** Milliseconds per protocol tick in a tab. */
+export const TICK_MS = 50;
+
+/**
+ * Protocol timing for browsers, in ticks of TICK_MS: more generous than the simulator's,
+ * because tabs pause (garbage collection, a busy main thread, a tab in the background).
+ * Heartbeats go every tick; a second of silence (syncLimit) ends a leader or a follower.
+ */
+export function browserConfig(seat: ServerId, size: number, params: Pick<TabParams, 'snapshotEveryTxns' | 'retainLogTxns'>): ServerConfig {
+  return serverConfig(seat, size, {
+    electionTimeoutTicks: 6,
+    initLimitTicks: 60,
+    syncLimitTicks: 20,
+    ...(params.snapshotEveryTxns === null ? {} : { snapshotEveryTxns: params.snapshotEveryTxns }),
+    ...(params.retainLogTxns === null ? {} : { retainLogTxns: params.retainLogTxns }),
+  });
+}
+
+const SESSION_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** run() gives up on an operation that has not settled by then (ConnectionLoss: unknown outcome). */
+const RUN_TIMEOUT_MS = 15_000;
+const LOCK_TIMEOUT_MS = 5_000;
+const LOG_LINES_KEPT = 300;
+
+export interface LogLine {
+  readonly timeMs: number;
+  readonly text: string;
+}
+
+export interface TreeEntry {
+  readonly name: string;
+  readonly data: string;
+  readonly version: number;
+  readonly children: number;
+  readonly ephemeral: boolean;
+}
+
+/**
+ * One tab, one server: joins the cluster through the signaling server, takes the seat's Web
+ * Lock and IndexedDB database, runs a ZabNode over WebRTC, and runs operations in the tab's own
+ * client session (the page and `window.tabkeeper`) and in one session per CLI (the gateway).
+ */
+export class TabApp implements TabKeeperPage {
+  readonly clock = new BrowserClock();
+  private seat: ServerId | null = null;
+  private size: number;
+  private signaling: SignalingLink | null = null;
+  private transport: WebRtcTransport | null = null;
+  private lock: SeatLock | null = null;
+  private storage: IndexedDbStorage | null = null;
+  private node: ZabNode | null = null;
+  private client: TabKeeperClient | null = null;
+  private gateway: GatewaySessions | null = null;
+  private sweepTimer: number | null = null;
+  private restored: TabStatus['restored'] = null;
+  private failure: string | null = null;
+  private storageOpenError: string | null = null;
+  private closed = false;
+  private readonly records: HistoryRecord[] = [];
+  private readonly logLines: LogLine[] = [];
+  private readonly changeListeners: (() => void)[] = [];
+
+  constructor(readonly params: TabParams) {
+    this.size = params.size ?? 0;
+  }
+
+  // ---------------------------------------------------------------- boot
+
+  /** Runs the whole boot; a failure is shown (status FAILED, error) rather than thrown. */
+  async boot(): Promise<void> {
+    try {
+      await this.joinCluster();
+      await this.openSeat();
+      this.startNode();
+    } catch (error) {
+      this.fail(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private async joinCluster(): Promise<void> {
+    const signaling = new SignalingLink({
+      peerJoined: (seat) => this.transport?.peerJoined(seat),
+      peerLeft: (seat) => this.transport?.peerLeft(seat),
+      signal: (from, data) => this.transport?.handleSignal(from, data),
+      gatewayRequest: (request) => void this.answerGateway(request),
+      rejoined: (peers) => this.transport?.addPeers(peers),
+      lost: (reason) => this.fail(reason),
+      log: (line) => this.log(line),
+    });
+    this.signaling = signaling;
+    const remembered = readRememberedSeat(this.params.cluster);
+    const reply = await signaling.join(this.params, remembered);
+    this.seat = reply.seat;
+    this.size = reply.size;
+    rememberSeat(this.params.cluster, reply.seat);
+    this.log(`seat ${reply.seat} of ${this.params.cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'}, N=${reply.size}); peers ${reply.peers.join(',') || 'none'}`);
+    // Connect at once, while storage opens: the node learns of links already open when it starts.
+    const transport = new WebRtcTransport({ seat: reply.seat, sendSignal: (to, data) => signaling.sendSignal(to, data), log: (line) => this.log(line) });
+    transport.onLinksChanged(() => this.changed());
+    transport.addPeers(reply.peers);
+    this.transport = transport;
+    this.assertOpen();
+  }
+
+  private async openSeat(): Promise<void> {
+    const seat = this.seat!;
+    const name = databaseName(this.params.cluster, seat);
+    this.lock = await acquireSeatLock(name, LOCK_TIMEOUT_MS);
+    if (this.lock === null) this.log('Web Locks are unavailable (not a secure context): only the signaling server keeps two tabs off one seat');
+    this.assertOpen();
+    let storage: IndexedDbStorage;
+    try {
+      storage = await IndexedDbStorage.open({ cluster: this.params.cluster, sid: seat });
+    } catch (error) {
+      this.storageOpenError = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
+    this.storage = storage;
+    storage.onError((error) => this.fail(error.message));
+    const state = await storage.loadState();
+    const held = state.acceptedEpoch > 0 || state.log.length > 0 || state.snapshot !== null;
+    const lastZxid = formatZxid(lastLoggedZxid(state));
+    const snapshotZxid = formatZxid(state.snapshot?.zxid ?? ZERO_ZXID);
+    // A fresh database held nothing to restore: null, as before storage is read.
+    this.restored = held ? { lastZxid, committedZxid: snapshotZxid } : null;
+    this.log(`IndexedDB ${name}: ${held ? `epochs ${state.acceptedEpoch}/${state.currentEpoch}, ${state.log.length} log entries, last ${lastZxid}, snapshot ${snapshotZxid}` : 'empty (a fresh seat)'}`);
+    this.assertOpen();
+  }
+
+  private startNode(): void {
+    const seat = this.seat!;
+    const node = new ZabNode({
+      config: browserConfig(seat, this.size, this.params),
+      createMachine: () => new DataTree(),
+      transport: this.transport!,
+      storage: this.storage!,
+      clock: this.clock,
+      tickMs: TICK_MS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      hooks: { log: (line) => this.log(line) },
+    });
+    node.onFailure((error) => this.fail(`the node stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`));
+    this.node = node;
+    node.start();
+    this.client = this.newClient();
+    this.gateway = new GatewaySessions({ clock: this.clock, server: node, sessionTimeoutMs: SESSION_TIMEOUT_MS, idleMs: 10 * 60_000, maxSessions: 64 });
+    this.sweepTimer = window.setInterval(() => this.gateway?.sweep(), 30_000);
+    this.log(`node ${seat} started (tick ${TICK_MS} ms, ${this.clock.unthrottled ? 'worker timers' : 'page timers'})`);
+    this.changed();
+  }
+
+  private newClient(): TabKeeperClient {
+    const node = this.node!;
+    const client = new TabKeeperClient({
+      sessionId: `tab-${this.seat}-${crypto.randomUUID().slice(0, 8)}`,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      clock: this.clock,
+      pickServer: () => node,
+    });
+    client.onStateChange((state) => this.log(`session ${client.sessionId} ${state}`));
+    return client;
+  }
+
+  // ---------------------------------------------------------------- the page contract
+
+  status(): TabStatus {
+    const node = this.node;
+    const view = node?.view() ?? null;
+    return {
+      cluster: this.params.cluster,
+      size: this.size,
+      seat: this.seat,
+      state: this.failure !== null ? 'FAILED' : view === null ? 'STARTING' : view.state,
+      serving: this.failure === null && (node?.serving ?? false),
+      leader: view?.leader ?? null,
+      currentEpoch: view?.currentEpoch ?? 0,
+      lastZxid: formatZxid(view?.lastZxid ?? ZERO_ZXID),
+      committedZxid: formatZxid(view?.committedZxid ?? ZERO_ZXID),
+      peers: this.transport?.openPeers() ?? [],
+      restored: this.restored,
+      error: this.failure,
+    };
+  }
+
+  async run(op: GatewayOp): Promise<GatewayResult> {
+    const parsed = parseGatewayOp(op);
+    if (parsed === null) return { ok: false, error: 'BadArguments' };
+    const client = this.client;
+    const call = historyNow();
+    let result: GatewayResult;
+    if (client === null || !this.node?.serving) {
+      result = { ok: false, error: 'ConnectionLoss' }; // no quorum: nothing was sent
+    } else {
+      result = await withTimeout(runGatewayOp(client, parsed), RUN_TIMEOUT_MS, { ok: false, error: 'ConnectionLoss' });
+      if (!result.ok && result.error === 'SessionExpired') this.replaceClient(client);
+    }
+    const record = historyRecord(client?.sessionId ?? `tab-${this.seat ?? 0}`, parsed, call, historyNow(), result);
+    if (record !== null) this.records.push(record);
+    this.changed();
+    return result;
+  }
+
+  history(): unknown[] {
+    return this.records.map((record) => ({ ...record }));
+  }
+
+  // ---------------------------------------------------------------- for the UI
+
+  get logs(): readonly LogLine[] {
+    return this.logLines;
+  }
+
+  get storageError(): string | null {
+    return this.storage?.error?.message ?? this.storageOpenError;
+  }
+
+  /** The children of `/` with their data, read from this tab's copy of the tree (committed state). */
+  tree(limit = 100): TreeEntry[] {
+    const machine = this.node?.server.machine;
+    if (machine === undefined) return [];
+    const listed = machine.query({ type: 'getChildren', path: '/' });
+    if (!listed.ok) return [];
+    const names = [...(listed.value as { children: string[] }).children].sort().slice(0, limit);
+    return names.flatMap((name) => {
+      const read = machine.query({ type: 'getData', path: `/${name}` });
+      if (!read.ok) return [];
+      const { data, stat } = read.value as { data: string; stat: { version: number; numChildren: number; ephemeralOwner: string | null } };
+      return [{ name, data, version: stat.version, children: stat.numChildren, ephemeral: stat.ephemeralOwner !== null }];
+    });
+  }
+
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  // ---------------------------------------------------------------- gateway, failure, shutdown
+
+  private async answerGateway(request: { clientId: string; requestId: number; op: Json }): Promise<void> {
+    const gateway = this.gateway;
+    const result: GatewayResult =
+      gateway === null || !this.node?.serving ? { ok: false, error: 'ConnectionLoss' } : await gateway.run(request.clientId, request.op);
+    this.signaling?.gatewayReply(request.clientId, request.requestId, result as unknown as Json);
+  }
+
+  private replaceClient(expired: TabKeeperClient): void {
+    if (this.client !== expired || this.node === null) return;
+    expired.abandon();
+    this.client = this.newClient();
+  }
+
+  /** Stops serving for good and says why (status FAILED, error). The seat is released for a reload. */
+  fail(message: string): void {
+    if (this.failure !== null || this.closed) return;
+    this.failure = message;
+    this.log(`FAILED: ${message}`);
+    this.shutdown();
+    this.changed();
+  }
+
+  /** pagehide: close peer connections (the others notice within milliseconds), the node, storage, lock, socket. */
+  shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sweepTimer !== null) window.clearInterval(this.sweepTimer);
+    this.gateway?.abandonAll();
+    this.client?.abandon();
+    this.node?.stop();
+    this.transport?.close();
+    this.storage?.close();
+    this.lock?.release();
+    this.signaling?.close();
+    this.clock.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(this.failure ?? 'the page is closing');
+  }
+
+  private log(text: string): void {
+    this.logLines.push({ timeMs: Date.now(), text });
+    if (this.logLines.length > LOG_LINES_KEPT) this.logLines.splice(0, this.logLines.length - LOG_LINES_KEPT);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
+  }
+}
+
+function readRememberedSeat(cluster: string): ServerId | null {
+  const text = sessionStorage.getItem(seatStorageKey(cluster));
+  const seat = text === null ? Number.NaN : Number(text);
+  return Number.isInteger(seat) && seat >= 1 ? seat : null;
+}
+
+function rememberSeat(cluster: string, seat: ServerId): void {
+  sessionStorage.setItem(seatStorageKey(cluster), String(seat));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = window.setTimeout(() => resolve(fallback), ms);
+    void promise.then((value) => {
+      window.clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
