@@ -1,0 +1,107 @@
+import { openTabs, waitForEnsemble, waitForLocalData } from './cluster.ts';
+import { expect, note, test } from './fixtures.ts';
+import { NodeProcess } from './processes.ts';
+
+// Goal (issue 6, case 7): the command-line client runs an operations file against the live
+// cluster through the signaling server's gateway and prints what the README promises; when the
+// tab it is attached to dies, the operation in flight reports ConnectionLoss and the next ones
+// run on another seat. Method: `node --import tsx cli/main.ts` with the file on stdin.
+
+function startCli(url: string, cluster: string, script: string): NodeProcess {
+  return NodeProcess.start('cli/main.ts', ['--url', url, '--cluster', cluster, '--timeout', '30', '--connect-timeout', '20'], { stdin: script });
+}
+
+const SCRIPT = `# a small operations file
+create /cli hello
+create /cli/a "two words"
+get /cli/a
+set /cli/a again
+ls /cli
+exists /cli/a
+exists /cli/none
+create -s /cli/seq- x
+delete /cli/a
+get /cli/a
+sync /cli
+`;
+
+const EXPECTED = [
+  'create /cli -> /cli',
+  'create /cli/a -> /cli/a',
+  'get /cli/a -> "two words" (version 0)',
+  'set /cli/a -> version 1',
+  'ls /cli -> ["a"]',
+  'exists /cli/a -> yes (version 1)',
+  'exists /cli/none -> no',
+  'create /cli/seq- -> /cli/seq-0000000001',
+  'delete /cli/a -> ok',
+  'error NoNode /cli/a',
+  'sync /cli -> ok',
+];
+
+test('the CLI runs an operations file against the live cluster and prints the expected lines', async ({ profile, address, cluster, signaling }) => {
+  const tabs = await openTabs(profile, address(3), 3);
+  await waitForEnsemble(tabs);
+  const cli = startCli(signaling.url, cluster, SCRIPT);
+  const exit = await cli.exited;
+  expect(cli.stdout.filter((line) => line !== ''), cli.output()).toEqual(EXPECTED);
+  expect(exit, cli.output()).toEqual({ code: 0, signal: null });
+  for (const tab of tabs) await waitForLocalData(tab, '/cli', 'hello');
+  await tabs[0]!.runInForm('ls /cli', 'seq-0000000001');
+});
+
+const RETRY_OPS = 1000;
+
+test('killing the tab the CLI is attached to makes it go on at another seat', async ({ profile, address, cluster, signaling }) => {
+  const tabs = await openTabs(profile, address(3), 3);
+  await waitForEnsemble(tabs);
+  await tabs[0]!.runOk('create /retry x');
+  const names = Array.from({ length: RETRY_OPS }, (_, index) => `/retry/n${String(index).padStart(4, '0')}`);
+  const cli = startCli(signaling.url, cluster, names.map((path) => `create ${path} x`).join('\n'));
+
+  const attached = await cli.waitFor('the CLI attached to a seat', () => seatFrom(cli.stderr, /attached to seat (\d+)/), 30_000);
+  await cli.waitFor('the first results', () => (cli.stdout.length >= 5 ? true : undefined), 30_000);
+  expect(cli.stdout.length, `the CLI ran all ${RETRY_OPS} ops before the tab could be killed`).toBeLessThan(RETRY_OPS);
+  const victim = tabs.find((tab) => tab.seat === attached)!;
+  await victim.crash();
+  const exit = await cli.exited;
+  expect(exit, cli.output()).toEqual({ code: 0, signal: null });
+
+  expect(cli.stderr.join('\n'), 'the loss is reported').toContain(`connection loss: the tab at seat ${attached} left`);
+  const seats = cli.stderr.map((line) => /attached to seat (\d+)/.exec(line)?.[1]).filter((seat) => seat !== undefined).map(Number);
+  expect(seats.slice(1), 'later attachments are to other seats').not.toContain(attached);
+  expect(seats.length, 'attached again after the loss').toBeGreaterThanOrEqual(2);
+
+  const lines = cli.stdout.filter((line) => line !== '');
+  expect(lines, 'one line per operation').toHaveLength(RETRY_OPS);
+  const failed = lines.flatMap((line, index) => (line === `create ${names[index]} -> ${names[index]}` ? [] : [index]));
+  const report = `${failed.length} failed ops: ${summarize(failed.map((index) => lines[index]!))}\nCLI stderr:\n${cli.stderr.join('\n')}`;
+  note('ConnectionLoss answers', `${failed.length} of ${RETRY_OPS} ops, seat ${attached} killed`);
+  // Ops in flight while the tab died, and while the cluster re-elected, may end in
+  // ConnectionLoss (outcome unknown, as in ZooKeeper); nothing else fails, the losses form one
+  // window around the kill, and the ops after it succeed on the new seat.
+  expect(failed.every((index) => lines[index]!.startsWith('error ConnectionLoss')), report).toBe(true);
+  expect(failed.length === 0 || failed.at(-1)! - failed[0]! === failed.length - 1, `losses in one window: ${report}`).toBe(true);
+  expect(failed.at(-1) ?? -1, `ops succeed again after the move: ${report}`).toBeLessThan(RETRY_OPS - 1);
+  const survivor = tabs.find((tab) => tab !== victim)!;
+  expect((await survivor.readSynced('/retry')).ok, 'get /retry after a sync').toBe(true);
+  const listed = await survivor.run({ op: 'ls', path: '/retry' });
+  const children = listed.ok && Array.isArray(listed.value) ? (listed.value as string[]) : [];
+  for (const [index, path] of names.entries()) {
+    if (!failed.includes(index)) expect(children, `a create the CLI reported done is in /retry`).toContain(path.slice('/retry/'.length));
+  }
+});
+
+function seatFrom(lines: readonly string[], pattern: RegExp): number | undefined {
+  for (const line of lines) {
+    const match = pattern.exec(line);
+    if (match !== null) return Number(match[1]);
+  }
+  return undefined;
+}
+
+/** The first and last few lines of a long list. */
+function summarize(lines: readonly string[]): string {
+  if (lines.length <= 6) return lines.join(' | ');
+  return `${lines.slice(0, 3).join(' | ')} | … | ${lines.slice(-3).join(' | ')}`;
+}

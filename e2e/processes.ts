@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, where `node --import tsx` finds tsx. */
+export const REPOSITORY_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/**
+ * A `node --import tsx` child with stdout and stderr collected line by line, apart, so a test
+ * can wait for a line instead of sleeping. Started without npx: killing npx by pid would leave
+ * its node child running (BROWSER-NOTES.md).
+ */
+export class NodeProcess {
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(readonly child: ChildProcess) {
+    this.collect(child.stdout, this.stdout);
+    this.collect(child.stderr, this.stderr);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        resolve({ code, signal });
+        for (const wake of [...this.waiters]) wake();
+      }),
+    );
+  }
+
+  static start(script: string, args: readonly string[], options: { stdin?: string } = {}): NodeProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: REPOSITORY_ROOT,
+      env: { ...process.env, FORCE_COLOR: '0' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const started = new NodeProcess(child);
+    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
+    return started;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Every line so far, stdout then stderr, for failure messages. */
+  output(): string {
+    return [...this.stdout.map((line) => `out| ${line}`), ...this.stderr.map((line) => `err| ${line}`)].join('\n');
+  }
+
+  /** Resolves once `ready()` holds for the collected lines; rejects on timeout or on exit before it. */
+  waitFor<T>(what: string, ready: () => T | undefined, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(`${what}: not seen within ${timeoutMs} ms`), timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      const fail = (reason: string) => {
+        finish();
+        reject(new Error(`${reason}; output so far:\n${this.output()}`));
+      };
+      const check = () => {
+        const value = ready();
+        if (value !== undefined) {
+          finish();
+          resolve(value);
+        } else if (!this.running) fail(`${what}: the process exited first`);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Stops the process (SIGTERM, then SIGKILL after `graceMs`) and waits for it to exit. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private collect(stream: NodeJS.ReadableStream | null, into: string[]): void {
+    let partial = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      into.push(...parts);
+      for (const wake of [...this.waiters]) wake();
+    });
+    stream?.on('end', () => {
+      if (partial !== '') into.push(partial);
+      partial = '';
+      for (const wake of [...this.waiters]) wake();
+    });
+  }
+}
+
+/** The signaling server serving the built app, on a free loopback port. */
+export interface SignalingServer {
+  readonly url: string;
+  readonly process: NodeProcess;
+  stop(): Promise<void>;
+}
+
+export async function startSignalingServer(staticDirectory: string): Promise<SignalingServer> {
+  const server = NodeProcess.start('signaling/main.ts', [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--static',
+    staticDirectory,
+    '--log-format',
+    'json',
+    '--log-level',
+    'info',
+  ]);
+  const url = await server.waitFor(
+    'the signaling server\'s "listening" line',
+    () => {
+      // The logger writes to stderr, one JSON object per line.
+      for (const line of server.stderr) {
+        if (!line.startsWith('{')) continue;
+        const record = JSON.parse(line) as { msg?: string; url?: string };
+        if (record.msg === 'listening' && record.url !== undefined) return record.url;
+      }
+      return undefined;
+    },
+    30_000,
+  );
+  return { url, process: server, stop: () => server.stop() };
+}
