@@ -12,6 +12,11 @@ export interface TabParams {
    */
   readonly snapshotEveryTxns: number | null;
   readonly retainLogTxns: number | null;
+  /**
+   * ICE servers (`ice=stun:host:3478,turn:host:3478`) for tabs on different networks. None by
+   * default: tabs on one machine or one LAN connect with host candidates, and no traffic leaves.
+   */
+  readonly iceServers: readonly { readonly urls: string }[];
 }
 
 const MAX_TUNING = 1_000_000;
@@ -37,7 +42,18 @@ export function parseTabParams(search: string): TabParams | { readonly error: st
   if (typeof snapshotEveryTxns === 'string') return { error: snapshotEveryTxns };
   const retainLogTxns = integerParam(query, 'retainLog', 0);
   if (typeof retainLogTxns === 'string') return { error: retainLogTxns };
-  return { cluster, size, key, snapshotEveryTxns, retainLogTxns };
+  const iceServers = iceParam(query.get('ice'));
+  if (typeof iceServers === 'string') return { error: iceServers };
+  return { cluster, size, key, snapshotEveryTxns, retainLogTxns, iceServers };
+}
+
+/** Comma-separated `stun:` / `turn:` / `turns:` URLs, or why they are wrong. */
+function iceParam(text: string | null): { urls: string }[] | string {
+  if (text === null || text === '') return [];
+  const urls = text.split(',').map((url) => url.trim());
+  const bad = urls.find((url) => !/^(stun|turns?):[^\s]{1,200}$/.test(url));
+  if (bad !== undefined || urls.length > 8) return `ice must be up to 8 comma-separated stun:/turn: URLs, got ${JSON.stringify(bad ?? text)}`;
+  return urls.map((url) => ({ urls: url }));
 }
 
 /** An optional integer parameter from `min` to MAX_TUNING, or why it is wrong. */

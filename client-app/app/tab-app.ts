@@ -114,7 +114,12 @@ export class TabApp implements TabKeeperPage {
     rememberSeat(this.params.cluster, reply.seat);
     this.log(`seat ${reply.seat} of ${this.params.cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'}, N=${reply.size}); peers ${reply.peers.join(',') || 'none'}`);
     // Connect at once, while storage opens: the node learns of links already open when it starts.
-    const transport = new WebRtcTransport({ seat: reply.seat, sendSignal: (to, data) => signaling.sendSignal(to, data), log: (line) => this.log(line) });
+    const transport = new WebRtcTransport({
+      seat: reply.seat,
+      sendSignal: (to, data) => signaling.sendSignal(to, data),
+      log: (line) => this.log(line),
+      iceServers: [...this.params.iceServers],
+    });
     transport.onLinksChanged(() => this.changed());
     transport.addPeers(reply.peers);
     this.transport = transport;
