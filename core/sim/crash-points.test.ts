@@ -63,6 +63,24 @@ async function checkEverythingAcknowledgedSurvives(workload: Workload): Promise<
 
 // Disks slower than the network: a proposal is acked over the network long before a careless
 // server would have it on disk, so acking early would show here as a lost write.
+/**
+ * Crashes every server 12 ms after server `key` issued its k-th write — while that write is
+ * still in flight, so it lands or not — then restarts all but the `lastIndex`-th server, lets
+ * them elect, and brings that one back last. Any two servers are a quorum: what was acked, and
+ * what the leader answered clients, must be on them whichever writes landed.
+ */
+async function crashAllWhileWriting(scenario: Scenario, key: ServerId, k: number, lastIndex: number): Promise<void> {
+  const counters = scenario.cluster.storage(key).counters;
+  const start = counters.writes;
+  await scenario.until(() => counters.writes >= start + k, `server ${key} reaches its write ${k}`);
+  await scenario.run(12);
+  for (const sid of scenario.cluster.running()) scenario.cluster.crash(sid);
+  const last = scenario.cluster.sids()[lastIndex]!;
+  for (const sid of scenario.cluster.sids()) if (sid !== last) scenario.cluster.start(sid);
+  await scenario.stabilize();
+  scenario.cluster.start(last);
+}
+
 const options = { voters: 3, snapshotEveryTxns: 4, retainLogTxns: 1, writeLatencyMs: [6, 10] } as const;
 
 describe('crash points: every state a crash leaves behind boots and keeps every committed txn', () => {
@@ -108,18 +126,7 @@ describe('crash points: every state a crash leaves behind boots and keeps every 
           // The key server's disk is the slowest: its acks, or its own vote as leader, would come
           // before its write is durable if it ever counted a write too early.
           scenario.cluster.storage(key).setWriteLatency(20, 30);
-          const counters = scenario.cluster.storage(key).counters;
-          const start = counters.writes;
-          await scenario.until(() => counters.writes >= start + k, `server ${key} reaches its write ${k}`);
-          // Crash while that write is still in flight (it lands or not): what was acked, and what
-          // the leader answered clients, must not depend on which.
-          await scenario.run(12);
-          for (const sid of scenario.cluster.running()) scenario.cluster.crash(sid);
-          // Any two servers are a quorum and must hold every committed write between them.
-          const last = scenario.cluster.sids()[lastIndex]!;
-          for (const sid of scenario.cluster.sids()) if (sid !== last) scenario.cluster.start(sid);
-          await scenario.stabilize();
-          scenario.cluster.start(last);
+          await crashAllWhileWriting(scenario, key, k, lastIndex);
           await checkEverythingAcknowledgedSurvives(workload);
         }
       }
@@ -137,15 +144,7 @@ describe('crash points: every state a crash leaves behind boots and keeps every 
         // only server on which the newest proposal is durable. Nothing may be committed then.
         scenario.cluster.storage(leader).setWriteLatency(20, 30);
         scenario.cluster.storage(slowFollower!).setWriteLatency(20, 30);
-        const counters = scenario.cluster.storage(leader).counters;
-        const start = counters.writes;
-        await scenario.until(() => counters.writes >= start + k, `the leader reaches its write ${k}`);
-        await scenario.run(12);
-        for (const sid of scenario.cluster.running()) scenario.cluster.crash(sid);
-        const last = scenario.cluster.sids()[lastIndex]!;
-        for (const sid of scenario.cluster.sids()) if (sid !== last) scenario.cluster.start(sid);
-        await scenario.stabilize();
-        scenario.cluster.start(last);
+        await crashAllWhileWriting(scenario, leader, k, lastIndex);
         await checkEverythingAcknowledgedSurvives(workload);
       }
     }

@@ -101,3 +101,9 @@ function splitmix32Finalize(value: number): number {
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;
 }
+
+/** The PRNG as a plain `() => number` in [0, 1), for code written against Math.random's shape. */
+export function seededRandom(seed: number): () => number {
+  const prng = new Prng(seed);
+  return () => prng.next();
+}

@@ -4,7 +4,7 @@ import type { Json } from '../types.ts';
 import { formatZxid, zxid } from '../zxid.ts';
 import { DataTree } from './data-tree.ts';
 import type { MultiOp, WriteRequest } from './requests.ts';
-import { mulberry32 } from './testing.ts';
+import { seededRandom } from '../sim/prng.ts';
 
 // Goal: apply is deterministic, so servers fed the same txns have equal states, and prepare never
 // changes the tree. Method: a seeded PRNG draws requests over a small set of paths and sessions
@@ -60,7 +60,7 @@ class RequestDrawer {
 }
 
 function runSeed(seed: number, steps: number): Set<string> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const drawer = new RequestDrawer(random);
   const leader = new DataTree();
   let followers = [new DataTree(), new DataTree()];
@@ -138,7 +138,7 @@ describe('determinism', () => {
 
   it('gives the same txns from the same seed', () => {
     const draw = (seed: number) => {
-      const drawer = new RequestDrawer(mulberry32(seed));
+      const drawer = new RequestDrawer(seededRandom(seed));
       const tree = new DataTree();
       return Array.from({ length: 50 }, (_, index) => {
         const txn = tree.prepare(drawer.request(), { timeMs: index });

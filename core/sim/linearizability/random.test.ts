@@ -1,19 +1,8 @@
 import { describe, expect, test } from 'vitest';
+import { seededRandom } from '../prng.ts';
 import { checkHistory } from './check-history.ts';
 import type { HistoryRecord } from './history.ts';
 import { checkKvRecords } from './kv-history.ts';
-
-/** mulberry32: a tiny seeded PRNG, so every generated history replays from its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface GeneratorOptions {
   operations: number;
@@ -32,7 +21,7 @@ interface GeneratorOptions {
  * never overlaps its own previous operation.
  */
 function generateHistory(seed: number, options: GeneratorOptions): HistoryRecord[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const below = (n: number): number => Math.floor(random() * n);
   const registers = new Map<string, string | null>();
   const history: HistoryRecord[] = [];
@@ -71,7 +60,7 @@ describe('randomized self-check', () => {
   test('a get corrupted to a value never written is caught, and its window fails alone', () => {
     for (let seed = 1; seed <= 200; seed++) {
       const history = generateHistory(seed, options);
-      const random = mulberry32(seed ^ 0x5eed);
+      const random = seededRandom(seed ^ 0x5eed);
       const gets = history.flatMap((record, index) => (record.op === 'get' && record.ok === true ? [index] : []));
       const victim = gets[Math.floor(random() * gets.length)];
       if (victim === undefined) continue;
@@ -120,7 +109,7 @@ function bruteForceLinearizable(records: readonly HistoryRecord[], initialValues
 
 describe('agreement with the definition on tiny histories', () => {
   test('checkHistory and its windows agree with brute force on 3000 random 6-operation histories', () => {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const below = (n: number): number => Math.floor(random() * n);
     const values = ['x', 'y', 'z'];
     for (let round = 0; round < 3000; round++) {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { seededRandom } from '../prng.ts';
 import { checkOperations } from './checker.ts';
 import { parseHistory } from './history.ts';
 import { checkZkHistory, formatZkFailure, type ZkFailure } from './zk-history.ts';
@@ -279,18 +280,6 @@ describe('records', () => {
 
 // ---- Generated histories ----------------------------------------------------------------
 
-/** mulberry32: a tiny seeded PRNG, so every generated history replays from its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface RefNode {
   data: string;
   version: number;
@@ -397,7 +386,7 @@ function randomRequest(random: () => number, tree: ReferenceTree, options: Gener
  * and some reads lose their answer.
  */
 function generateHistory(seed: number, options: GeneratorOptions): ZkHistoryRecord[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const below = (n: number): number => Math.floor(random() * n);
   const tree = new ReferenceTree();
   const history: ZkHistoryRecord[] = [];
@@ -428,7 +417,7 @@ function generateHistory(seed: number, options: GeneratorOptions): ZkHistoryReco
  * create of "/p" (never deleted) where a create already succeeded. Returns the victim's index.
  */
 function corrupt(history: ZkHistoryRecord[], seed: number): number | null {
-  const random = mulberry32(seed ^ 0x5eed);
+  const random = seededRandom(seed ^ 0x5eed);
   const indexes = (keep: (record: ZkHistoryRecord) => boolean): number[] =>
     history.flatMap((record, index) => (record.ok === true && record.return !== null && keep(record) ? [index] : []));
   const createdP = indexes((record) => record.op === 'create' && record.path === '/p').length > 0;
@@ -514,7 +503,7 @@ function bruteForceLinearizable(records: readonly ZkHistoryRecord[]): boolean {
 
 describe('agreement with the definition on tiny histories', () => {
   test('checkZkHistory and its windows agree with brute force on 1500 random 6-operation histories', () => {
-    const random = mulberry32(11);
+    const random = seededRandom(11);
     const below = (n: number): number => Math.floor(random() * n);
     let illegal = 0;
     for (let round = 0; round < 1500; round++) {
