@@ -1,0 +1,131 @@
+import { KvMachine } from '../kv-machine.ts';
+import { formatZxid } from '../zxid.ts';
+import { Scenario } from './scenario.ts';
+
+/**
+ * Scenario scripts with golden output (etcd raft's datadriven tests): a text file of commands,
+ * each followed by `----` and what the cluster looks like after it. The script reads like a
+ * story a ZooKeeper user can follow; `REWRITE=1 npx vitest run core/sim/script.test.ts`
+ * regenerates the expected output (commit the diff only if you understand it).
+ *
+ * Commands:
+ *   add-servers N [observers=M] [snapshot-every=K retain=R]   start a cluster and wait until it serves
+ *   stabilize                      run until one leader serves every running server
+ *   put SID KEY VALUE              a write through server SID; prints its result
+ *   crash SID / close SID / start SID
+ *   partition 1 2 | 3              cut every link between the groups (silently)
+ *   heal
+ *   run MS                         let simulated time pass
+ *   status                         state, epoch, last and committed zxid of every server
+ *   values KEY                     what every running server has applied for KEY
+ *   marks PREFIX                   coverage marks whose name starts with PREFIX, with counts
+ */
+export class ScriptRunner {
+  private scenario: Scenario | null = null;
+
+  async run(command: string): Promise<string> {
+    const [name, ...args] = command.trim().split(/\s+/);
+    switch (name) {
+      case 'add-servers':
+        return this.addServers(args);
+      case 'stabilize':
+        return `leader ${await this.s.stabilize()}`;
+      case 'put': {
+        const result = await this.s.write(Number(args[0]), args[1]!, args[2]!);
+        return result.ok ? 'ok' : `error ${result.error}`;
+      }
+      case 'crash':
+      case 'close':
+      case 'start':
+        for (const sid of args.map(Number)) this.s.cluster[name](sid);
+        return 'ok';
+      case 'partition': {
+        const groups = args.join(' ').split('|').map((group) => group.trim().split(/\s+/).map(Number));
+        this.s.cluster.network.partition(groups, { notify: false });
+        return 'ok';
+      }
+      case 'heal':
+        this.s.cluster.network.heal();
+        return 'ok';
+      case 'run':
+        await this.s.run(Number(args[0]));
+        return 'ok';
+      case 'status':
+        return this.status();
+      case 'values':
+        return this.s.cluster
+          .running()
+          .map((sid) => `${sid}: ${this.s.value(sid, args[0]!) ?? '(none)'}`)
+          .join('\n');
+      case 'marks':
+        return [...this.s.cluster.marks]
+          .filter(([mark]) => mark.startsWith(args.join(' ')))
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([mark, count]) => `${mark}: ${count}`)
+          .join('\n') || '(none)';
+      default:
+        throw new Error(`unknown command ${JSON.stringify(name)}`);
+    }
+  }
+
+  private get s(): Scenario {
+    if (!this.scenario) throw new Error('add-servers first');
+    return this.scenario;
+  }
+
+  private async addServers(args: string[]): Promise<string> {
+    const options = Object.fromEntries(args.slice(1).map((arg) => arg.split('=') as [string, string]));
+    this.scenario = await Scenario.started({
+      voters: Number(args[0]),
+      observers: Number(options['observers'] ?? 0),
+      snapshotEveryTxns: options['snapshot-every'] ? Number(options['snapshot-every']) : undefined,
+      retainLogTxns: options['retain'] ? Number(options['retain']) : undefined,
+      createMachine: () => new KvMachine(),
+    });
+    return this.status();
+  }
+
+  private status(): string {
+    return this.s.cluster
+      .sids()
+      .map((sid) => {
+        const node = this.s.cluster.node(sid);
+        if (!node) return `${sid}: down`;
+        const server = node.server;
+        const serving = server.serving ? ' serving' : '';
+        return `${sid}: ${server.state}${serving} epoch ${server.currentEpoch} last ${formatZxid(server.log.lastZxid)} committed ${formatZxid(server.committedZxid)}`;
+      })
+      .join('\n');
+  }
+}
+
+/** Splits a script into blocks: prose comments, a command, `----`, the expected output. */
+export interface ScriptBlock {
+  readonly prose: string[];
+  readonly command: string;
+  readonly expected: string;
+}
+
+export function parseScript(text: string): ScriptBlock[] {
+  const blocks: ScriptBlock[] = [];
+  const lines = text.split('\n');
+  let prose: string[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    if (line.startsWith('#') || line.trim() === '') {
+      prose.push(line);
+      continue;
+    }
+    if (lines[index + 1] !== '----') throw new Error(`line ${index + 2}: expected ---- after ${JSON.stringify(line)}`);
+    const expected: string[] = [];
+    index += 2;
+    while (index < lines.length && lines[index] !== '') expected.push(lines[index++]!);
+    blocks.push({ prose, command: line, expected: expected.join('\n') });
+    prose = [];
+  }
+  return blocks;
+}
+
+export function formatScript(blocks: readonly ScriptBlock[], outputs: readonly string[]): string {
+  return blocks.map((block, index) => [...block.prose, block.command, '----', outputs[index], '', ''].join('\n')).join('').replace(/\n+$/, '\n');
+}
