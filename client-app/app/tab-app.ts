@@ -36,6 +36,9 @@ export function browserConfig(seat: ServerId, size: number, params: Pick<TabPara
 
 const SESSION_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long a CLI request waits for this tab to serve again before it answers ConnectionLoss. */
+const GATEWAY_WAIT_FOR_SERVING_MS = 5_000;
+
 /** run() gives up on an operation that has not settled by then (ConnectionLoss: unknown outcome). */
 const RUN_TIMEOUT_MS = 15_000;
 const LOCK_TIMEOUT_MS = 5_000;
@@ -259,11 +262,26 @@ export class TabApp implements TabKeeperPage {
 
   // ---------------------------------------------------------------- gateway, failure, shutdown
 
+  /**
+   * A CLI request waits a little for this tab to serve (an election takes well under a second),
+   * as a ZooKeeper client's requests wait while it reconnects: failing each at once would turn
+   * every line a CLI sends during an election into a ConnectionLoss.
+   */
   private async answerGateway(request: { clientId: string; requestId: number; op: Json }): Promise<void> {
+    const serving = await this.untilServing(GATEWAY_WAIT_FOR_SERVING_MS);
     const gateway = this.gateway;
     const result: GatewayResult =
-      gateway === null || !this.node?.serving ? { ok: false, error: 'ConnectionLoss' } : await gateway.run(request.clientId, request.op);
+      gateway === null || !serving ? { ok: false, error: 'ConnectionLoss' } : await gateway.run(request.clientId, request.op);
     this.signaling?.gatewayReply(request.clientId, request.requestId, result as unknown as Json);
+  }
+
+  /** Resolves true once the node serves, false if it does not within `timeoutMs` (or is gone). */
+  private async untilServing(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.node !== null && !this.node.serving && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return this.node?.serving ?? false;
   }
 
   private replaceClient(expired: TabKeeperClient): void {
