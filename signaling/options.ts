@@ -29,6 +29,12 @@ export interface ServerOptions {
   readonly redisLivenessMs: number;
   /** How long an empty cluster keeps its size and key, so the tabs of a short outage come back to the same cluster. */
   readonly emptyClusterTtlMs: number;
+  /** The ZooKeeper listener's port (zookeeper/), null: none. */
+  readonly zkPort: number | null;
+  /** The one cluster ZooKeeper clients reach; null: the connect string's chroot names it. */
+  readonly zkCluster: string | null;
+  /** The join key the ZooKeeper listener presents (a client may give one with `addauth digest`). */
+  readonly zkKey: string | null;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -44,6 +50,9 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   rateLimitBurst: 400,
   redisLivenessMs: 15_000,
   emptyClusterTtlMs: 60 * 60_000,
+  zkPort: 2181,
+  zkCluster: null,
+  zkKey: null,
 };
 
 interface OptionSpec {
@@ -115,6 +124,21 @@ const SPECS: readonly OptionSpec[] = [
     help: 'an empty cluster keeps its size and key this long',
     parse: (text) => integer(text, 0, 30 * 24 * 3_600_000),
   },
+  {
+    flag: 'zk-port',
+    env: 'TABKEEPER_ZK_PORT',
+    key: 'zkPort',
+    help: 'port for ZooKeeper clients (0: any free port, off: none)',
+    parse: (text) => (text === 'off' ? null : integer(text, 0, 65535)),
+  },
+  {
+    flag: 'zk-cluster',
+    env: 'TABKEEPER_ZK_CLUSTER',
+    key: 'zkCluster',
+    help: 'the cluster every ZooKeeper client reaches (default: the connect string\'s chroot names it)',
+    parse: (text) => nonEmpty(text),
+  },
+  { flag: 'zk-key', env: 'TABKEEPER_ZK_KEY', key: 'zkKey', help: 'join key the ZooKeeper listener presents', parse: (text) => nonEmpty(text) },
 ];
 
 export type ParsedOptions = { readonly kind: 'run'; readonly options: ServerOptions } | { readonly kind: 'help'; readonly text: string };
