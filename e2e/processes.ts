@@ -100,6 +100,8 @@ export class NodeProcess {
 export interface SignalingServer {
   readonly url: string;
   readonly process: NodeProcess;
+  /** The port of its ZooKeeper listener (zookeeper/), read from its log once it listens. */
+  zookeeperPort(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -115,6 +117,8 @@ export async function startSignalingServer(staticDirectory: string): Promise<Sig
     'json',
     '--log-level',
     'info',
+    '--zk-port',
+    '0',
   ]);
   const url = await server.waitFor(
     'the signaling server\'s "listening" line',
@@ -129,5 +133,18 @@ export async function startSignalingServer(staticDirectory: string): Promise<Sig
     },
     30_000,
   );
-  return { url, process: server, stop: () => server.stop() };
+  const zookeeperPort = () =>
+    server.waitFor(
+      'the ZooKeeper listener\'s "zookeeper listening" line',
+      () => {
+        for (const line of server.stderr) {
+          if (!line.startsWith('{')) continue;
+          const record = JSON.parse(line) as { msg?: string; port?: number };
+          if (record.msg === 'zookeeper listening' && record.port !== undefined) return record.port;
+        }
+        return undefined;
+      },
+      30_000,
+    );
+  return { url, process: server, zookeeperPort, stop: () => server.stop() };
 }

@@ -42,7 +42,7 @@ type Sent = { readonly frames: Promise<Frames> };
 const now = (frames: Frames): Sent => ({ frames: Promise.resolve(frames) });
 /** Why a tab's answer ended the connection: the client reconnects (and resumes the session). */
 type Lost = { readonly lost: string };
-type Link = { readonly cluster: string; readonly gateway: GatewayClient };
+type Link = { readonly root: string; readonly gateway: GatewayClient };
 
 /**
  * One client's TCP connection: the handshake (ConnectRequest / ConnectResponse), then requests
@@ -157,7 +157,7 @@ export class ZkConnection {
     const lastZxidSeen = connect.lastZxidSeen as bigint;
     this.enqueue(async () => {
       if (sessionId === 0n) {
-        this.record = sessions.create(timeoutMs, paths.fixedCluster);
+        this.record = sessions.create(timeoutMs, paths.fixedRoot);
         this.record.key = this.key;
         this.context.logger.info('zookeeper session created', { session: sessionClientId(this.record.id), timeoutMs });
       } else {
@@ -172,8 +172,8 @@ export class ZkConnection {
         this.record = record;
       }
       this.resetIdle(this.record.timeoutMs);
-      if (this.record.cluster !== null) {
-        const linked = await this.ensureLink(this.record.cluster);
+      if (this.record.root !== null) {
+        const linked = await this.ensureLink(this.record.root);
         if (linked === ERROR_CODES.SessionExpired) return now(this.expiredResponse());
         if (typeof linked === 'number') {
           this.close(`cannot attach the session: error ${linked}`);
@@ -265,7 +265,7 @@ export class ZkConnection {
   private async forward(xid: number, opcode: number, request: ZkRequest, opcodes: readonly number[] = []): Promise<Sent> {
     const mapped = this.mapRequest(request);
     if (mapped === null) return now([this.reply(xid, ERROR_CODES.BadArguments)]);
-    const linked = await this.ensureLink(mapped.cluster);
+    const linked = await this.ensureLink(mapped.root);
     if (typeof linked === 'number') return now([this.reply(xid, linked)]);
     if ('lost' in linked) {
       this.close(linked.lost);
@@ -273,7 +273,7 @@ export class ZkConnection {
     }
     const op: ZkTabOp = { zk: 'request', request: mapped.request };
     if (JSON.stringify(op).length > MAX_TAB_OP_JSON) return now([this.reply(xid, ERROR_CODES.BadArguments)]);
-    const clientPath = (path: string) => this.context.paths.fromTab(linked.cluster, path);
+    const clientPath = (path: string) => this.context.paths.fromTab(linked.root, path);
     return this.answered(this.send(op), (answer) => {
       if (!answer.ok) return [this.failureReply(xid, opcode, answer)];
       if ((opcode === OP.exists || opcode === OP.getACL) && answer.value === null) return [this.reply(xid, ERROR_CODES.NoNode, answer)];
@@ -301,9 +301,9 @@ export class ZkConnection {
     const all = [...decoded.data, ...decoded.exist, ...decoded.child];
     if (all.length === 0) return now([this.reply(xid, 0)]);
     const mapped = all.map((path) => this.context.paths.toTab(path));
-    const cluster = mapped[0]?.cluster;
-    if (cluster === undefined || mapped.some((entry) => entry === null || entry.cluster !== cluster)) return now([this.reply(xid, ERROR_CODES.BadArguments)]);
-    const linked = await this.ensureLink(cluster);
+    const root = mapped[0]?.root;
+    if (root === undefined || mapped.some((entry) => entry === null || entry.root !== root)) return now([this.reply(xid, ERROR_CODES.BadArguments)]);
+    const linked = await this.ensureLink(root);
     if (typeof linked === 'number') return now([this.reply(xid, linked)]);
     if ('lost' in linked) {
       this.close(linked.lost);
@@ -320,47 +320,51 @@ export class ZkConnection {
     return this.answered(this.send(op), (answer) => [this.reply(xid, answer.ok ? 0 : errorCode(answer.error), answer)]);
   }
 
-  /** The request with tab paths, and its cluster; null if its paths name no cluster or several. */
-  private mapRequest(request: ZkRequest): { cluster: string; request: ZkRequest } | null {
+  /** The request with tab paths, and its root (cluster); null if its paths name no cluster or several. */
+  private mapRequest(request: ZkRequest): { root: string; request: ZkRequest } | null {
     const paths = this.context.paths;
     if (request.type === 'multi') {
-      let cluster: string | null = this.link?.cluster ?? this.record?.cluster ?? null;
+      let root: string | null = this.link?.root ?? this.record?.root ?? null;
       const ops = [];
       for (const op of request.ops) {
         const mapped = paths.toTab(op.path);
-        if (mapped === null || (cluster !== null && mapped.cluster !== cluster)) return null;
-        cluster = mapped.cluster;
+        if (mapped === null || (root !== null && mapped.root !== root)) return null;
+        root = mapped.root;
         ops.push({ ...op, path: mapped.path });
       }
-      if (cluster === null) return null;
-      return { cluster, request: { type: 'multi', ops } };
+      if (root === null) return null;
+      return { root, request: { type: 'multi', ops } };
     }
     const mapped = paths.toTab(request.path);
     if (mapped === null) return null;
-    return { cluster: mapped.cluster, request: { ...request, path: mapped.path } };
+    return { root: mapped.root, request: { ...request, path: mapped.path } };
   }
 
   // ---------------------------------------------------------------- the session's tab
 
   /**
-   * Attaches the session to a tab of `cluster` (created there the first time, resumed after a
+   * Attaches the session to a tab of the cluster `root` names (created there the first time, resumed after a
    * reconnect): the link, a ZooKeeper error code for the request that needed it, or a loss.
    */
-  private ensureLink(cluster: string): Promise<Link | number | Lost> {
-    if (this.link !== null) return Promise.resolve(this.link.cluster === cluster ? this.link : ERROR_CODES.BadArguments);
+  private ensureLink(root: string): Promise<Link | number | Lost> {
+    if (this.link !== null) return Promise.resolve(this.link.root === root ? this.link : ERROR_CODES.BadArguments);
     const record = this.record;
     if (record === null) return Promise.resolve({ lost: 'no session' });
-    if (record.cluster !== null && record.cluster !== cluster) return Promise.resolve(ERROR_CODES.BadArguments);
-    this.linking ??= this.attach(record, cluster).finally(() => {
+    if (record.root !== null && record.root !== root) return Promise.resolve(ERROR_CODES.BadArguments);
+    this.linking ??= this.attach(record, root).finally(() => {
       this.linking = null;
     });
     return this.linking;
   }
 
-  private async attach(record: SessionRecord, cluster: string): Promise<Link | number | Lost> {
+  private async attach(record: SessionRecord, root: string): Promise<Link | number | Lost> {
+    const target = this.context.paths.target(root);
+    if (target === null) return ERROR_CODES.BadArguments;
+    const { cluster, seat } = target;
     const gateway = new GatewayClient({
       url: this.context.signalingUrl,
       cluster,
+      ...(seat === null ? {} : { seat }),
       clientId: sessionClientId(record.id),
       ...(this.key === null ? {} : { key: this.key }),
       connectTimeoutMs: this.context.attachTimeoutMs,
@@ -390,9 +394,9 @@ export class ZkConnection {
       return { lost: 'closed' };
     }
     record.attached = true;
-    record.cluster = cluster;
+    record.root = root;
     this.noteZxid(answer);
-    const link = { cluster, gateway };
+    const link = { root, gateway };
     this.link = link;
     this.context.logger.info('zookeeper session attached', { session: sessionClientId(record.id), cluster, seat: gateway.seat });
     void this.pollEvents(link);
@@ -461,12 +465,12 @@ export class ZkConnection {
   }
 
   private eventFrames(events: readonly ZkEvent[]): Frames {
-    const cluster = this.link?.cluster;
-    if (cluster === undefined) return [];
+    const root = this.link?.root;
+    if (root === undefined) return [];
     return events.map((event) => {
       const writer = new JuteWriter();
       codec.write(writer, 'ReplyHeader', { xid: XID.notification, zxid: -1n, err: 0 });
-      codec.write(writer, 'WatcherEvent', { type: EVENT_TYPE[event.type], state: KEEPER_STATE.SyncConnected, path: this.context.paths.fromTab(cluster, event.path) });
+      codec.write(writer, 'WatcherEvent', { type: EVENT_TYPE[event.type], state: KEEPER_STATE.SyncConnected, path: this.context.paths.fromTab(root, event.path) });
       return writer.finish(true);
     });
   }

@@ -11,7 +11,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 export interface SessionRecord {
   readonly id: bigint;
   readonly timeoutMs: number;
-  cluster: string | null;
+  /** The first path segment naming its cluster (and perhaps a seat), once known; '' with a fixed cluster. */
+  root: string | null;
   /** Created at a tab already (or named by a reconnecting client): attach resumes it rather than creating it. */
   attached: boolean;
   key: string | null;
@@ -37,12 +38,12 @@ export class SessionTable {
   }
 
   /** A new session with a random positive 63-bit id. */
-  create(timeoutMs: number, cluster: string | null): SessionRecord {
+  create(timeoutMs: number, root: string | null): SessionRecord {
     this.prune();
     let id: bigint;
     do id = randomBytes(8).readBigInt64BE(0) & 0x7fff_ffff_ffff_ffffn;
     while (id === 0n || this.records.has(id));
-    const record: SessionRecord = { id, timeoutMs, cluster, attached: false, key: null, lastZxid: 0n, expired: false, lastUsedMs: this.now() };
+    const record: SessionRecord = { id, timeoutMs, root, attached: false, key: null, lastZxid: 0n, expired: false, lastUsedMs: this.now() };
     this.records.set(id, record);
     return record;
   }
@@ -66,7 +67,7 @@ export class SessionTable {
       return known;
     }
     this.prune();
-    const record: SessionRecord = { id, timeoutMs, cluster: null, attached: true, key: null, lastZxid: 0n, expired: false, lastUsedMs: this.now() };
+    const record: SessionRecord = { id, timeoutMs, root: null, attached: true, key: null, lastZxid: 0n, expired: false, lastUsedMs: this.now() };
     this.records.set(id, record);
     return record;
   }
