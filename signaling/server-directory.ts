@@ -1,4 +1,5 @@
 import type { RedisConnection } from './redis.ts';
+import { mergeUrls } from './server-urls.ts';
 
 /**
  * The public URLs of a deployment's live signaling servers, which each server hands to its tabs
@@ -26,9 +27,6 @@ export interface ServerDirectoryOptions {
   readonly onChange: (urls: string[]) => void;
   readonly onError: (error: Error) => void;
 }
-
-/** At most this many URLs are handed to a tab. */
-export const MAX_SERVER_URLS = 32;
 
 export class ServerDirectory {
   private current: string[];
@@ -101,29 +99,5 @@ export class ServerDirectory {
 
   private indexKey(): string {
     return `${this.prefix}urls`;
-  }
-}
-
-/** The URLs in order, each once (compared by origin), at most MAX_SERVER_URLS. */
-export function mergeUrls(...lists: readonly (readonly string[])[]): string[] {
-  const seen = new Set<string>();
-  const merged: string[] = [];
-  for (const url of lists.flat()) {
-    const origin = originOf(url);
-    if (origin === null || seen.has(origin)) continue;
-    seen.add(origin);
-    merged.push(origin);
-    if (merged.length === MAX_SERVER_URLS) break;
-  }
-  return merged;
-}
-
-/** `http(s)://host:port` of a URL, or null for anything else. */
-export function originOf(url: string): string | null {
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : null;
-  } catch {
-    return null;
   }
 }
