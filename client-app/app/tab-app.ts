@@ -14,7 +14,8 @@ import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-session
 import { isZkTabOp } from '../../zookeeper/tab-ops.ts';
 import { ZooKeeperSessions } from './zookeeper-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
-import { seatStorageKey, type TabParams } from './params.ts';
+import type { TabParams } from './params.ts';
+import { readRememberedSeat, rememberSeat } from './seat-memory.ts';
 import { SignalingLink } from './signaling-link.ts';
 import { acquireSeatLock, type SeatLock } from './web-lock.ts';
 
@@ -119,7 +120,7 @@ export class TabApp implements TabKeeperPage {
     const reply = await signaling.join(this.params, remembered);
     this.seat = reply.seat;
     this.size = reply.size;
-    rememberSeat(this.params.cluster, reply.seat);
+    rememberSeat(this.params.cluster, reply.seat, reply.token);
     this.log(`seat ${reply.seat} of ${this.params.cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'}, N=${reply.size}); peers ${reply.peers.join(',') || 'none'}`);
     // Connect at once, while storage opens: the node learns of links already open when it starts.
     const transport = new WebRtcTransport({
@@ -340,16 +341,6 @@ export class TabApp implements TabKeeperPage {
   private changed(): void {
     for (const listener of this.changeListeners) listener();
   }
-}
-
-function readRememberedSeat(cluster: string): ServerId | null {
-  const text = sessionStorage.getItem(seatStorageKey(cluster));
-  const seat = text === null ? Number.NaN : Number(text);
-  return Number.isInteger(seat) && seat >= 1 ? seat : null;
-}
-
-function rememberSeat(cluster: string, seat: ServerId): void {
-  sessionStorage.setItem(seatStorageKey(cluster), String(seat));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
