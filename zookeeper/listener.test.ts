@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 async function setup(): Promise<{ connect: string; cluster: NodeCluster; listener: ZooKeeperListener }> {
-  const signaling = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger });
+  const signaling = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger, seatGraceMs: 0 });
   cleanups.push(() => signaling.close());
   const cluster = await NodeCluster.start(signaling.url, 'demo');
   cleanups.push(() => cluster.stop());
