@@ -57,6 +57,8 @@ export class ZkConnection {
   private record: SessionRecord | null = null;
   /** Whether the client sent ConnectRequest's readOnly flag (then the response carries one too). */
   private sentReadOnly = false;
+  /** The lastZxidSeen the client connected with: the tab must have applied it before serving this connection. */
+  private clientZxid = 0n;
   private link: Link | null = null;
   private linking: Promise<Link | number | Lost> | null = null;
   /** Requests are sent to the tab in order: each waits here for the one before to be sent. */
@@ -168,7 +170,8 @@ export class ZkConnection {
         const record = sessions.resume(sessionId, timeoutMs);
         if (record.expired) return now(this.expiredResponse());
         record.attached = true;
-        if (lastZxidSeen > record.lastZxid) record.lastZxid = lastZxidSeen;
+        // This connection's claim only: a client cannot make the session unusable for the next one.
+        this.clientZxid = lastZxidSeen;
         this.record = record;
       }
       this.resetIdle(this.record.timeoutMs);
@@ -372,7 +375,7 @@ export class ZkConnection {
     });
     let result;
     try {
-      result = await gateway.runRaw({ zk: 'attach', timeoutMs: record.timeoutMs, resume: record.attached, lastZxid: longToZxid(record.lastZxid) });
+      result = await gateway.runRaw({ zk: 'attach', timeoutMs: record.timeoutMs, resume: record.attached, lastZxid: longToZxid(record.lastZxid > this.clientZxid ? record.lastZxid : this.clientZxid) });
     } catch (error) {
       gateway.close();
       if (error instanceof ConnectionFailure && error.code === 'wrong-key') return ERROR_CODES.NoAuth;

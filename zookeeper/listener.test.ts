@@ -1,8 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { createLogger } from '../signaling/logger.ts';
-import { SignalingServer } from '../signaling/server.ts';
-import { ZooKeeperListener } from './listener.ts';
-import { NodeCluster } from './testing/node-cluster.ts';
+import { startHarness, type Harness } from './testing/harness.ts';
 import { codeOf, CreateMode, Nzk } from './testing/nzk.ts';
 
 // Goal: an unmodified ZooKeeper client (node-zookeeper-client from npm) uses a TabKeeper cluster
@@ -10,20 +7,15 @@ import { codeOf, CreateMode, Nzk } from './testing/nzk.ts';
 // multi, and a session that survives its tab closing. Method: the real signaling server and
 // listener on free ports, and three real ZabNodes joined as tabs (zookeeper/testing/).
 
-const logger = createLogger({ level: process.env.ZK_TEST_LOG === '1' ? 'debug' : 'silent', format: 'text' });
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(): Promise<{ connect: string; cluster: NodeCluster; listener: ZooKeeperListener }> {
-  const signaling = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger, seatGraceMs: 0 });
-  cleanups.push(() => signaling.close());
-  const cluster = await NodeCluster.start(signaling.url, 'demo');
-  cleanups.push(() => cluster.stop());
-  const listener = await ZooKeeperListener.start({ host: '127.0.0.1', port: 0, signalingUrl: signaling.url, cluster: null, key: null, logger });
-  cleanups.push(() => listener.close());
-  return { connect: `127.0.0.1:${listener.port}/demo`, cluster, listener };
+async function setup(): Promise<Harness> {
+  const harness = await startHarness();
+  cleanups.push(() => harness.stop());
+  return harness;
 }
 
 async function client(connect: string, timeoutMs?: number): Promise<Nzk> {
