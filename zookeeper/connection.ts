@@ -132,10 +132,14 @@ export class ZkConnection {
     if (this.outbox.length > MAX_OUTSTANDING) this.socket.pause();
   }
 
+  /** A malformed frame (or a bug decoding one) closes this connection and nothing else. */
   private refuse(error: unknown): void {
-    if (!(error instanceof JuteError)) throw error;
-    this.context.logger.warn('zookeeper client sent a malformed frame; closing', { reason: error.message, remote: this.socket.remoteAddress });
-    this.close(error.message);
+    if (error instanceof JuteError) {
+      this.context.logger.warn('zookeeper client sent a malformed frame; closing', { reason: error.message, remote: this.socket.remoteAddress });
+    } else {
+      this.context.logger.error('zookeeper frame could not be handled; closing', { error: (error as Error).stack ?? String(error) });
+    }
+    this.close(error instanceof Error ? error.message : 'malformed');
   }
 
   private resetIdle(ms: number): void {
