@@ -77,7 +77,7 @@ describe('cli', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'tabkeeper-cli-'));
 
   async function startServer(): Promise<string> {
-    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger });
+    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger, seatGraceMs: 0 }); // tabs join at once: no grace after start
     return server.url;
   }
 
