@@ -1,7 +1,7 @@
 import { assert } from './assert.ts';
 import { MAX_DIFF_PROPOSALS, type Message, type MessageOf } from './messages.ts';
 import { isQuorum, isVoter, quorumSize } from './quorum.ts';
-import { compareHistory, formatRank } from './rank.ts';
+import { compareHistory, compareRank, formatRank } from './rank.ts';
 import type { DurableMark } from './ready.ts';
 import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
@@ -95,6 +95,8 @@ export class LeadingRole implements Role {
     switch (message.kind) {
       case 'election':
         return this.handleElection(message);
+      case 'coordinator':
+        return this.handleCoordinator(message);
       case 'FOLLOWERINFO':
         return this.handleFollowerInfo(message);
       case 'ACKEPOCH':
@@ -120,6 +122,24 @@ export class LeadingRole implements Role {
     this.learners.delete(message.from);
     const rank = { currentEpoch: this.server.currentEpoch, lastZxid: this.server.log.lastZxid, sid: this.server.sid };
     this.server.send(message.from, { kind: 'coordinator', from: this.server.sid, rank, leading: this.phase === 'broadcast' });
+  }
+
+  /**
+   * Another server claims leadership too (both heard no `higher_id`, e.g. one dropped the other's
+   * `election` while reloading). Resolve by rank at once instead of both waiting out initLimit:
+   * a leader-elect steps back for an established leader or a higher rank (the server then
+   * follows it, see ZabServer.defer), and answers a lower one with its own claim so it steps back.
+   */
+  private handleCoordinator(message: MessageOf<'coordinator'>): void {
+    const server = this.server;
+    const rank = { currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, sid: server.sid };
+    if (this.phase !== 'broadcast' && (message.leading || compareRank(message.rank, rank) > 0)) {
+      server.mark('leader-elect steps back for a higher one');
+      return server.becomeLooking(`${message.leading ? 'established leader' : 'leader-elect'} ${message.from} outranks ${formatRank(rank)}`);
+    }
+    if (message.leading) return server.drop(message, 'established leader of another epoch: the one without a quorum steps down');
+    this.learners.delete(message.from);
+    server.send(message.from, { kind: 'coordinator', from: server.sid, rank, leading: this.phase === 'broadcast' });
   }
 
   private handleFollowerInfo(message: MessageOf<'FOLLOWERINFO'>): void {

@@ -140,6 +140,17 @@ export class SimCluster {
     node.start();
   }
 
+  /** The server's timers stop firing (ticks, request timeouts) until `resumeTimers`: a throttled background tab. */
+  pauseTimers(sid: ServerId): void {
+    this.note(`pause timers of ${sid}`);
+    this.clocks.get(sid)?.pause();
+  }
+
+  resumeTimers(sid: ServerId): void {
+    this.note(`resume timers of ${sid}`);
+    this.clocks.get(sid)?.resume();
+  }
+
   /** The server dies at once: no clean close, its peers' channels stay open (BROWSER-NOTES). */
   crash(sid: ServerId): void {
     this.kill(sid, false);
