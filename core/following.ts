@@ -2,6 +2,7 @@ import { assert } from './assert.ts';
 import { MAX_SESSIONS_PER_PONG, type Message, type MessageOf } from './messages.ts';
 import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
+import { SnapAssembler } from './sync-messages.ts';
 import type { ServerId } from './types.ts';
 import { compareZxid, formatZxid, isSuccessor, zxidEquals } from './zxid.ts';
 
@@ -22,6 +23,8 @@ export class FollowingRole implements Role {
   /** Sessions of clients attached here touched since the last PONG. */
   private touched = new Set<string>();
   private readonly deadline: number;
+  /** A snapshot arriving in SNAP chunks. */
+  private readonly snap = new SnapAssembler();
 
   constructor(
     private readonly server: ZabServer,
@@ -114,6 +117,7 @@ export class FollowingRole implements Role {
 
   private handleSync(message: MessageOf<'TRUNC' | 'SNAP' | 'DIFF' | 'NEWLEADER'>): void {
     if (this.phase !== 'sync') return this.server.becomeLooking(`${message.kind} in phase ${this.phase}`);
+    if (message.kind !== 'SNAP' && this.snap.inProgress) return this.server.becomeLooking(`${message.kind} before the SNAP was complete`);
     switch (message.kind) {
       case 'TRUNC':
         return this.handleTrunc(message);
@@ -139,7 +143,10 @@ export class FollowingRole implements Role {
 
   private handleSnap(message: MessageOf<'SNAP'>): void {
     const server = this.server;
-    const snapshot = message.snapshot;
+    const progress = this.snap.accept(message);
+    if (progress.kind === 'refused') return server.becomeLooking(progress.reason);
+    if (progress.kind === 'partial') return server.trace(() => `SNAP ${formatZxid(message.zxid)}: chunk ${progress.received} of ${progress.count}`);
+    const snapshot = progress.snapshot;
     server.machine.restore(snapshot.data);
     const digest = server.machine.digest();
     assert(digest === snapshot.digest, () => `${server.sid}: SNAP ${formatZxid(snapshot.zxid)} digest ${snapshot.digest} restored as ${digest}`);

@@ -1,5 +1,5 @@
 import { assert } from './assert.ts';
-import { MAX_DIFF_PROPOSALS, type Message, type MessageOf } from './messages.ts';
+import type { Message, MessageOf } from './messages.ts';
 import { isQuorum, isVoter, quorumSize } from './quorum.ts';
 import { compareHistory, compareRank, formatRank } from './rank.ts';
 import type { DurableMark } from './ready.ts';
@@ -7,6 +7,7 @@ import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { planSync } from './sync-plan.ts';
 import { SessionTracker } from './session-tracker.ts';
+import { diffMessages, snapMessages } from './sync-messages.ts';
 import type { StateMachine } from './state-machine.ts';
 import type { ServerId, Txn } from './types.ts';
 import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, zxidEquals, type Zxid } from './zxid.ts';
@@ -223,14 +224,8 @@ export class LeadingRole implements Role {
     server.mark(`sync: ${plan.mode}`);
     server.trace(() => `syncs ${learner.sid} (last ${formatZxid(learner.lastZxid)}) by ${plan.mode} from ${formatZxid(plan.from)}`);
     if (plan.mode === 'TRUNC') server.send(learner.sid, { kind: 'TRUNC', from: server.sid, epoch, zxid: plan.truncateTo });
-    if (plan.mode === 'SNAP') server.send(learner.sid, { kind: 'SNAP', from: server.sid, epoch, snapshot: server.snapshotNow() });
-    const proposals = server.log.entriesAfter(plan.from);
-    let previous = plan.from;
-    for (let start = 0; start < proposals.length; start += MAX_DIFF_PROPOSALS) {
-      const chunk = proposals.slice(start, start + MAX_DIFF_PROPOSALS);
-      server.send(learner.sid, { kind: 'DIFF', from: server.sid, epoch, prevZxid: previous, proposals: chunk });
-      previous = chunk[chunk.length - 1]!.zxid;
-    }
+    if (plan.mode === 'SNAP') for (const chunk of snapMessages(server.sid, epoch, server.snapshotNow())) server.send(learner.sid, chunk);
+    for (const diff of diffMessages(server.sid, epoch, plan.from, server.log.entriesAfter(plan.from))) server.send(learner.sid, diff);
     server.send(learner.sid, { kind: 'NEWLEADER', from: server.sid, epoch, zxid: server.log.lastZxid });
     learner.syncPoint = server.log.lastZxid;
     learner.phase = 'syncing';
