@@ -214,6 +214,7 @@ export class TabApp implements TabKeeperPage {
       peers: this.transport?.openPeers() ?? [],
       restored: this.restored,
       error: this.failure,
+      unsendable: this.transport?.stats.sendsOversized ?? 0,
     };
   }
 
@@ -243,6 +244,11 @@ export class TabApp implements TabKeeperPage {
 
   get logs(): readonly LogLine[] {
     return this.logLines;
+  }
+
+  /** Why the last message too large for the transport could not be sent (a bug), if any. */
+  get unsendableError(): string | null {
+    return this.transport?.stats.lastOversized ?? null;
   }
 
   get storageError(): string | null {
