@@ -220,4 +220,6 @@ test('kazoo: Lock and Election recipes with clients on different tabs', async ({
   }
   const seats = [...seatsOfSessions(signaling).values()];
   expect(new Set(seats)).toEqual(new Set([1, 2, 3]));
+  // Each tab's page shows the ZooKeeper session it served in its log.
+  for (const tab of tabs) await expect(tab.page.getByTestId('log')).toContainText(/ZooKeeper session zk-[0-9a-f]{16}: started here/);
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import * as v from 'valibot';
 import { ConnectionFailure, GatewayClient } from '../cli/gateway-client.ts';
@@ -24,6 +25,8 @@ export interface ListenerContext {
   readonly maxSessionTimeoutMs: number;
   /** How long to wait for a tab when attaching a session. */
   readonly attachTimeoutMs: number;
+  /** The connection each session uses now: a reconnect closes the one before (as ZooKeeper does). */
+  readonly live: Map<bigint, ZkConnection>;
 }
 
 /** Requests a client may have outstanding before the listener stops reading its socket. */
@@ -42,7 +45,7 @@ type Sent = { readonly frames: Promise<Frames> };
 const now = (frames: Frames): Sent => ({ frames: Promise.resolve(frames) });
 /** Why a tab's answer ended the connection: the client reconnects (and resumes the session). */
 type Lost = { readonly lost: string };
-type Link = { readonly root: string; readonly gateway: GatewayClient };
+type Link = { readonly root: string; readonly gateway: GatewayClient; readonly id: string };
 
 /**
  * One client's TCP connection: the handshake (ConnectRequest / ConnectResponse), then requests
@@ -100,11 +103,14 @@ export class ZkConnection {
     this.closed = true;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (!this.socket.destroyed) this.socket.destroy();
+    if (this.record !== null && this.context.live.get(this.record.id) === this) this.context.live.delete(this.record.id);
     const link = this.link;
     this.link = null;
     if (link !== null) {
-      // The session lives on (a reconnect resumes it); the tab stops touching it for us now.
-      void link.gateway.runRaw({ zk: 'detach' }).finally(() => link.gateway.close());
+      // The session lives on (a reconnect resumes it); the tab stops touching it for us now. The
+      // detach is sent at once and the socket closed behind it (Socket.IO keeps their order).
+      void link.gateway.runRaw({ zk: 'detach', link: link.id });
+      link.gateway.close();
     }
     this.context.logger.debug('zookeeper connection ended', { why });
     this.onClosed(this);
@@ -178,6 +184,9 @@ export class ZkConnection {
         this.clientZxid = lastZxidSeen;
         this.record = record;
       }
+      const previous = this.context.live.get(this.record.id);
+      if (previous !== undefined && previous !== this) previous.close('the session reconnected on another connection');
+      this.context.live.set(this.record.id, this);
       this.resetIdle(this.record.timeoutMs);
       if (this.record.root !== null) {
         const linked = await this.ensureLink(this.record.root);
@@ -418,9 +427,10 @@ export class ZkConnection {
       connectTimeoutMs: this.context.attachTimeoutMs,
       requestTimeoutMs: POLL_WAIT_MS + this.context.attachTimeoutMs + 5_000,
     });
+    const linkId = randomBytes(8).toString('hex');
     let result;
     try {
-      result = await gateway.runRaw({ zk: 'attach', timeoutMs: record.timeoutMs, resume: record.attached, lastZxid: longToZxid(record.lastZxid > this.clientZxid ? record.lastZxid : this.clientZxid) });
+      result = await gateway.runRaw({ zk: 'attach', link: linkId, timeoutMs: record.timeoutMs, resume: record.attached, lastZxid: longToZxid(record.lastZxid > this.clientZxid ? record.lastZxid : this.clientZxid) });
     } catch (error) {
       gateway.close();
       if (error instanceof ConnectionFailure && error.code === 'wrong-key') return ERROR_CODES.NoAuth;
@@ -438,13 +448,14 @@ export class ZkConnection {
       return { lost: `the tab could not attach the session: ${answer.error}` };
     }
     if (this.closed) {
-      void gateway.runRaw({ zk: 'detach' }).finally(() => gateway.close());
+      void gateway.runRaw({ zk: 'detach', link: linkId });
+      gateway.close();
       return { lost: 'closed' };
     }
     record.attached = true;
     record.root = root;
     this.noteZxid(answer);
-    const link = { root, gateway };
+    const link = { root, gateway, id: linkId };
     this.link = link;
     this.context.logger.info('zookeeper session attached', { session: sessionClientId(record.id), cluster, seat: gateway.seat });
     void this.pollEvents(link);

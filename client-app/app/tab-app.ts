@@ -177,7 +177,7 @@ export class TabApp implements TabKeeperPage {
     node.start();
     this.client = this.newClient();
     this.gateway = new GatewaySessions({ clock: this.clock, server: node, sessionTimeoutMs: SESSION_TIMEOUT_MS, idleMs: 10 * 60_000, maxSessions: 64 });
-    this.zookeeper = new ZooKeeperSessions({ clock: this.clock, server: node, maxSessions: 256, attachWaitMs: 5_000 });
+    this.zookeeper = new ZooKeeperSessions({ clock: this.clock, server: node, maxSessions: 256, attachWaitMs: 5_000, log: (line) => this.log(line) });
     this.sweepTimer = window.setInterval(() => this.gateway?.sweep(), 30_000);
     this.zkSweepTimer = window.setInterval(() => this.zookeeper?.sweep(), 1_000);
     this.log(`node ${seat} started (tick ${TICK_MS} ms, ${this.clock.unthrottled ? 'worker timers' : 'page timers'})`);
