@@ -264,6 +264,8 @@ export class ZkConnection {
         return this.forward(xid, opcode, { type: 'exists', path: decoded.path, watch: false });
       case 'setWatches':
         return this.setWatches(xid, decoded);
+      case 'multiRead':
+        return this.multiRead(xid, decoded);
       case 'tab':
         return this.forward(xid, opcode, decoded.request, decoded.opcodes);
     }
@@ -325,6 +327,45 @@ export class ZkConnection {
       child: decoded.child.map(tabPath),
     };
     return this.answered(this.send(op), (answer) => [this.reply(xid, answer.ok ? 0 : errorCode(answer.error), answer)]);
+  }
+
+  /** Each read of a multiRead is one request to the tab, sent back to back; the answer lists each result or error. */
+  private async multiRead(xid: number, decoded: Extract<Decoded, { kind: 'multiRead' }>): Promise<Sent> {
+    const mapped = decoded.ops.map((op) => this.context.paths.toTab(op.path));
+    const root = mapped[0]?.root ?? this.link?.root ?? this.record?.root;
+    if (root === undefined || root === null || mapped.some((entry) => entry === null || entry.root !== root)) return now([this.reply(xid, ERROR_CODES.BadArguments)]);
+    const linked = await this.ensureLink(root);
+    if (typeof linked === 'number') return now([this.reply(xid, linked)]);
+    if ('lost' in linked) {
+      this.close(linked.lost);
+      return now([]);
+    }
+    const pending = decoded.ops.map((op, index) =>
+      this.send({ zk: 'request', request: { type: op.opcode === OP.getData ? 'getData' : 'getChildren', path: mapped[index]!.path, watch: op.watch } }),
+    );
+    return {
+      frames: Promise.all(pending).then((answers) => {
+        const lost = answers.find((answer): answer is Lost => 'lost' in answer);
+        if (lost !== undefined) return this.framesOf(lost, () => []);
+        const results = answers as ZkTabResult[];
+        for (const answer of results) this.noteZxid(answer);
+        const body = new JuteWriter();
+        results.forEach((answer, index) => {
+          const opcode = decoded.ops[index]!.opcode;
+          if (!answer.ok) {
+            const code = errorCode(answer.error);
+            codec.write(body, 'MultiHeader', { type: OP.error, done: false, err: code });
+            codec.write(body, 'ErrorResponse', { err: code });
+            return;
+          }
+          codec.write(body, 'MultiHeader', { type: opcode, done: false, err: 0 });
+          writeResponse(body, opcode, answer.value, (path) => this.context.paths.fromTab(root, path));
+        });
+        codec.write(body, 'MultiHeader', { type: -1, done: true, err: -1 });
+        const events = results.flatMap((answer) => answer.events);
+        return [...this.eventFrames(events), this.reply(xid, 0, results.at(-1), body)];
+      }),
+    };
   }
 
   /** The request with tab paths, and its root (cluster); null if its paths name no cluster or several. */
