@@ -44,6 +44,11 @@ export class FeedStore {
     return entry;
   }
 
+  /** Everything kept, oldest first. */
+  entries(): readonly FeedEntry[] {
+    return this.ring;
+  }
+
   /** Replaces everything (a replay jumping in time). */
   reset(entries: readonly FeedEntry[]): void {
     this.ring = entries.slice(-FEED_CAPACITY);
