@@ -1,6 +1,6 @@
 /**
  * `npm run signaling -- [options]`: starts the signaling server (see options.ts, or --help).
- * Stops gracefully on SIGINT / SIGTERM: tabs are disconnected so their seats are released, then
+ * Stops gracefully on SIGINT / SIGTERM: tabs are disconnected (they keep their seats and come back), then
  * the port and Redis are closed. A second signal, or a shutdown longer than 10 s, exits at once.
  */
 import { createLogger } from './logger.ts';

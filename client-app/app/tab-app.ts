@@ -13,8 +13,9 @@ import { WebRtcTransport } from '../transport/webrtc-transport.ts';
 import { BrowserClock } from './browser-clock.ts';
 import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
+import type { TabParams } from './params.ts';
+import { readRememberedSeat, rememberSeat } from './seat-memory.ts';
 import { TabEvents } from './tab-events.ts';
-import { seatStorageKey, type TabParams } from './params.ts';
 import { SignalingLink } from './signaling-link.ts';
 import { acquireSeatLock, type SeatLock } from './web-lock.ts';
 
@@ -126,7 +127,7 @@ export class TabApp implements TabKeeperPage {
     const reply = await signaling.join(this.params, remembered);
     this.seat = reply.seat;
     this.size = reply.size;
-    rememberSeat(this.params.cluster, reply.seat);
+    rememberSeat(this.params.cluster, reply.seat, reply.token);
     this.log(`seat ${reply.seat} of ${this.params.cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'}, N=${reply.size}); peers ${reply.peers.join(',') || 'none'}`);
     // Connect at once, while storage opens: the node learns of links already open when it starts.
     const transport = new WebRtcTransport({
@@ -377,16 +378,6 @@ export class TabApp implements TabKeeperPage {
     this.events.emit({ type: 'changed' });
     for (const listener of this.changeListeners) listener();
   }
-}
-
-function readRememberedSeat(cluster: string): ServerId | null {
-  const text = sessionStorage.getItem(seatStorageKey(cluster));
-  const seat = text === null ? Number.NaN : Number(text);
-  return Number.isInteger(seat) && seat >= 1 ? seat : null;
-}
-
-function rememberSeat(cluster: string, seat: ServerId): void {
-  sessionStorage.setItem(seatStorageKey(cluster), String(seat));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
