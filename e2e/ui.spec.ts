@@ -46,6 +46,10 @@ test('three tabs: state badges, a write in every tree and log, its proposal, ack
     await expect(row, `seat ${tab.seat}'s log has the create`).toHaveCount(1, { timeout: RUN_TIMEOUT_MS });
     await expect(row).toContainText('committed');
   }
+  // Equal trees show equal digests (kept up to date per txn, never by stringifying the tree).
+  await expect
+    .poll(async () => [...new Set(await Promise.all(tabs.map((tab) => tab.page.getByTestId('tree-digest').textContent())))], { message: 'one tree digest in every tab' })
+    .toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
   const zxid = await leader.page.getByTestId('log-row').filter({ hasText: 'create /ui-demo' }).getAttribute('data-zxid');
   expect(zxid).toMatch(/^\d+:\d+$/);
   const epoch = zxid!.split(':')[0];

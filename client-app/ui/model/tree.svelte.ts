@@ -1,5 +1,6 @@
 import type { StateMachine } from '../../../core/state-machine.ts';
 import type { Stat } from '../../../core/tree/index.ts';
+import { digest64 } from '../../../core/tree/digest.ts';
 import { parentPath } from '../../../core/tree/index.ts';
 
 /** ZooKeeper appends a 10-digit counter to a sequential node's name. */
@@ -41,7 +42,17 @@ export class ZNodeView {
 export class TreeStore {
   /** Null until the node has a state machine. */
   ready = $state(false);
+  /**
+   * A fingerprint of every znode (path, data, version, cversion, owner), kept up to date as txns
+   * apply: each node's hash is added into two 32-bit sums, so a change subtracts the node's old
+   * hash and adds its new one, and nothing walks or stringifies the tree after the first read.
+   * Tabs with equal trees show equal digests.
+   */
+  digest = $state('');
   private readonly nodes = new Map<string, ZNodeView>();
+  private readonly hashes = new Map<string, readonly [number, number]>();
+  private sumA = 0;
+  private sumB = 0;
 
   constructor(private readonly machine: () => StateMachine | null) {}
 
@@ -60,6 +71,7 @@ export class TreeStore {
   /** Paths named by the watch events of applied txns. */
   touched(paths: Iterable<string>): void {
     for (const path of paths) {
+      this.rehash(path);
       const view = this.nodes.get(path);
       if (view !== undefined) {
         this.read(view);
@@ -68,10 +80,44 @@ export class TreeStore {
     }
   }
 
-  /** The machine was replaced: re-read every node shown. */
+  /** The machine was replaced: re-read every node shown, and digest the whole tree once. */
   reloadAll(): void {
     this.ready = this.machine() !== null;
     for (const view of this.nodes.values()) this.read(view);
+    this.hashes.clear();
+    this.sumA = 0;
+    this.sumB = 0;
+    const pending = ['/'];
+    while (pending.length > 0) {
+      const path = pending.pop()!;
+      for (const child of this.rehash(path)) pending.push(path === '/' ? `/${child}` : `${path}/${child}`);
+    }
+  }
+
+  /** Replaces `path`'s share of the digest by its current one; returns its children. */
+  private rehash(path: string): string[] {
+    const machine = this.machine();
+    if (machine === null) return [];
+    const old = this.hashes.get(path);
+    if (old !== undefined) {
+      this.sumA = (this.sumA - old[0]) >>> 0;
+      this.sumB = (this.sumB - old[1]) >>> 0;
+      this.hashes.delete(path);
+    }
+    const read = machine.query({ type: 'getChildren', path });
+    const data = machine.query({ type: 'getData', path });
+    let children: string[] = [];
+    if (read.ok && data.ok) {
+      const { stat } = data.value as { data: string; stat: Stat };
+      children = (read.value as { children: string[] }).children;
+      const hex = digest64(`${path}\u0000${(data.value as { data: string }).data}\u0000${stat.version}\u0000${stat.cversion}\u0000${stat.ephemeralOwner ?? ''}`);
+      const hash = [parseInt(hex.slice(0, 8), 16), parseInt(hex.slice(8), 16)] as const;
+      this.hashes.set(path, hash);
+      this.sumA = (this.sumA + hash[0]) >>> 0;
+      this.sumB = (this.sumB + hash[1]) >>> 0;
+    }
+    this.digest = this.sumA.toString(16).padStart(8, '0') + this.sumB.toString(16).padStart(8, '0');
+    return children;
   }
 
   /** Whether `path` is shown with a watch mark; true for the live tab's own client watches. */
