@@ -68,9 +68,13 @@ test('three tabs: state badges, a write in every tree and log, its proposal, ack
   await expect(leader.page.getByTestId('feed-detail')).toContainText('"path": "/ui-demo"');
 
   mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const tab of tabs) await tab.page.evaluate(() => window.scrollTo(0, 0)); // the click above scrolled the leader's page
   const shots = await Promise.all(tabs.map((tab) => tab.page.screenshot({ fullPage: false })));
   await composeSideBySide(profile.pages()[0]!.context().newPage(), shots, join(SCREENSHOTS, 'three-tabs-1280.png'));
   await leader.page.screenshot({ path: join(SCREENSHOTS, 'leader-1280.png'), fullPage: true });
+  await leader.page.emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
+  await leader.page.screenshot({ path: join(SCREENSHOTS, 'leader-dark-1280.png') });
+  await leader.page.emulateMedia({ colorScheme: null, reducedMotion: null });
   await writer.page.setViewportSize({ width: 390, height: 844 });
   await writer.page.screenshot({ path: join(SCREENSHOTS, 'follower-390.png'), fullPage: true });
 });
