@@ -107,6 +107,8 @@ export class NodeProcess {
 export interface SignalingServer {
   readonly url: string;
   readonly process: NodeProcess;
+  /** The port of its ZooKeeper listener (zookeeper/), read from its log once it listens. */
+  zookeeperPort(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -126,6 +128,8 @@ export async function startSignalingServer(staticDirectory: string, options: { p
     'json',
     '--log-level',
     'info',
+    '--zk-port',
+    '0',
     ...(options.args ?? []),
   ]);
   const url = await server.waitFor(
@@ -141,5 +145,18 @@ export async function startSignalingServer(staticDirectory: string, options: { p
     },
     30_000,
   );
-  return { url, process: server, stop: () => server.stop() };
+  const zookeeperPort = () =>
+    server.waitFor(
+      'the ZooKeeper listener\'s "zookeeper listening" line',
+      () => {
+        for (const line of server.stderr) {
+          if (!line.startsWith('{')) continue;
+          const record = JSON.parse(line) as { msg?: string; port?: number };
+          if (record.msg === 'zookeeper listening' && record.port !== undefined) return record.port;
+        }
+        return undefined;
+      },
+      30_000,
+    );
+  return { url, process: server, zookeeperPort, stop: () => server.stop() };
 }

@@ -1,4 +1,4 @@
-import type { BrowserContext } from '@playwright/test';
+import type { BrowserContext, TestInfo } from '@playwright/test';
 import { RedisUnderTest } from '../signaling/testing/redis-server.ts';
 import { waitForEnsemble } from './cluster.ts';
 import { expect, note, STATIC_DIRECTORY_VARIABLE, test } from './fixtures.ts';
@@ -25,6 +25,7 @@ interface Health {
   readonly seats: number;
   readonly localSeats: number;
   readonly sockets: number;
+  readonly servers: string[];
 }
 
 async function health(server: SignalingServer): Promise<Health> {
@@ -79,6 +80,20 @@ async function expectFullMesh(tabs: readonly Tab[], seats: readonly number[]): P
   }
 }
 
+/** On failure: each tab's own log (the page's log panel) and each signaling server's log. */
+async function attachLogs(testInfo: TestInfo, profile: BrowserContext, servers: readonly SignalingServer[]): Promise<void> {
+  if (testInfo.status === testInfo.expectedStatus) return;
+  const lines: string[] = [];
+  for (const page of profile.pages()) {
+    const log = await page.getByTestId('log').innerText({ timeout: 2_000 }).catch((error: Error) => `unreadable: ${error.message.split('\n')[0]}`);
+    lines.push(`== ${page.url()}\n${log}`);
+  }
+  await testInfo.attach('tab logs', { body: lines.join('\n'), contentType: 'text/plain' });
+  for (const [index, server] of servers.entries()) {
+    await testInfo.attach(`signaling server ${index + 1} (${server.url}) log`, { body: server.process.stderr.slice(-400).join('\n'), contentType: 'text/plain' });
+  }
+}
+
 test.describe('two signaling servers sharing Redis', () => {
   let redis: RedisUnderTest | null = null;
   const servers: SignalingServer[] = [];
@@ -89,7 +104,8 @@ test.describe('two signaling servers sharing Redis', () => {
   test.afterAll(async () => {
     await redis?.stop();
   });
-  test.afterEach(async () => {
+  test.afterEach(async ({ profile }, testInfo) => {
+    await attachLogs(testInfo, profile, servers);
     for (const server of servers.splice(0)) await server.stop();
   });
 
@@ -132,6 +148,8 @@ test.describe('two signaling servers sharing Redis', () => {
     note('placement', `seats on the killed server: ${placement.flatMap((server, index) => (server === doomed ? [index + 1] : [])).join(',')}; leader seat ${ensemble.leader.seat}`);
     await expectFullMesh(tabs, [1, 2, 3, 4, 5]);
     await waitForHealth(survivor, 'two tabs on the survivor, five seats in all', (h) => h.localSeats === 2 && h.seats === 5);
+    // Each server lists both (and has told its tabs): a deployment's servers run long before one fails.
+    for (const server of [x, y]) await waitForHealth(server, 'both servers listed', (h) => h.servers.length === 2);
     return { survivor, doomed, tabs, ensemble, address };
   }
 
@@ -167,6 +185,7 @@ test.describe('two signaling servers sharing Redis', () => {
       const newcomer = await Tab.open(await launchBrowser(), address(survivor));
       const status = await newcomer.waitForStatus('observes the leader with links to all five', (s) => {
         expect(s.state).toBe('OBSERVING');
+        expect(s.serving).toBe(true);
         expect(s.leader).toBe(after.leader.seat);
         expect(s.peers).toEqual([1, 2, 3, 4, 5]);
       }, ELECTION_TIMEOUT_MS);
@@ -179,7 +198,8 @@ test.describe('two signaling servers sharing Redis', () => {
 
 test.describe('a single signaling server without Redis', () => {
   const servers: SignalingServer[] = [];
-  test.afterEach(async () => {
+  test.afterEach(async ({ profile }, testInfo) => {
+    await attachLogs(testInfo, profile, servers);
     for (const server of servers.splice(0)) await server.stop();
   });
 
@@ -215,6 +235,7 @@ test.describe('a single signaling server without Redis', () => {
       const newcomer = await Tab.open(await launchBrowser(), address);
       const status = await newcomer.waitForStatus('observes the same leader with links to the three', (s) => {
         expect(s.state).toBe('OBSERVING');
+        expect(s.serving).toBe(true);
         expect(s.leader).toBe(ensemble.leader.seat);
         expect(s.peers).toEqual([1, 2, 3]);
       });

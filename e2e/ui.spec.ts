@@ -68,7 +68,7 @@ test('three tabs: state badges, a write in every tree and log, its proposal, ack
   await expect(leader.page.getByTestId('feed-detail')).toContainText('"path": "/ui-demo"');
 
   mkdirSync(SCREENSHOTS, { recursive: true });
-  for (const tab of tabs) await tab.page.evaluate(() => window.scrollTo(0, 0)); // the click above scrolled the leader's page
+  for (const tab of tabs) await tab.page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0)); // the click above scrolled the leader's page
   const shots = await Promise.all(tabs.map((tab) => tab.page.screenshot({ fullPage: false })));
   await composeSideBySide(profile.pages()[0]!.context().newPage(), shots, join(SCREENSHOTS, 'three-tabs-1280.png'));
   await leader.page.screenshot({ path: join(SCREENSHOTS, 'leader-1280.png'), fullPage: true });

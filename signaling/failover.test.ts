@@ -195,6 +195,18 @@ describe('Redis mode: seat tokens, reserved seats and the server directory', () 
     expect(shrunk.urls).toEqual(['http://signaling.example:8080', east.server.url]);
   });
 
+  test('a server that starts or stops gracefully is known to the others at once, whatever their refresh period', async () => {
+    const own = await RedisUnderTest.start();
+    cleanups.push(() => own.stop());
+    await east.start({ redisUrl: own.url, redisLivenessMs: 3_600_000 });
+    const tab = await east.client();
+    expect(accepted(await tab.join({ cluster: 'told' })).servers).toEqual([east.server.url]);
+    await west.start({ redisUrl: own.url, redisLivenessMs: 3_600_000 });
+    expect((await tab.next<{ urls: string[] }>('signaling-servers', () => true, 2_000)).urls).toEqual([east.server.url, west.server.url].sort());
+    await west.server.close();
+    expect((await tab.next<{ urls: string[] }>('signaling-servers', () => true, 2_000)).urls).toEqual([east.server.url]);
+  });
+
   async function redisValue(key: string, field: string): Promise<string | null> {
     const client = createClient({ url: redis.url, RESP: 2 });
     await client.connect();

@@ -38,6 +38,12 @@ export interface ServerOptions {
   readonly publicUrl: string | null;
   /** Signaling server URLs handed to tabs besides the ones published through Redis (servers behind one name). */
   readonly signalingUrls: readonly string[];
+  /** The ZooKeeper listener's port (zookeeper/), null: none. */
+  readonly zkPort: number | null;
+  /** The one cluster ZooKeeper clients reach; null: the connect string's chroot names it. */
+  readonly zkCluster: string | null;
+  /** The join key the ZooKeeper listener presents (a client may give one with `addauth digest`). */
+  readonly zkKey: string | null;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -56,6 +62,9 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   seatGraceMs: 10_000,
   publicUrl: null,
   signalingUrls: [],
+  zkPort: 2181,
+  zkCluster: null,
+  zkKey: null,
 };
 
 interface OptionSpec {
@@ -142,6 +151,21 @@ const SPECS: readonly OptionSpec[] = [
     help: 'comma-separated signaling server URLs tabs may move to',
     parse: (text) => text.split(',').map((url) => url.trim()).filter((url) => url !== '').map(httpUrl),
   },
+  {
+    flag: 'zk-port',
+    env: 'TABKEEPER_ZK_PORT',
+    key: 'zkPort',
+    help: 'port for ZooKeeper clients (0: any free port, off: none)',
+    parse: (text) => (text === 'off' ? null : integer(text, 0, 65535)),
+  },
+  {
+    flag: 'zk-cluster',
+    env: 'TABKEEPER_ZK_CLUSTER',
+    key: 'zkCluster',
+    help: 'the cluster every ZooKeeper client reaches (default: the connect string\'s chroot names it)',
+    parse: (text) => nonEmpty(text),
+  },
+  { flag: 'zk-key', env: 'TABKEEPER_ZK_KEY', key: 'zkKey', help: 'join key the ZooKeeper listener presents', parse: (text) => nonEmpty(text) },
 ];
 
 export type ParsedOptions = { readonly kind: 'run'; readonly options: ServerOptions } | { readonly kind: 'help'; readonly text: string };

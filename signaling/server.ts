@@ -49,6 +49,10 @@ import { MemorySeatTable, keyRefusal, refuse, refusals, type FreedSeat, type Hol
 /** The server's own handlers take `unknown`: payloads are untrusted until their schema passes. */
 type UntrustedEvents = { [K in ClientEventName]: (...args: unknown[]) => void };
 type TabSocket = Socket<UntrustedEvents, ServerToClientEvents>;
+/** Between the servers of one deployment (through the Redis adapter): a server started or is leaving, so re-read the server directory. */
+interface InterServerEvents {
+  'tabkeeper-servers-changed': () => void;
+}
 
 export interface SignalingServerOptions extends Partial<ServerOptions> {
   readonly logger?: Logger;
@@ -97,7 +101,7 @@ export class SignalingServer {
   private readonly now: () => number;
   private readonly startedMs: number;
   private readonly http: HttpServer;
-  private readonly io: Server<UntrustedEvents, ServerToClientEvents>;
+  private readonly io: Server<UntrustedEvents, ServerToClientEvents, InterServerEvents>;
   private readonly sockets = new Map<string, SocketState>();
   /** Releases that failed (Redis unreachable), retried by the sweep so no seat stays held by a gone socket. */
   private readonly pendingReleases: { cluster: string; seat: ServerId; holder: Holder }[] = [];
@@ -123,7 +127,7 @@ export class SignalingServer {
     const staticDir = options.staticDir === null ? defaultStaticDir() : existingDirectory(options.staticDir);
     if (options.staticDir !== null && staticDir === null) logger.warn('static directory not found; serving no app', { dir: options.staticDir });
     this.http = createServer(createHttpHandler({ health: () => this.health(), staticDir, logger }));
-    this.io = new Server<UntrustedEvents, ServerToClientEvents>(this.http, {
+    this.io = new Server<UntrustedEvents, ServerToClientEvents, InterServerEvents>(this.http, {
       serveClient: false,
       maxHttpBufferSize: MAX_MESSAGE_BYTES,
       pingInterval: PING_INTERVAL_MS,
@@ -131,6 +135,7 @@ export class SignalingServer {
       ...(redis === null ? {} : { adapter: createAdapter(redis.publish, redis.subscribe, { key: 'tabkeeper-io' }) }),
     });
     this.io.on('connection', (socket) => this.handleConnection(socket));
+    this.io.on('tabkeeper-servers-changed', () => void this.directory?.refresh());
   }
 
   /** Connects to Redis if asked, then listens. Resolves once the port is bound (port 0: see `port`). */
@@ -197,6 +202,8 @@ export class SignalingServer {
       onChange: (urls) => this.announceServers(urls),
       onError: (error) => this.logger.warn('server directory refresh failed', { error: error.message }),
     });
+    // The others learn of this server now rather than at their next refresh: its tabs may need them soon.
+    if (this.redis !== null) this.io.serverSideEmit('tabkeeper-servers-changed');
     const interval = this.redis === null ? MEMORY_SWEEP_INTERVAL_MS : Math.max(100, Math.floor(Math.min(this.options.redisLivenessMs, this.options.seatGraceMs || Infinity) / 2));
     this.sweepTimer = setInterval(() => void this.sweep(), interval);
     this.sweepTimer.unref();
@@ -224,6 +231,10 @@ export class SignalingServer {
     this.logger.info('shutting down', { sockets: this.sockets.size });
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.shuttingDown = true;
+    // Withdraw this server from the directory first, so the others stop handing it out.
+    if (this.redis !== null && (await settlesWithin(this.directory?.close() ?? Promise.resolve(), CLOSE_STEP_TIMEOUT_MS))) {
+      this.io.serverSideEmit('tabkeeper-servers-changed');
+    }
     // Local only: io.disconnectSockets would reach every server through the Redis adapter.
     this.io.local.disconnectSockets(true);
     const handled = Promise.allSettled([...this.sockets.values()].map((state) => state.queue));

@@ -12,6 +12,8 @@ import { FaultFilter } from '../transport/fault-filter.ts';
 import { WebRtcTransport } from '../transport/webrtc-transport.ts';
 import { BrowserClock } from './browser-clock.ts';
 import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
+import { isZkTabOp } from '../../zookeeper/tab-ops.ts';
+import { ZooKeeperSessions } from './zookeeper-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
 import type { TabParams } from './params.ts';
 import { readRememberedSeat, rememberSeat } from './seat-memory.ts';
@@ -80,7 +82,10 @@ export class TabApp implements TabKeeperPage {
   private node: ZabNode | null = null;
   private client: TabKeeperClient | null = null;
   private gateway: GatewaySessions | null = null;
+  /** Sessions of ZooKeeper clients, relayed by the ZooKeeper listener (zookeeper/). */
+  private zookeeper: ZooKeeperSessions | null = null;
   private sweepTimer: number | null = null;
+  private zkSweepTimer: number | null = null;
   private restored: TabStatus['restored'] = null;
   private failure: string | null = null;
   private storageOpenError: string | null = null;
@@ -190,7 +195,9 @@ export class TabApp implements TabKeeperPage {
     node.start();
     this.client = this.newClient();
     this.gateway = new GatewaySessions({ clock: this.clock, server: node, sessionTimeoutMs: SESSION_TIMEOUT_MS, idleMs: 10 * 60_000, maxSessions: 64 });
+    this.zookeeper = new ZooKeeperSessions({ clock: this.clock, server: node, maxSessions: 256, attachWaitMs: 5_000 });
     this.sweepTimer = window.setInterval(() => this.gateway?.sweep(), 30_000);
+    this.zkSweepTimer = window.setInterval(() => this.zookeeper?.sweep(), 1_000);
     this.log(`node ${seat} started (tick ${TICK_MS} ms, ${this.clock.unthrottled ? 'worker timers' : 'page timers'})`);
     this.changed();
   }
@@ -227,6 +234,7 @@ export class TabApp implements TabKeeperPage {
       peers: this.filter?.openPeers() ?? [],
       restored: this.restored,
       error: this.failure,
+      unsendable: this.transport?.stats.sendsOversized ?? 0,
     };
   }
 
@@ -256,6 +264,11 @@ export class TabApp implements TabKeeperPage {
 
   get logs(): readonly LogLine[] {
     return this.logLines;
+  }
+
+  /** Why the last message too large for the transport could not be sent (a bug), if any. */
+  get unsendableError(): string | null {
+    return this.transport?.stats.lastOversized ?? null;
   }
 
   get storageError(): string | null {
@@ -318,6 +331,11 @@ export class TabApp implements TabKeeperPage {
   private async answerGateway(request: { clientId: string; requestId: number; op: Json }): Promise<void> {
     const serving = await this.untilServing(GATEWAY_WAIT_FOR_SERVING_MS);
     const gateway = this.gateway;
+    if (isZkTabOp(request.op) && this.zookeeper !== null && serving) {
+      const answer = await this.zookeeper.run(request.clientId, request.op);
+      this.signaling?.gatewayReply(request.clientId, request.requestId, answer as unknown as Json);
+      return;
+    }
     const result: GatewayResult =
       gateway === null || !serving ? { ok: false, error: 'ConnectionLoss' } : await gateway.run(request.clientId, request.op);
     this.signaling?.gatewayReply(request.clientId, request.requestId, result as unknown as Json);
@@ -352,7 +370,9 @@ export class TabApp implements TabKeeperPage {
     if (this.closed) return;
     this.closed = true;
     if (this.sweepTimer !== null) window.clearInterval(this.sweepTimer);
+    if (this.zkSweepTimer !== null) window.clearInterval(this.zkSweepTimer);
     this.gateway?.abandonAll();
+    this.zookeeper?.abandonAll();
     this.client?.abandon();
     this.node?.stop();
     this.filter?.close();

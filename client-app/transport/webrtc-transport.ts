@@ -71,8 +71,15 @@ export interface WebRtcTransportOptions {
 export interface TransportStats {
   messagesSent: number;
   messagesReceived: number;
-  /** Messages for a seat with no open link, or too large to send. */
+  /** Messages for a seat with no open link. */
   sendsDropped: number;
+  /**
+   * Messages above MAX_MESSAGE_BYTES, which no framing carries. Core cuts everything it sends
+   * below that limit (DIFF by bytes, SNAP in chunks), so this is a bug: it is logged as an error
+   * and shown on the page (`unsendable`), never only counted.
+   */
+  sendsOversized: number;
+  lastOversized: string | null;
   framesDropped: number;
   messagesDropped: number;
   signalsDropped: number;
@@ -97,6 +104,8 @@ export class WebRtcTransport implements Transport {
     messagesSent: 0,
     messagesReceived: 0,
     sendsDropped: 0,
+    sendsOversized: 0,
+    lastOversized: null,
     framesDropped: 0,
     messagesDropped: 0,
     signalsDropped: 0,
@@ -139,7 +148,7 @@ export class WebRtcTransport implements Transport {
     const link = this.links.get(to);
     if (link === undefined || !link.up || link.sender === null) return this.dropSend(`no open link to ${to} for ${message.kind}`);
     const frames = encodeFrames(encodeMessage(message), link.nextMessageId++, MAX_MESSAGE_BYTES);
-    if (frames === null) return this.dropSend(`${message.kind} to ${to} is above ${MAX_MESSAGE_BYTES} bytes`);
+    if (frames === null) return this.refuseOversized(to, message);
     let accepted: boolean;
     try {
       accepted = link.sender.enqueue(frames);
@@ -402,6 +411,15 @@ export class WebRtcTransport implements Transport {
     const timer = this.retryTimers.get(remote);
     if (timer !== undefined) window.clearTimeout(timer);
     this.retryTimers.delete(remote);
+  }
+
+  private refuseOversized(to: ServerId, message: Message): void {
+    const what = `ERROR: cannot send ${message.kind} to ${to}: above the transport's limit of ${MAX_MESSAGE_BYTES} bytes (a bug: nothing may be this large)`;
+    this.stats.sendsOversized++;
+    this.stats.lastOversized = what;
+    this.stats.lastDropReason = what;
+    this.options.log(what);
+    console.error(`tabkeeper: ${what}`);
   }
 
   private dropSend(reason: string): void {

@@ -49,6 +49,8 @@ export class TabModel {
   pulses = $state.raw<Pulse[]>([]);
   tabLog = $state.raw<LogLine[]>([]);
   storageError = $state.raw<string | null>(null);
+  /** Why the last message too large to send was refused (a bug: core cuts what it sends below the limit). */
+  unsendableError = $state.raw<string | null>(null);
   /** The time of the last publish (ages of what was heard are relative to it). */
   nowMs = $state(Date.now());
   readonly feed = new FeedStore();
@@ -200,6 +202,7 @@ export class TabModel {
     const status = this.app.status();
     this.status = status;
     this.storageError = this.app.storageError;
+    this.unsendableError = this.app.unsendableError;
     this.faults = this.app.faults?.settings ?? { cut: [], delayMs: 0, hung: false };
     this.seats = this.computeSeats(status, now);
     this.publishPulses(now);
