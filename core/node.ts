@@ -262,6 +262,8 @@ export class ZabNode {
 
   private carryOut(ready: Ready): void {
     for (const { to, message } of ready.messages) this.options.transport.send(to, message);
+    // Out before the write starts: a follower's disk write then overlaps the leader's.
+    this.options.transport.flush?.();
     // Answers go out in zxid order with the txns applied around them, so a client sees the watch
     // events of earlier txns before the answer to its own (ZooKeeper's ordering guarantee).
     const replies = new Map(ready.replies.map((reply) => [reply.requestId, reply.result]));

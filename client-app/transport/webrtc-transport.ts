@@ -138,6 +138,8 @@ export class WebRtcTransport implements Transport {
   /** Encoded messages per peer, waiting for `flush()`. */
   private readonly outbox = new Map<ServerId, { texts: string[]; chars: number }>();
   private flushScheduled = false;
+  /** While a received batch is handed to the node piece by piece, its flushes wait for the end. */
+  private delivering = false;
 
   constructor(private readonly options: WebRtcTransportOptions) {
     this.timing = { ...DEFAULT_TRANSPORT_TIMING, ...options.timing };
@@ -178,6 +180,7 @@ export class WebRtcTransport implements Transport {
 
   /** Sends every waiting batch, one channel message per peer. */
   flush(): void {
+    if (this.delivering) return;
     this.flushScheduled = false;
     for (const to of [...this.outbox.keys()]) this.flushTo(to);
   }
@@ -404,10 +407,17 @@ export class WebRtcTransport implements Transport {
     }
     const control = parseControl(result.text);
     if (control !== null) return this.probes.receive(link, control);
-    for (const text of result.text.split(BATCH_SEPARATOR)) {
-      this.stats.messagesReceived++;
-      this.messageCallback?.(link.remote, text);
+    // What the node sends in answer to a whole batch leaves as one batch too.
+    this.delivering = true;
+    try {
+      for (const text of result.text.split(BATCH_SEPARATOR)) {
+        this.stats.messagesReceived++;
+        this.messageCallback?.(link.remote, text);
+      }
+    } finally {
+      this.delivering = false;
     }
+    this.flush();
   }
 
   /**
