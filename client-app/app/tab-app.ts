@@ -343,11 +343,20 @@ export class TabApp implements TabKeeperPage {
 
   /** Resolves true once the node serves, false if it does not within `timeoutMs` (or is gone). */
   private async untilServing(timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.node !== null && !this.node.serving && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    return this.node?.serving ?? false;
+    const node = this.node;
+    if (node === null || node.serving) return node?.serving ?? false;
+    // No polling: the node says when it serves again (or stops for good).
+    return new Promise((resolve) => {
+      const finish = (serving: boolean) => {
+        window.clearTimeout(timer);
+        stop();
+        resolve(serving);
+      };
+      const timer = window.setTimeout(() => finish(node.serving), timeoutMs);
+      const stop = node.onServingChange((serving) => {
+        if (serving || node.stopped) finish(serving);
+      });
+    });
   }
 
   private replaceClient(expired: TabKeeperClient): void {
