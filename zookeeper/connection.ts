@@ -69,6 +69,8 @@ export class ZkConnection {
   private readonly outbox: { frames: Promise<Frames> }[] = [];
   private draining = false;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** Close once the frames queued so far are written (an expired session, closeSession, failed auth). */
+  private closeAfterFlush = false;
   private key: string | null;
 
   constructor(
@@ -217,7 +219,6 @@ export class ZkConnection {
     return [this.connectResponse(0, 0n, new Uint8Array(PASSWORD_BYTES))];
   }
 
-  private closeAfterFlush = false;
 
   // ---------------------------------------------------------------- requests
 
