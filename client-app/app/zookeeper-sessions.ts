@@ -91,7 +91,8 @@ export class ZooKeeperSessions {
   private async attach(sessionId: string, op: Extract<ZkTabOp, { zk: 'attach' }>): Promise<ZkTabResult> {
     const { server, clock } = this.options;
     let session = this.sessions.get(sessionId);
-    if (session === undefined || session.client.state === 'EXPIRED' || session.client.state === 'CLOSED') {
+    // Only a connected session is taken over as it is; one still connecting waits for another client's zxid.
+    if (session === undefined || session.client.state !== 'CONNECTED') {
       if (session !== undefined) this.drop(sessionId);
       // A resumed session is looked up after a sync, so a lagging tab does not call a live session expired.
       if (op.resume && !(await syncServer(server, this.options.attachWaitMs))) return this.answer(undefined, { ok: false, error: 'ConnectionLoss' });
@@ -115,7 +116,11 @@ export class ZooKeeperSessions {
       this.options.log?.(`ZooKeeper session ${sessionId}: expired`);
       return this.answer(undefined, { ok: false, error: 'SessionExpired' });
     }
-    if (state !== 'CONNECTED' || compareZxid(server.committedZxid, op.lastZxid) < 0) return this.answer(session, { ok: false, error: 'ConnectionLoss' });
+    if (state !== 'CONNECTED' || compareZxid(server.committedZxid, op.lastZxid) < 0) {
+      // Not served here now (the tab is behind the client, or not serving): the client tries again, perhaps elsewhere.
+      this.drop(sessionId);
+      return this.answer(undefined, { ok: false, error: 'ConnectionLoss' });
+    }
     this.options.log?.(`ZooKeeper session ${sessionId}: ${op.resume ? 'resumed' : 'started'} here (timeout ${op.timeoutMs} ms)`);
     return this.answer(session, { ok: true, value: null });
   }
