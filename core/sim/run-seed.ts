@@ -7,7 +7,9 @@ import { KvMachine } from '../kv-machine.ts';
 import { DataTree } from '../tree/index.ts';
 import { SimClient } from './sim-client.ts';
 import { SimTreeClient } from './sim-tree-client.ts';
+import { RejoinWatch, injectSustainedFault } from './sustained.ts';
 import { describeSwarm, swarmOptions, type SwarmOptions, type SwarmRequest } from './swarm.ts';
+import { tagOf } from './values.ts';
 
 export interface SeedResult {
   readonly seed: number;
@@ -31,6 +33,8 @@ export interface SeedResult {
   /** Time from the liveness phase's leader crash to the next established leader with a serving quorum (null if not reached). */
   readonly failoverMs: number | null;
   readonly failoverBoundMs: number;
+  /** Sustained load: restarted servers that served again, and the slowest of them (ms from restart). */
+  readonly rejoin: { readonly count: number; readonly slowestMs: number };
 }
 
 /**
@@ -67,8 +71,8 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
   const treeHistory: ZkHistoryRecord[] = [];
   const clients: WorkloadClient[] = Array.from({ length: options.clients }, (_, index) =>
     tree
-      ? new SimTreeClient(index + 1, cluster, cluster.prng.fork(), ['/a', '/b', '/c', '/d'].slice(0, options.keys), treeHistory, options.clientThinkMsMax)
-      : new SimClient(index + 1, cluster, cluster.prng.fork(), Array.from({ length: options.keys }, (_, key) => `k${key}`), history, options.clientThinkMsMax),
+      ? new SimTreeClient(index + 1, cluster, cluster.prng.fork(), ['/a', '/b', '/c', '/d'].slice(0, options.keys), treeHistory, options.clientThinkMsMax, options.bigValues)
+      : new SimClient(index + 1, cluster, cluster.prng.fork(), Array.from({ length: options.keys }, (_, key) => `k${key}`), history, options.clientThinkMsMax, options.bigValues),
   );
   const junk = request.junk ? new JunkInjector(cluster, cluster.prng.fork(), request.junk) : null;
   if (junk) {
@@ -77,6 +81,8 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
   let failure: string | null = null;
   let failoverMs: number | null = null;
   let failoverBound = 0;
+  let rejoinMs = 0;
+  let rejoinCount = 0;
   let linearizability: SeedResult['linearizability'] = 'Ok';
   const healthy = () => cluster.failure === null;
   const failed = (what: string): never => {
@@ -89,11 +95,20 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     junk?.start();
     cluster.network.setDelayRange(Math.min(options.faultDelayMsMin, options.faultDelayMsMax), options.faultDelayMsMax);
 
-    // Safety phase: faults at random intervals.
+    // Safety phase: faults at random intervals. Under sustained load only crashes, closes and
+    // restarts that leave a quorum, and every restarted server must serve again within a bound.
+    const rejoins = options.load === 'sustained' ? new RejoinWatch(cluster, 2 * failoverBoundMs(options)) : null;
+    const onTime = () => rejoins === null || rejoins.overdue() === null;
     while (healthy() && world.now < options.faultPhaseMs) {
       const gap = Math.max(1, Math.round(-Math.log(1 - faultPrng.next()) * options.faultIntervalMsMean));
-      await world.runWhile(healthy, Math.min(world.now + gap, options.faultPhaseMs));
-      if (healthy() && world.now < options.faultPhaseMs) cluster.note(injectFault(cluster, faultPrng, options.faultWeights));
+      await world.runWhile(() => healthy() && onTime(), Math.min(world.now + gap, options.faultPhaseMs));
+      const late = rejoins?.overdue() ?? null;
+      if (healthy() && late !== null) failed(`liveness: server ${late.sid} restarted ${late.waitedMs.toFixed(0)} ms ago and does not serve yet (bound ${rejoins!.boundMs} ms)`);
+      if (healthy() && world.now < options.faultPhaseMs) cluster.note(rejoins ? injectSustainedFault(cluster, faultPrng, rejoins) : injectFault(cluster, faultPrng, options.faultWeights));
+    }
+    if (rejoins) {
+      rejoinMs = rejoins.slowestMs;
+      rejoinCount = rejoins.rejoins;
     }
 
     // Liveness phase: everything heals; a leader must be established and every client progress.
@@ -182,6 +197,7 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     junkByKind: Object.fromEntries(junk?.injected ?? []),
     failoverMs,
     failoverBoundMs: failoverBound,
+    rejoin: { count: rejoinCount, slowestMs: rejoinMs },
   };
 }
 
@@ -216,7 +232,7 @@ function checkNoAcknowledgedTreeWriteLost(cluster: SimCluster, history: readonly
   const committed = new Set<string>();
   for (const { txn } of cluster.checker.committedTxns()) {
     const op = txn.op as { type?: string; path?: string; data?: string } | null;
-    if (txn.type === 'op' && (op?.type === 'create' || op?.type === 'setData')) committed.add(`${op.type} ${op.path} ${op.data}`);
+    if (txn.type === 'op' && (op?.type === 'create' || op?.type === 'setData')) committed.add(`${op.type} ${op.path} ${tagOf(op.data ?? '')}`);
   }
   for (const record of history) {
     if (record.ok !== true || (record.op !== 'create' && record.op !== 'setData')) continue;
@@ -232,7 +248,7 @@ function checkNoAcknowledgedWriteLost(cluster: SimCluster, history: readonly His
   const committedValues = new Set<string>();
   for (const { txn } of cluster.checker.committedTxns()) {
     const op = txn.op as KvOp | null;
-    if (txn.type === 'op' && op?.type === 'put') committedValues.add(`${op.key}=${op.value}`);
+    if (txn.type === 'op' && op?.type === 'put') committedValues.add(`${op.key}=${tagOf(op.value)}`);
   }
   for (const record of history) {
     if (record.op === 'put' && record.ok === true && !committedValues.has(`${record.path}=${record.value}`)) {
