@@ -6,6 +6,7 @@
  *   npm run sim -- --seeds 2000 --servers 3 --load sustained [--values big]
  *       writers never pause while servers crash, restart and rejoin (each must serve again
  *       within a bound); `--values big` makes some writes carry values up to 1 MiB
+ *   npm run sim -- --seed 1234 --trace out.json   also write the run as a trace the app replays
  *
  * Seeds are independent and deterministic, so they are spread over worker threads; a failing
  * seed prints the exact command that replays it, and its trace is written to sim-failures/.
@@ -80,12 +81,16 @@ function replayCommand(seed: number, voters: number, observers: number, junk: bo
   return `npm run sim -- --seed ${seed} --servers ${voters}${observers > 0 ? ` --observers ${observers}` : ''}${junk ? ' --junk' : ''}${workload === 'tree' ? ' --workload tree' : ''}${flags}`;
 }
 
-async function replay(seed: number, voters: number, observers: number, junk: boolean, workload: Workload, mode: LoadMode): Promise<number> {
-  const result = await runSeed({ seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload, ...mode });
+async function replay(seed: number, voters: number, observers: number, junk: boolean, workload: Workload, mode: LoadMode, traceFile: string | undefined): Promise<number> {
+  const result = await runSeed({ seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload, ...mode }, { record: traceFile !== undefined });
   console.log(result.trace.join('\n'));
   console.log('');
   console.log(result.summary);
   console.log(`committed ${result.committed} txns, ${result.operations} client operations, ${result.epochs} epochs, linearizability ${result.linearizability}`);
+  if (traceFile !== undefined && result.recording !== null) {
+    writeFileSync(traceFile, JSON.stringify(result.recording));
+    console.log(`trace: ${traceFile} (${result.recording.events.length} events${result.recording.truncated ? ', cut short' : ''}); load it in the app (Replay a trace…, or /?replay)`);
+  }
   if (result.ok) {
     console.log(`seed ${seed}: ok`);
     return 0;
@@ -107,6 +112,7 @@ async function main(): Promise<number> {
       workload: { type: 'string', default: 'kv' },
       load: { type: 'string', default: 'bursty' },
       values: { type: 'string', default: 'small' },
+      trace: { type: 'string' },
     },
   });
   const voters = Number(values.servers);
@@ -130,7 +136,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const mode: LoadMode = { load: values.load, bigValues: values.values === 'big' };
-  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers, junk, workload, mode);
+  if (values.trace !== undefined && values.seed === undefined) {
+    console.error('--trace needs --seed N (one run is traced)');
+    return 2;
+  }
+  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers, junk, workload, mode, values.trace);
 
   const count = Number(values.seeds);
   const start = Number(values.start);

@@ -4,6 +4,7 @@ import { encodeMessage, MAX_MESSAGE_BYTES, type Message } from '../../core/messa
 import type { Transport } from '../../core/transport.ts';
 import type { Json, ServerId } from '../../core/types.ts';
 import { encodeFrames, FrameSender, Reassembler, type FrameChannel } from './framing.ts';
+import { LinkProbes, parseControl } from './link-probe.ts';
 
 /**
  * `Transport` over WebRTC DataChannels (simple-peer) to every other seat of the cluster, with
@@ -16,15 +17,28 @@ import { encodeFrames, FrameSender, Reassembler, type FrameChannel } from './fra
  *   the answerer's old connection.
  * - Drops: a channel that closes or errors reports `onLinkDown`. The initiator reconnects after a
  *   pause while the other seat is in the cluster; the answerer asks it to (`restart`), in case only
- *   the answerer noticed. `peer-left` from the signaling server destroys the link at once, since
- *   a dead peer's channel never closes by itself (BROWSER-NOTES.md); `peer-joined` connects.
+ *   the answerer noticed. What the signaling server says about a seat (`peer-left`, `peer-joined`)
+ *   is a hint: an open link to that seat is probed over the DataChannel and closed only if the
+ *   peer does not answer (link-probe.ts), since a dead peer's channel never closes by itself
+ *   (BROWSER-NOTES.md) while a live one must survive any signaling server's failure.
  * - Connecting gets a timeout of its own: a connection not open by then is torn down and retried.
  * - Messages: `encodeMessage` text, cut into ≤ 16 KiB frames (framing.ts), sent while the
  *   channel's `bufferedAmount` is below a high-water mark and queued above it until
  *   `bufferedamountlow`. A link whose queue passes its bound is closed (its messages are lost,
  *   which the Transport contract allows; the protocol resyncs) instead of growing without end.
  *   Each reassembled message reaches `onMessage` as a string; the node validates it.
+ * - Batching: messages sent during one step of the node wait in a per-peer outbox and leave as
+ *   one channel message at `flush()` (the driver calls it after every step), joined by U+001E,
+ *   which JSON text never holds raw (JSON.stringify escapes control characters). A group commit
+ *   of many proposals and acks is then one DataChannel message and one event at the other end.
+ * - Receiving: frames are read from the channel's own `message` event, not simple-peer's
+ *   `data` stream (a readable stream that adds its own deferrals to every message).
  */
+
+/** Separates the messages of one batch (see above). */
+const BATCH_SEPARATOR = '\u001e';
+/** An outbox this large is sent at once instead of waiting for the flush. */
+const BATCH_FLUSH_CHARS = 256 * 1024;
 
 /** The WebRTC signals between two tabs, as relayed (opaque to the signaling server). */
 const SignalEnvelopeSchema = v.variant('kind', [
@@ -119,10 +133,29 @@ export class WebRtcTransport implements Transport {
   private linkUpCallback: ((peer: ServerId) => void) | null = null;
   private linkDownCallback: ((peer: ServerId) => void) | null = null;
   private readonly linkListeners: (() => void)[] = [];
+  private readonly probes: LinkProbes<Link>;
   private isClosed = false;
+  /** Encoded messages per peer, waiting for `flush()`. */
+  private readonly outbox = new Map<ServerId, { texts: string[]; chars: number }>();
+  private flushScheduled = false;
+  /** While a received batch is handed to the node piece by piece, its flushes wait for the end. */
+  private delivering = false;
 
   constructor(private readonly options: WebRtcTransportOptions) {
     this.timing = { ...DEFAULT_TRANSPORT_TIMING, ...options.timing };
+    this.probes = new LinkProbes<Link>({
+      send: (link, text) => this.sendControl(link, text),
+      dead: (link, why) => {
+        this.options.log(`link to ${link.remote} closed: ${why}`);
+        this.closeLink(link, true);
+      },
+      alive: (link) => {
+        // The peer is there, whatever the signaling server said: keep reconnecting to it if the link drops.
+        if (this.links.get(link.remote) === link) this.present.add(link.remote);
+      },
+      setTimer: (callback, ms) => window.setTimeout(callback, ms),
+      clearTimer: (timer) => window.clearTimeout(timer as number),
+    });
   }
 
   // ---------------------------------------------------------------- Transport
@@ -130,8 +163,46 @@ export class WebRtcTransport implements Transport {
   send(to: ServerId, message: Message): void {
     const link = this.links.get(to);
     if (link === undefined || !link.up || link.sender === null) return this.dropSend(`no open link to ${to} for ${message.kind}`);
-    const frames = encodeFrames(encodeMessage(message), link.nextMessageId++, MAX_MESSAGE_BYTES);
-    if (frames === null) return this.refuseOversized(to, message);
+    const text = encodeMessage(message);
+    if (text.length * 3 > MAX_MESSAGE_BYTES && new TextEncoder().encode(text).length > MAX_MESSAGE_BYTES) return this.refuseOversized(to, message);
+    let box = this.outbox.get(to);
+    if (box === undefined) this.outbox.set(to, (box = { texts: [], chars: 0 }));
+    box.texts.push(text);
+    box.chars += text.length + 1;
+    this.stats.messagesSent++;
+    if (box.chars >= BATCH_FLUSH_CHARS) return this.flushTo(to);
+    if (!this.flushScheduled) {
+      // A safety net for sends outside a node step; the node flushes synchronously first.
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Sends every waiting batch, one channel message per peer. */
+  flush(): void {
+    if (this.delivering) return;
+    this.flushScheduled = false;
+    for (const to of [...this.outbox.keys()]) this.flushTo(to);
+  }
+
+  private flushTo(to: ServerId): void {
+    const box = this.outbox.get(to);
+    this.outbox.delete(to);
+    if (box === undefined || box.texts.length === 0) return;
+    const link = this.links.get(to);
+    if (link === undefined || !link.up || link.sender === null) return this.dropSend(`link to ${to} closed before ${box.texts.length} messages left`);
+    const frames = encodeFrames(box.texts.join(BATCH_SEPARATOR), link.nextMessageId++, MAX_MESSAGE_BYTES);
+    if (frames === null) {
+      // One batch too large as a whole: its messages go one by one.
+      for (const text of box.texts) this.enqueueFrames(link, encodeFrames(text, link.nextMessageId++, MAX_MESSAGE_BYTES)!);
+      return;
+    }
+    this.enqueueFrames(link, frames);
+  }
+
+  private enqueueFrames(link: Link, frames: Uint8Array[]): void {
+    const to = link.remote;
+    if (link.closed || link.sender === null) return;
     let accepted: boolean;
     try {
       accepted = link.sender.enqueue(frames);
@@ -144,7 +215,6 @@ export class WebRtcTransport implements Transport {
       this.options.log(`link to ${to} closed: more than ${this.timing.maxQueuedBytes} bytes queued (peer too slow)`);
       return this.closeLink(link, true);
     }
-    this.stats.messagesSent++;
   }
 
   onMessage(callback: (from: ServerId, data: unknown) => void): void {
@@ -168,6 +238,11 @@ export class WebRtcTransport implements Transport {
     return [...this.links.values()].filter((link) => link.up).map((link) => link.remote).sort((a, b) => a - b);
   }
 
+  /** Seats the signaling server says hold a live tab of the cluster, ascending (for the UI). */
+  presentPeers(): ServerId[] {
+    return [...this.present].sort((a, b) => a - b);
+  }
+
   /** Called whenever a link opens or closes (for the UI). */
   onLinksChanged(listener: () => void): void {
     this.linkListeners.push(listener);
@@ -186,20 +261,29 @@ export class WebRtcTransport implements Transport {
     }
   }
 
-  /** A tab took `seat`: a new tab, so any link that is not open was to its predecessor. */
+  /**
+   * A tab took `seat`: a new tab (any link that is not open was to its predecessor; an open one
+   * is probed, and closed if nobody answers), or this cluster's own tab registering again after
+   * its signaling server died (the open link answers the probe and stays).
+   */
   peerJoined(seat: ServerId): void {
     if (this.isClosed || seat === this.options.seat) return;
     this.present.add(seat);
     this.retryDelays.delete(seat);
     this.cancelRetry(seat);
-    if (this.initiates(seat) && this.links.get(seat)?.up !== true) this.connect(seat);
+    const link = this.links.get(seat);
+    if (link?.up === true) this.probes.probe(link, 'peer-joined');
+    else if (this.initiates(seat)) this.connect(seat);
   }
 
+  /** The signaling server says the seat's tab left: no more reconnecting to it, and an open link is probed. */
   peerLeft(seat: ServerId): void {
     this.present.delete(seat);
     this.cancelRetry(seat);
     const link = this.links.get(seat);
-    if (link !== undefined) this.closeLink(link, false);
+    if (link === undefined) return;
+    if (link.up) this.probes.probe(link, 'peer-left');
+    else this.closeLink(link, false);
   }
 
   /** A signal relayed from another seat. Anything malformed or stale is dropped and counted. */
@@ -287,6 +371,8 @@ export class WebRtcTransport implements Transport {
       return this.closeLink(link, true);
     }
     channel.bufferedAmountLowThreshold = this.timing.lowWaterBytes;
+    // Straight from the channel (see the class comment); simple-peer's stream got what came before.
+    channel.onmessage = (event: MessageEvent<ArrayBuffer>) => this.handleData(link, new Uint8Array(event.data));
     const frameChannel: FrameChannel = {
       get bufferedAmount() {
         return channel.bufferedAmount;
@@ -324,8 +410,19 @@ export class WebRtcTransport implements Transport {
       this.stats.lastDropReason = `from ${link.remote}: ${result.reason}`;
       return;
     }
-    this.stats.messagesReceived++;
-    this.messageCallback?.(link.remote, result.text);
+    const control = parseControl(result.text);
+    if (control !== null) return this.probes.receive(link, control);
+    // What the node sends in answer to a whole batch leaves as one batch too.
+    this.delivering = true;
+    try {
+      for (const text of result.text.split(BATCH_SEPARATOR)) {
+        this.stats.messagesReceived++;
+        this.messageCallback?.(link.remote, text);
+      }
+    } finally {
+      this.delivering = false;
+    }
+    this.flush();
   }
 
   /**
@@ -338,6 +435,7 @@ export class WebRtcTransport implements Transport {
     if (link.connectTimer !== null) window.clearTimeout(link.connectTimer);
     link.connectTimer = null;
     if (this.links.get(link.remote) === link) this.links.delete(link.remote);
+    this.probes.forget(link);
     link.peer.destroy();
     if (link.up) {
       link.up = false;
@@ -346,6 +444,17 @@ export class WebRtcTransport implements Transport {
       this.notifyLinks();
     }
     if (retry && !this.isClosed && this.present.has(link.remote) && !this.links.has(link.remote)) this.scheduleRetry(link);
+  }
+
+  /** Sends transport control text (link-probe.ts) on an open link; false if it cannot. */
+  private sendControl(link: Link, text: string): boolean {
+    if (link.closed || !link.up || link.sender === null) return false;
+    const frames = encodeFrames(text, link.nextMessageId++, MAX_MESSAGE_BYTES);
+    try {
+      return frames !== null && link.sender.enqueue(frames);
+    } catch {
+      return false;
+    }
   }
 
   private scheduleRetry(link: Link): void {
