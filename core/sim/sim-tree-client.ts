@@ -56,6 +56,8 @@ export class SimTreeClient {
     return new TabKeeperClient({
       sessionId: `client${this.id}-${this.generation++}`,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      // Writes retried across failover are applied once: histories see no unknown outcome from a lost answer.
+      exactlyOnce: true,
       clock: new SimClock(cluster.world, { rate: 1, offsetMs: 0 }),
       pickServer: (previous) => cluster.pickServingServer(this.prng, previous),
     });
