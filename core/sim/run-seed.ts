@@ -252,7 +252,9 @@ interface WorkloadClient {
 function checkNoAcknowledgedTreeWriteLost(cluster: SimCluster, history: readonly ZkHistoryRecord[]): void {
   const committed = new Set<string>();
   for (const { txn } of cluster.checker.committedTxns()) {
-    const op = txn.op as { type?: string; path?: string; data?: string } | null;
+    // A numbered write (exactly-once) carries the tree's txn inside it.
+    const outer = txn.op as { type?: string; txn?: unknown } | null;
+    const op = (outer?.type === 'once' ? outer.txn : outer) as { type?: string; path?: string; data?: string } | null;
     if (txn.type === 'op' && (op?.type === 'create' || op?.type === 'setData')) committed.add(`${op.type} ${op.path} ${tagOf(op.data ?? '')}`);
   }
   for (const record of history) {
