@@ -233,8 +233,14 @@ export class LeadingRole implements Role {
     server.mark(`sync: ${plan.mode}`);
     server.trace(() => `syncs ${learner.sid} (last ${formatZxid(learner.lastZxid)}) by ${plan.mode} from ${formatZxid(plan.from)}`);
     if (plan.mode === 'TRUNC') server.send(learner.sid, { kind: 'TRUNC', from: server.sid, epoch, zxid: plan.truncateTo });
-    if (plan.mode === 'SNAP') for (const chunk of snapMessages(server.sid, epoch, server.snapshotNow())) server.send(learner.sid, chunk);
-    for (const diff of diffMessages(server.sid, epoch, plan.from, server.log.entriesAfter(plan.from))) server.send(learner.sid, diff);
+    if (plan.mode === 'SNAP') {
+      const chunks = snapMessages(server.sid, epoch, server.snapshotNow());
+      if (chunks.length > 1) server.mark('sync: SNAP in several chunks');
+      for (const chunk of chunks) server.send(learner.sid, chunk);
+    }
+    const diffs = diffMessages(server.sid, epoch, plan.from, server.log.entriesAfter(plan.from));
+    if (diffs.length > 1) server.mark('sync: DIFF in several messages');
+    for (const diff of diffs) server.send(learner.sid, diff);
     server.send(learner.sid, { kind: 'NEWLEADER', from: server.sid, epoch, zxid: server.log.lastZxid });
     learner.syncPoint = server.log.lastZxid;
     learner.phase = 'syncing';

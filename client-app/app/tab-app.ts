@@ -209,6 +209,9 @@ export class TabApp implements TabKeeperPage {
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       clock: this.clock,
       pickServer: () => node,
+      // A write in flight when this tab stops serving (a failover) is sent again, with its
+      // number, once it serves again: applied once, and run() answers its result, not ConnectionLoss.
+      exactlyOnce: true,
     });
     client.onStateChange((state) => this.log(`session ${client.sessionId} ${state}`));
     return client;
@@ -241,8 +244,11 @@ export class TabApp implements TabKeeperPage {
   async run(op: GatewayOp): Promise<GatewayResult> {
     const parsed = parseGatewayOp(op);
     if (parsed === null) return { ok: false, error: 'BadArguments' };
-    const client = this.client;
     const call = historyNow();
+    // Between leaders, hold the request (as ZooKeeper's client does while it reconnects) rather
+    // than answering ConnectionLoss at once.
+    await this.untilServing(GATEWAY_WAIT_FOR_SERVING_MS);
+    const client = this.client;
     let result: GatewayResult;
     if (client === null || !this.node?.serving) {
       result = { ok: false, error: 'ConnectionLoss' }; // no quorum: nothing was sent

@@ -36,6 +36,14 @@ export interface ClientOptions {
    * client has seen, which the server must have applied before it serves this client.
    */
   readonly resume?: { readonly lastSeenZxid: Zxid };
+  /**
+   * Exactly-once writes (core/tree/exactly-once.ts): every write carries (session, request
+   * number), and one whose outcome is unknown (ConnectionLoss, OperationTimeout) is not failed
+   * but sent again, with the same number, once the client is connected again, on whichever
+   * server: the cluster applies it at most once and answers its original result. A write still
+   * unanswered when the session expires fails ConnectionLoss (its outcome is unknown).
+   */
+  readonly exactlyOnce?: boolean;
 }
 
 /** One operation as the client queues it. Reads run on the attached server's committed state. */
@@ -101,6 +109,10 @@ export class TabKeeperClient {
   private unsubscribeServing: (() => void) | null = null;
   private timer: TimerId | null = null;
   private readonly stateListeners: ((state: ConnectionState) => void)[] = [];
+  /** The number of the next numbered write (exactlyOnce). */
+  private nextRequestNumber = 1;
+  /** Numbered writes sent at least once: their outcome may be known to the cluster only. */
+  private readonly attempted = new WeakSet<Queued>();
 
   constructor(private readonly options: ClientOptions) {
     if (options.resume !== undefined) {
@@ -202,8 +214,17 @@ export class TabKeeperClient {
   call(call: ClientCall, done: (result: ApplyResult) => void): void {
     if (this.connectionState === 'CLOSED') return done({ ok: false, error: call.kind === 'close' ? 'ConnectionLoss' : 'SessionExpired' });
     if (this.connectionState === 'EXPIRED') return done({ ok: false, error: 'SessionExpired' });
+    if (this.options.exactlyOnce && call.kind === 'write') {
+      const request = { type: 'once', sessionId: this.sessionId, requestNumber: this.nextRequestNumber++, request: call.request };
+      call = { kind: 'write', request, path: call.path };
+    }
     this.queue.push({ call, done });
     this.pump();
+  }
+
+  /** Whether a call is a numbered write this client retries itself. */
+  private retried(queued: Queued): boolean {
+    return this.options.exactlyOnce === true && queued.call.kind === 'write' && (queued.call.request as { type?: unknown }).type === 'once';
   }
 
   // ---------------------------------------------------------------- running calls
@@ -215,6 +236,7 @@ export class TabKeeperClient {
       if (plainRead && this.inFlight.length > 0) return;
       this.queue.shift();
       const sent: Sent = { queued: head, result: null, abandoned: false };
+      this.attempted.add(head);
       this.inFlight.push(sent);
       if (head.call.kind === 'read' && head.call.synced) this.barriers++;
       this.execute(sent);
@@ -260,6 +282,13 @@ export class TabKeeperClient {
     }
     if (result.ok && queued.call.kind === 'read' && queued.call.watch) this.setWatch(queued.call.request, queued.call.watch, result.value);
     if (result.ok && queued.call.kind === 'close') this.setState('CLOSED');
+    if (!result.ok && CONNECTION_ERRORS.has(result.error) && this.retried(queued)) {
+      // Sent again, with the same number, once connected: first of what keepNumberedWrites keeps.
+      this.inFlight.unshift({ queued, result: null, abandoned: false });
+      if (this.connectionState === 'CONNECTED') this.disconnect();
+      else this.keepNumberedWrites();
+      return;
+    }
     queued.done(result);
     if (!result.ok && CONNECTION_ERRORS.has(result.error)) this.disconnect();
     else if (!result.ok && result.error === 'SessionExpired') this.expire();
@@ -386,16 +415,40 @@ export class TabKeeperClient {
     if (this.connectionState !== 'CONNECTED') return;
     this.detach();
     this.setState('CONNECTING');
+    if (this.options.exactlyOnce) return this.keepNumberedWrites();
     // What was sent or queued behind a lost call fails too, as in ZooKeeper: the caller decides what to retry.
     this.failInFlight('ConnectionLoss');
     for (const queued of this.queue.splice(0)) queued.done({ ok: false, error: 'ConnectionLoss' });
   }
 
+  /**
+   * Exactly-once: numbered writes in flight or queued wait, in order, to be sent again once
+   * connected; answers already in are delivered; reads and syncs fail ConnectionLoss as before.
+   */
+  private keepNumberedWrites(): void {
+    const sent = this.inFlight.splice(0);
+    this.barriers = 0;
+    for (const each of sent) each.abandoned = true;
+    const retry: Queued[] = [];
+    for (const each of sent) {
+      const lost = each.result === null || (!each.result.ok && CONNECTION_ERRORS.has(each.result.error));
+      if (lost && this.retried(each.queued)) retry.push(each.queued);
+      else each.queued.done(each.result ?? { ok: false, error: 'ConnectionLoss' });
+    }
+    for (const queued of this.queue.splice(0)) {
+      if (this.retried(queued)) retry.push(queued);
+      else queued.done({ ok: false, error: 'ConnectionLoss' });
+    }
+    this.queue.push(...retry);
+  }
+
   private expire(): void {
     this.detach();
     this.setState('EXPIRED');
-    this.failInFlight('SessionExpired');
-    for (const queued of this.queue.splice(0)) queued.done({ ok: false, error: 'SessionExpired' });
+    if (this.options.exactlyOnce) this.keepNumberedWrites();
+    else this.failInFlight('SessionExpired');
+    // A numbered write already sent may have been applied: its outcome is unknown, not "expired".
+    for (const queued of this.queue.splice(0)) queued.done({ ok: false, error: this.attempted.has(queued) ? 'ConnectionLoss' : 'SessionExpired' });
   }
 
   private detach(): void {
