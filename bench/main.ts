@@ -114,10 +114,19 @@ async function main(): Promise<void> {
   const heapAfter = await heapPerTab(three.tabs);
 
   progress('three seats: failover');
-  const closed = await failoverGap(three.tabs, (leader) => leader.close());
-  const refilled = await refill(context, closed.survivors[0]!, closed.survivors);
-  const crashed = await failoverGap(refilled, (leader) => leader.crash());
-  for (const tab of crashed.survivors) await tab.close();
+  const failover = await attempt('failover', async () => {
+    const closed = await failoverGap(three.tabs, (leader) => leader.close());
+    progress(`  clean close: ${closed.gapMs.toFixed(0)} ms`);
+    const refilled = await refill(context, closed.survivors[0]!, closed.survivors);
+    const crashed = await failoverGap(refilled, (leader) => leader.crash());
+    progress(`  renderer killed: ${crashed.gapMs.toFixed(0)} ms`);
+    for (const tab of crashed.survivors) await tab.close();
+    return [
+      { name: 'leader tab closed (clean close)', gapMs: closed.gapMs },
+      { name: 'leader renderer killed (no close)', gapMs: crashed.gapMs },
+    ];
+  });
+  for (const page of context.pages()) if (page.url().includes('cluster=')) await page.close().catch(() => undefined);
 
   progress('five seats: pipelined');
   const five = await openEnsemble(context, signaling.url, 5);
@@ -130,13 +139,13 @@ async function main(): Promise<void> {
   let zk: ZooKeeperResults | null = null;
   if (zookeeperInstalled()) {
     progress('ZooKeeper: three servers on loopback');
-    zk = await measureZooKeeper();
+    zk = await attempt('ZooKeeper', measureZooKeeper);
   } else {
     process.stderr.write(`bench: ${ZOOKEEPER_MISSING}; its rows are skipped\n`);
   }
 
   progress(`simulator: ${SIM_SEEDS} seeds`);
-  const simulator = measureSimulator();
+  const simulator = await attempt('simulator', async () => measureSimulator());
 
   const latency: LatencyRow[] = [
     latencyRow(tk.leaderSet, zk?.leaderSet ?? null, boundMs),
@@ -167,10 +176,7 @@ async function main(): Promise<void> {
     baselines: { roundTrip, indexedDb: transaction, boundMs },
     latency,
     throughput,
-    failover: [
-      { name: 'leader tab closed (clean close)', gapMs: closed.gapMs },
-      { name: 'leader renderer killed (no close)', gapMs: crashed.gapMs },
-    ],
+    failover: failover ?? [],
     recovery,
     memory: { heapBytesPerTab: heap, heapBytesPerTabAfterRecovery: heapAfter },
     simulator,
@@ -233,6 +239,16 @@ function measureSimulator(): BenchResults['simulator'] {
   return { workload: 'tree', seeds: SIM_SEEDS, failed: Number(match[2]), seedsPerSecond: Number(match[3]), workers: Math.max(1, availableParallelism()) };
 }
 
+/** Runs one section; a failure is reported and leaves its figures out instead of losing the run. */
+async function attempt<T>(what: string, section: () => Promise<T>): Promise<T | null> {
+  try {
+    return await section();
+  } catch (error) {
+    process.stderr.write(`bench: ${what} failed, its figures are left out: ${error instanceof Error ? error.message : String(error)}\n`);
+    return null;
+  }
+}
+
 function latencyRow(tabkeeper: Summary, zookeeper: Summary | null, boundMs: number): LatencyRow {
   return { name: tabkeeper.name, tabkeeper, zookeeper, boundMs, ratioToBound: tabkeeper.p50Ms / boundMs, p99RatioToZooKeeper: zookeeper === null ? null : tabkeeper.p99Ms / zookeeper.p99Ms };
 }
@@ -288,7 +304,7 @@ function printReport(results: BenchResults): void {
     ...results.recovery.map((row) => `${`recovery: reload with ${row.txns} txns committed`.padEnd(46)}${`${row.reloadToServingMs} ms until serving`}`),
     `${'memory: JS heap per tab (3 seats)'.padEnd(46)}${results.memory.heapBytesPerTab.map((bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`).join(', ')}`,
     `${'memory: JS heap per tab after 100k txns'.padEnd(46)}${results.memory.heapBytesPerTabAfterRecovery.map((bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`).join(', ')}`,
-    `${'simulator (tree workload)'.padEnd(46)}${results.simulator.seedsPerSecond.toFixed(1)} seeds/s (${results.simulator.seeds} seeds, ${results.simulator.workers} workers, ${results.simulator.failed} failed)`,
+    `${'simulator (tree workload)'.padEnd(46)}${results.simulator === null ? 'failed' : `${results.simulator.seedsPerSecond.toFixed(1)} seeds/s (${results.simulator.seeds} seeds, ${results.simulator.workers} workers, ${results.simulator.failed} failed)`}`,
     '',
   ];
   process.stdout.write(lines.join('\n'));

@@ -38,5 +38,5 @@ export interface BenchResults {
   readonly failover: { readonly name: string; readonly gapMs: number }[];
   readonly recovery: { readonly txns: number; readonly reloadToServingMs: number }[];
   readonly memory: { readonly heapBytesPerTab: number[]; readonly heapBytesPerTabAfterRecovery: number[] };
-  readonly simulator: { readonly workload: string; readonly seeds: number; readonly failed: number; readonly seedsPerSecond: number; readonly workers: number };
+  readonly simulator: null | { readonly workload: string; readonly seeds: number; readonly failed: number; readonly seedsPerSecond: number; readonly workers: number };
 }
