@@ -181,7 +181,6 @@ export class ZkConnection {
         }
         const record = sessions.resume(sessionId, timeoutMs);
         if (record.expired) return now(this.expiredResponse());
-        record.attached = true;
         // This connection's claim only: a client cannot make the session unusable for the next one.
         this.clientZxid = lastZxidSeen;
         this.record = record;

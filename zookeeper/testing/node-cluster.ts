@@ -26,13 +26,15 @@ const realClock: Clock = {
 class LoopbackNetwork {
   private readonly receivers = new Map<ServerId, (from: ServerId, data: unknown) => void>();
   readonly down = new Set<ServerId>();
+  /** Extra delay of messages to a server: a slow link, so it serves but lags behind. */
+  readonly delayTo = new Map<ServerId, number>();
 
   transportOf(sid: ServerId): Transport {
     return {
       send: (to, message) => {
         if (this.down.has(sid) || this.down.has(to)) return;
         const text = encodeMessage(message);
-        setTimeout(() => this.receivers.get(to)?.(sid, text), 0);
+        setTimeout(() => this.receivers.get(to)?.(sid, text), this.delayTo.get(to) ?? 0);
       },
       onMessage: (callback) => this.receivers.set(sid, callback),
       onLinkUp: () => {},
@@ -95,6 +97,11 @@ export class NodeCluster {
       if (Date.now() > deadline) throw new Error('the node cluster never served');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** Messages to `seat` arrive `delayMs` late (FIFO still): it keeps serving, behind the others. */
+  slowLinksTo(seat: ServerId, delayMs: number): void {
+    this.network.delayTo.set(seat, delayMs);
   }
 
   /** The tab closes: its node stops, its links drop, its socket leaves (peers hear peer-left, gateway clients gateway-lost). */
