@@ -16,7 +16,7 @@ import { isZkTabOp } from '../../zookeeper/tab-ops.ts';
 import { ZooKeeperSessions } from './zookeeper-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
 import type { TabParams } from './params.ts';
-import { readRememberedSeat, rememberSeat } from './seat-memory.ts';
+import { readRememberedSeat, rememberSeat, type RememberedSeat } from './seat-memory.ts';
 import { TabEvents } from './tab-events.ts';
 import { SignalingLink } from './signaling-link.ts';
 import { acquireSeatLock, type SeatLock } from './web-lock.ts';
@@ -128,7 +128,7 @@ export class TabApp implements TabKeeperPage {
       log: (line) => this.log(line),
     });
     this.signaling = signaling;
-    const remembered = readRememberedSeat(this.params.cluster);
+    const remembered = await this.lockRememberedSeat(readRememberedSeat(this.params.cluster));
     const reply = await signaling.join(this.params, remembered);
     this.seat = reply.seat;
     this.size = reply.size;
@@ -152,10 +152,30 @@ export class TabApp implements TabKeeperPage {
     this.assertOpen();
   }
 
+  /**
+   * A remembered seat is presented (with its seat token) only once this tab holds the seat's
+   * Web Lock: a duplicated tab copies sessionStorage, token included, and must not take the seat
+   * of its live original through another signaling server (signaling/seat-ownership.ts). The
+   * lock is kept for openSeat.
+   */
+  private async lockRememberedSeat(remembered: RememberedSeat | null): Promise<RememberedSeat | null> {
+    if (remembered === null) return null;
+    try {
+      this.lock = await acquireSeatLock(databaseName(this.params.cluster, remembered.seat), LOCK_TIMEOUT_MS);
+      return remembered;
+    } catch (error) {
+      this.log(`seat ${remembered.seat}: ${error instanceof Error ? error.message : String(error)}; taking another seat`);
+      return null;
+    }
+  }
+
   private async openSeat(): Promise<void> {
     const seat = this.seat!;
     const name = databaseName(this.params.cluster, seat);
-    this.lock = await acquireSeatLock(name, LOCK_TIMEOUT_MS);
+    if (this.lock?.name !== name) {
+      this.lock?.release();
+      this.lock = await acquireSeatLock(name, LOCK_TIMEOUT_MS);
+    }
     if (this.lock === null) this.log('Web Locks are unavailable (not a secure context): only the signaling server keeps two tabs off one seat');
     this.assertOpen();
     let storage: IndexedDbStorage;
