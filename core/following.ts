@@ -283,7 +283,7 @@ export class FollowingRole implements Role {
   private pong(epoch: number): void {
     const sessions = [...this.touched].slice(0, MAX_SESSIONS_PER_PONG);
     for (const sessionId of sessions) this.touched.delete(sessionId);
-    this.server.send(this.leader, { kind: 'PONG', from: this.server.sid, epoch, sessions });
+    this.server.send(this.leader, { kind: 'PONG', from: this.server.sid, epoch, sessions, status: this.server.heartbeatStatus() });
   }
 
   touchSessions(sessionIds: readonly string[]): void {

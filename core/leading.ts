@@ -421,7 +421,7 @@ export class LeadingRole implements Role {
     const server = this.server;
     // Learners waiting in discovery and sync hear pings too, so they wait for initLimit, not syncLimit.
     for (const learner of this.learners.values()) {
-      server.send(learner.sid, { kind: 'PING', from: server.sid, epoch: this.epoch ?? 0 });
+      server.send(learner.sid, { kind: 'PING', from: server.sid, epoch: this.epoch ?? 0, status: server.heartbeatStatus() });
     }
     if (this.phase !== 'broadcast') {
       if (server.ticks > this.deadline) server.becomeLooking('not established within initLimit');

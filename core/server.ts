@@ -3,7 +3,7 @@ import type { ServerConfig } from './config.ts';
 import { FollowingRole } from './following.ts';
 import { LeadingRole } from './leading.ts';
 import { LookingRole } from './looking.ts';
-import type { Envelope, Message } from './messages.ts';
+import type { Envelope, HeartbeatStatus, Message } from './messages.ts';
 import { isQuorum, isVoter } from './quorum.ts';
 import type { AppliedTxn, ClientReply, DurableMark, Input, LocalInput, Ready, ServerView } from './ready.ts';
 import { RecoveringRole, type Role } from './role.ts';
@@ -228,6 +228,16 @@ export class ZabServer {
       digest: this.machine.digest(),
       tick: this.ticks,
     };
+  }
+
+  /** What heartbeats say of this server (displays only). */
+  heartbeatStatus(): HeartbeatStatus {
+    return { state: this.role.state, epoch: this.currentEpoch, lastZxid: this.log.lastZxid };
+  }
+
+  /** The leader this server follows or is, if any (cheaper than `view()`, which digests the state). */
+  get leader(): ServerId | null {
+    return this.role.leader;
   }
 
   get state(): Role['state'] {

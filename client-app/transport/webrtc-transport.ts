@@ -238,6 +238,11 @@ export class WebRtcTransport implements Transport {
     return [...this.links.values()].filter((link) => link.up).map((link) => link.remote).sort((a, b) => a - b);
   }
 
+  /** Seats the signaling server says hold a live tab of the cluster, ascending (for the UI). */
+  presentPeers(): ServerId[] {
+    return [...this.present].sort((a, b) => a - b);
+  }
+
   /** Called whenever a link opens or closes (for the UI). */
   onLinksChanged(listener: () => void): void {
     this.linkListeners.push(listener);
