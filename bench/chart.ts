@@ -26,21 +26,23 @@ export function renderChart(results: BenchResults): string {
   const parts: string[] = [];
   const m = results.machine;
   const left = 250;
-  const barWidth = 190;
+  const barWidth = 150;
   parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">TabKeeper vs ZooKeeper ${escape(m.zookeeper ?? '(not installed)')}, one run (${escape(results.date.slice(0, 16))}Z)</text>`);
-  parts.push(`<text x="10" y="38" font-size="11">${escape(`${m.chromium}; ${m.cores} cores ${m.cpu}; ${m.memoryGiB} GiB; ${m.os}; load ${m.loadAverageAtStart.join('/')}${m.note ? `; ${m.note}` : ''}`)}</text>`);
+  parts.push(`<text x="10" y="38" font-size="11">${escape(`${m.chromium}; ${m.cores} cores ${m.cpu}; ${m.memoryGiB} GiB; ${m.os}; load average at start ${m.loadAverageAtStart.join(' / ')}`)}</text>`);
+  if (m.note) parts.push(`<text x="10" y="52" font-size="11">${escape(m.note)}</text>`);
   // Latency.
-  let y = 64;
+  let y = 76;
   parts.push(`<text x="10" y="${y}" font-size="12" font-weight="bold">Latency, ms (dark: p50, light: p99; | the bound from the same run)</text>`);
   y += 12;
   const maxLatency = Math.max(...results.latency.flatMap((row) => [row.tabkeeper.p99Ms, row.zookeeper?.p99Ms ?? 0, row.boundMs]));
   for (const row of results.latency) {
     parts.push(`<text x="10" y="${y + 12}" font-size="11">${escape(row.name)}</text>`);
-    parts.push(bar(left, y, row.tabkeeper.p99Ms, maxLatency, barWidth, 7, COLORS.tabkeeperP99, ''));
-    parts.push(bar(left, y, row.tabkeeper.p50Ms, maxLatency, barWidth, 7, COLORS.tabkeeper, `TabKeeper ${row.tabkeeper.p50Ms.toFixed(1)} / ${row.tabkeeper.p99Ms.toFixed(1)}`));
+    // The label goes after the p99 bar (the longer one), drawn under the p50 bar.
+    parts.push(bar(left, y, row.tabkeeper.p99Ms, maxLatency, barWidth, 7, COLORS.tabkeeperP99, `TabKeeper ${row.tabkeeper.p50Ms.toFixed(1)} / ${row.tabkeeper.p99Ms.toFixed(1)}`));
+    parts.push(bar(left, y, row.tabkeeper.p50Ms, maxLatency, barWidth, 7, COLORS.tabkeeper, ''));
     if (row.zookeeper !== null) {
-      parts.push(bar(left, y + 9, row.zookeeper.p99Ms, maxLatency, barWidth, 7, COLORS.zookeeperP99, ''));
-      parts.push(bar(left, y + 9, row.zookeeper.p50Ms, maxLatency, barWidth, 7, COLORS.zookeeper, `ZooKeeper ${row.zookeeper.p50Ms.toFixed(1)} / ${row.zookeeper.p99Ms.toFixed(1)}`));
+      parts.push(bar(left, y + 9, row.zookeeper.p99Ms, maxLatency, barWidth, 7, COLORS.zookeeperP99, `ZooKeeper ${row.zookeeper.p50Ms.toFixed(1)} / ${row.zookeeper.p99Ms.toFixed(1)}`));
+      parts.push(bar(left, y + 9, row.zookeeper.p50Ms, maxLatency, barWidth, 7, COLORS.zookeeper, ''));
     }
     const boundX = left + (row.boundMs / maxLatency) * barWidth;
     parts.push(`<line x1="${boundX.toFixed(1)}" y1="${y - 2}" x2="${boundX.toFixed(1)}" y2="${y + 19}" stroke="${COLORS.bound}" stroke-width="2"/>`);
@@ -48,7 +50,7 @@ export function renderChart(results: BenchResults): string {
   }
   // Throughput.
   const rightX = 510;
-  let y2 = 64;
+  let y2 = 76;
   parts.push(`<text x="${rightX}" y="${y2}" font-size="12" font-weight="bold">Pipelined setData, writes/s (64 outstanding)</text>`);
   y2 += 12;
   const maxThroughput = Math.max(...results.throughput.flatMap((row) => [row.tabkeeper.opsPerSecond, row.zookeeper?.opsPerSecond ?? 0]));

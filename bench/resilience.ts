@@ -54,7 +54,8 @@ export async function failoverGap(tabs: Tab[], lose: (leader: Tab) => Promise<vo
   const survivors = tabs.filter((tab) => tab !== leader);
   await waitForEnsemble(survivors);
   await new Promise((resolve) => setTimeout(resolve, 2000));
-  const successes = (await stopWriter(writer)).filter((time) => time > lostAt - 1000);
+  // The stop is a point too: a writer that never wrote again after the loss shows the whole wait.
+  const successes = [...(await stopWriter(writer)).filter((time) => time > lostAt - 1000), Date.now()];
   let gapMs = 0;
   for (let index = 1; index < successes.length; index++) gapMs = Math.max(gapMs, successes[index]! - successes[index - 1]!);
   return { gapMs, survivors };
