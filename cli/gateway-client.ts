@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import { io, type Socket } from 'socket.io-client';
+import { roomToken } from '../signaling/cluster-key.ts';
 import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../signaling/protocol.ts';
+import { clientIdFor, newSessionSecret } from '../signaling/session-secret.ts';
 import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from './gateway-ops.ts';
 
 /**
@@ -16,13 +17,19 @@ import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type Gateway
  * again, which a reloaded tab reclaims). The clientId stays the same across seats, so the
  * client's session can survive the move, as a ZooKeeper session survives a server change.
  * If it cannot attach at all within the connect timeout, `ConnectionFailure` is thrown.
+ *
+ * The session has a secret, drawn when the client is made, and its clientId is derived from
+ * it (signaling/session-secret.ts): every gateway-connect presents both, so another client that
+ * learned the clientId (a znode's ephemeralOwner) cannot attach to this session. The join key
+ * never leaves the process: gateway-connect carries the room token derived from it.
  */
 export interface GatewayClientOptions {
   readonly url: string;
   readonly cluster: string;
   readonly key?: string;
   readonly seat?: number;
-  readonly clientId?: string;
+  /** The session's secret (to resume a session); a fresh one by default. Its clientId follows from it. */
+  readonly secret?: string;
   /** Longest wait for one operation's answer. */
   readonly requestTimeoutMs?: number;
   /** Longest wait to connect and attach to a tab, including retries while no tab is there. */
@@ -48,6 +55,8 @@ interface PendingRequest {
 
 export class GatewayClient {
   readonly clientId: string;
+  private readonly secret: string;
+  private token: Promise<string | undefined> | null = null;
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly requestTimeoutMs: number;
@@ -57,7 +66,8 @@ export class GatewayClient {
   private attachedSeat: number | null = null;
 
   constructor(private readonly options: GatewayClientOptions) {
-    this.clientId = options.clientId ?? `cli-${randomBytes(6).toString('hex')}`;
+    this.secret = options.secret ?? newSessionSecret();
+    this.clientId = clientIdFor(this.secret);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     this.socket = io(options.url, {
@@ -118,26 +128,34 @@ export class GatewayClient {
       if (typeof reason === 'number') return reason;
       lastReason = reason.text;
       if (!reason.transient) break;
-      await wait(Math.min(delayMs, Math.max(0, deadline - Date.now())));
+      await wait(Math.min(Math.max(delayMs, reason.retryAfterMs ?? 0), Math.max(0, deadline - Date.now())));
       delayMs = Math.min(delayMs * 2, RETRY_DELAY_MAX_MS);
     }
     throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`);
   }
 
   /** One attempt: the seat attached to, or why not. */
-  private async tryAttach(deadline: number): Promise<number | { text: string; transient: boolean }> {
+  private async tryAttach(deadline: number): Promise<number | { text: string; transient: boolean; retryAfterMs?: number }> {
     const connected = await this.ensureConnected(deadline);
     if (connected !== null) return { text: connected, transient: true };
-    const { cluster, key, seat } = this.options;
+    const { cluster, key: joinKey, seat } = this.options;
+    this.token ??= joinKey === undefined ? Promise.resolve(undefined) : roomToken(cluster, joinKey);
+    const key = await this.token;
     let reply;
     try {
-      reply = await this.socket
-        .timeout(Math.max(1, deadline - Date.now()))
-        .emitWithAck('gateway-connect', { cluster, clientId: this.clientId, ...(key === undefined ? {} : { key }), ...(seat === undefined ? {} : { seat }) });
+      reply = await this.socket.timeout(Math.max(1, deadline - Date.now())).emitWithAck('gateway-connect', {
+        cluster,
+        clientId: this.clientId,
+        secret: this.secret,
+        ...(key === undefined ? {} : { key }),
+        ...(seat === undefined ? {} : { seat }),
+      });
     } catch {
       return { text: 'the signaling server did not answer gateway-connect', transient: true };
     }
-    if (!reply.ok) return { text: reply.error, transient: TRANSIENT_REFUSALS.has(reply.code) };
+    if (!reply.ok) {
+      return { text: reply.error, transient: TRANSIENT_REFUSALS.has(reply.code), ...(reply.retryAfterMs === undefined ? {} : { retryAfterMs: reply.retryAfterMs }) };
+    }
     this.attachedSeat = reply.seat;
     this.options.onNotice?.(`attached to seat ${reply.seat} of cluster ${cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'})`);
     return reply.seat;

@@ -30,7 +30,8 @@ const ACK_TIMEOUT_MS = 5_000;
  */
 export class SignalingLink {
   private readonly socket: TabSocket;
-  private joined: { cluster: string; key: string | null; seat: ServerId } | null = null;
+  /** What this tab joined with, to join again after a reconnect: its seat, key (room token) and the cluster's size. */
+  private joined: { cluster: string; key: string | null; seat: ServerId; size: number } | null = null;
   private isClosed = false;
 
   constructor(private readonly handlers: SignalingHandlers) {
@@ -63,7 +64,7 @@ export class SignalingLink {
         ...(seat === null ? {} : { seat }),
       });
       if (reply.ok) {
-        this.joined = { cluster: request.cluster, key: request.key, seat: reply.seat };
+        this.joined = { cluster: request.cluster, key: request.key, seat: reply.seat, size: reply.size };
         return reply;
       }
       if (seat !== null && reply.code === 'seat-taken' && performance.now() < reclaimUntil) {
@@ -96,7 +97,9 @@ export class SignalingLink {
   private async rejoin(): Promise<void> {
     const joined = this.joined;
     if (joined === null || this.isClosed) return;
-    const reply = await this.emitJoin({ cluster: joined.cluster, seat: joined.seat, ...(joined.key === null ? {} : { key: joined.key }) });
+    // With the size: a restarted server has forgotten the cluster, and the first tab back
+    // re-creates it; without its size it would come back with the server's default N.
+    const reply = await this.emitJoin({ cluster: joined.cluster, seat: joined.seat, size: joined.size, ...(joined.key === null ? {} : { key: joined.key }) });
     if (reply.ok) {
       this.handlers.log(`signaling reconnected; seat ${reply.seat} kept`);
       this.handlers.rejoined(reply.peers);

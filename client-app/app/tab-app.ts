@@ -12,7 +12,8 @@ import { WebRtcTransport } from '../transport/webrtc-transport.ts';
 import { BrowserClock } from './browser-clock.ts';
 import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
-import { seatStorageKey, type TabParams } from './params.ts';
+import { roomToken } from '../../signaling/cluster-key.ts';
+import { seatStorageKey, sizeStorageKey, type TabParams } from './params.ts';
 import { SignalingLink } from './signaling-link.ts';
 import { acquireSeatLock, type SeatLock } from './web-lock.ts';
 
@@ -111,10 +112,15 @@ export class TabApp implements TabKeeperPage {
     });
     this.signaling = signaling;
     const remembered = readRememberedSeat(this.params.cluster);
-    const reply = await signaling.join(this.params, remembered);
+    // A reload after the signaling server restarted may be the first tab back: it asks for the
+    // size it had, so the cluster is not re-created with the server's default N.
+    const size = this.params.size ?? (remembered === null ? null : readRememberedSize(this.params.cluster));
+    // The signaling server gets a token derived from the key, never the key (cluster-key.ts).
+    const key = this.params.key === null ? null : await roomToken(this.params.cluster, this.params.key);
+    const reply = await signaling.join({ cluster: this.params.cluster, size, key }, remembered);
     this.seat = reply.seat;
     this.size = reply.size;
-    rememberSeat(this.params.cluster, reply.seat);
+    rememberSeat(this.params.cluster, reply.seat, reply.size);
     this.log(`seat ${reply.seat} of ${this.params.cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'}, N=${reply.size}); peers ${reply.peers.join(',') || 'none'}`);
     // Connect at once, while storage opens: the node learns of links already open when it starts.
     const transport = new WebRtcTransport({
@@ -334,8 +340,15 @@ function readRememberedSeat(cluster: string): ServerId | null {
   return Number.isInteger(seat) && seat >= 1 ? seat : null;
 }
 
-function rememberSeat(cluster: string, seat: ServerId): void {
+function readRememberedSize(cluster: string): number | null {
+  const text = sessionStorage.getItem(sizeStorageKey(cluster));
+  const size = text === null ? Number.NaN : Number(text);
+  return Number.isInteger(size) && size >= 1 ? size : null;
+}
+
+function rememberSeat(cluster: string, seat: ServerId, size: number): void {
   sessionStorage.setItem(seatStorageKey(cluster), String(seat));
+  sessionStorage.setItem(sizeStorageKey(cluster), String(size));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
