@@ -103,12 +103,13 @@ export interface SignalingServer {
   stop(): Promise<void>;
 }
 
-export async function startSignalingServer(staticDirectory: string): Promise<SignalingServer> {
+/** `port` 0 takes any free port; a test that restarts the server passes the port it had, so tabs reconnect to it. */
+export async function startSignalingServer(staticDirectory: string, port = 0): Promise<SignalingServer> {
   const server = NodeProcess.start('signaling/main.ts', [
     '--host',
     '127.0.0.1',
     '--port',
-    '0',
+    String(port),
     '--static',
     staticDirectory,
     '--log-format',

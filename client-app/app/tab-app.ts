@@ -12,7 +12,7 @@ import { WebRtcTransport } from '../transport/webrtc-transport.ts';
 import { BrowserClock } from './browser-clock.ts';
 import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
-import { roomToken } from '../../signaling/cluster-key.ts';
+import { peerAuthKey, roomToken } from '../../signaling/cluster-key.ts';
 import { seatStorageKey, sizeStorageKey, type TabParams } from './params.ts';
 import { SignalingLink } from './signaling-link.ts';
 import { acquireSeatLock, type SeatLock } from './web-lock.ts';
@@ -117,6 +117,9 @@ export class TabApp implements TabKeeperPage {
     const size = this.params.size ?? (remembered === null ? null : readRememberedSize(this.params.cluster));
     // The signaling server gets a token derived from the key, never the key (cluster-key.ts).
     const key = this.params.key === null ? null : await roomToken(this.params.cluster, this.params.key);
+    // What tabs prove to each other over the DataChannel (peer-auth.ts); keyless: no handshake.
+    const authKey = this.params.key === null ? null : await peerAuthKey(this.params.cluster, this.params.key);
+    if (authKey === null) this.log('no join key: any tab that reaches this cluster is a peer (keyless clusters are for a demo on one machine)');
     const reply = await signaling.join({ cluster: this.params.cluster, size, key }, remembered);
     this.seat = reply.seat;
     this.size = reply.size;
@@ -128,6 +131,7 @@ export class TabApp implements TabKeeperPage {
       sendSignal: (to, data) => signaling.sendSignal(to, data),
       log: (line) => this.log(line),
       iceServers: [...this.params.iceServers],
+      auth: authKey === null ? null : { cluster: this.params.cluster, key: authKey },
     });
     transport.onLinksChanged(() => this.changed());
     transport.addPeers(reply.peers);
@@ -210,6 +214,13 @@ export class TabApp implements TabKeeperPage {
       lastZxid: formatZxid(view?.lastZxid ?? ZERO_ZXID),
       committedZxid: formatZxid(view?.committedZxid ?? ZERO_ZXID),
       peers: this.transport?.openPeers() ?? [],
+      peerAuth: {
+        keyed: this.params.key !== null,
+        failures: this.transport?.stats.authFailures ?? 0,
+        lastFailure: this.transport?.stats.lastAuthFailure ?? null,
+        dropped: this.transport?.stats.unauthenticatedDropped ?? 0,
+        accepted: this.transport?.stats.messagesReceived ?? 0,
+      },
       restored: this.restored,
       error: this.failure,
     };
