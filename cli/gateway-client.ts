@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import { roomToken } from '../signaling/cluster-key.ts';
 import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../signaling/protocol.ts';
 import { clientIdFor, newSessionSecret } from '../signaling/session-secret.ts';
+import type { Json } from '../core/types.ts';
 import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from './gateway-ops.ts';
 
 /**
@@ -30,6 +31,11 @@ export interface GatewayClientOptions {
   readonly seat?: number;
   /** The session's secret (to resume a session); a fresh one by default. Its clientId follows from it. */
   readonly secret?: string;
+  /**
+   * The clientId, for a secret whose clientId is not the CLI's `cli-<digest>` form (a ZooKeeper
+   * session's `zk-<id>`, zookeeper/session-table.ts). The server refuses a pair that does not match.
+   */
+  readonly clientId?: string;
   /** Longest wait for one operation's answer. */
   readonly requestTimeoutMs?: number;
   /** Longest wait to connect and attach to a tab, including retries while no tab is there. */
@@ -40,6 +46,14 @@ export interface GatewayClientOptions {
 
 export class ConnectionFailure extends Error {
   override readonly name = 'ConnectionFailure';
+
+  /** The signaling server's refusal code, when it refused (e.g. `wrong-key`). */
+  constructor(
+    message: string,
+    readonly code: ErrorCode | null = null,
+  ) {
+    super(message);
+  }
 }
 
 /** Refusals that may pass on retry (a tab reloading, Redis reconnecting); anything else is final. */
@@ -48,7 +62,9 @@ const RETRY_DELAY_MIN_MS = 100;
 const RETRY_DELAY_MAX_MS = 1_000;
 
 interface PendingRequest {
-  readonly op: GatewayOp;
+  readonly op: GatewayOp | Json;
+  /** Sent by runRaw: the tab's answer is passed on unchecked. */
+  readonly raw: boolean;
   readonly resolve: (result: GatewayResult) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -67,7 +83,7 @@ export class GatewayClient {
 
   constructor(private readonly options: GatewayClientOptions) {
     this.secret = options.secret ?? newSessionSecret();
-    this.clientId = clientIdFor(this.secret);
+    this.clientId = options.clientId ?? clientIdFor(this.secret);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     this.socket = io(options.url, {
@@ -99,6 +115,19 @@ export class GatewayClient {
 
   /** Runs one operation. Resolves with the tab's result, or ConnectionLoss; throws ConnectionFailure if no tab can be reached. */
   async run(op: GatewayOp): Promise<GatewayResult> {
+    return this.send(op, false);
+  }
+
+  /**
+   * Runs an op of another of the tab's handlers (the ZooKeeper listener's, zookeeper/tab-ops.ts):
+   * the tab's answer comes back unchecked as `value`, for the caller to check; a lost connection
+   * is ConnectionLoss as for `run`. Throws ConnectionFailure if no tab can be reached.
+   */
+  async runRaw(op: Json): Promise<GatewayResult> {
+    return this.send(op, true);
+  }
+
+  private async send(op: GatewayOp | Json, raw: boolean): Promise<GatewayResult> {
     const seat = this.attachedSeat ?? (await this.attach());
     const requestId = this.nextRequestId++;
     return new Promise<GatewayResult>((resolve) => {
@@ -109,7 +138,7 @@ export class GatewayClient {
           this.attachedSeat = null;
         }
       }, this.requestTimeoutMs);
-      this.pending.set(requestId, { op, resolve, timer });
+      this.pending.set(requestId, { op, raw, resolve, timer });
       this.socket.emit('gateway-request', { requestId, op });
     });
   }
@@ -123,19 +152,21 @@ export class GatewayClient {
     const deadline = Date.now() + this.connectTimeoutMs;
     let delayMs = RETRY_DELAY_MIN_MS;
     let lastReason = 'timed out';
+    let lastCode: ErrorCode | null = null;
     while (Date.now() < deadline) {
       const reason = await this.tryAttach(deadline);
       if (typeof reason === 'number') return reason;
       lastReason = reason.text;
+      lastCode = reason.code ?? null;
       if (!reason.transient) break;
       await wait(Math.min(Math.max(delayMs, reason.retryAfterMs ?? 0), Math.max(0, deadline - Date.now())));
       delayMs = Math.min(delayMs * 2, RETRY_DELAY_MAX_MS);
     }
-    throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`);
+    throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`, lastCode);
   }
 
   /** One attempt: the seat attached to, or why not. */
-  private async tryAttach(deadline: number): Promise<number | { text: string; transient: boolean; retryAfterMs?: number }> {
+  private async tryAttach(deadline: number): Promise<number | { text: string; transient: boolean; code?: ErrorCode; retryAfterMs?: number }> {
     const connected = await this.ensureConnected(deadline);
     if (connected !== null) return { text: connected, transient: true };
     const { cluster, key: joinKey, seat } = this.options;
@@ -154,7 +185,8 @@ export class GatewayClient {
       return { text: 'the signaling server did not answer gateway-connect', transient: true };
     }
     if (!reply.ok) {
-      return { text: reply.error, transient: TRANSIENT_REFUSALS.has(reply.code), ...(reply.retryAfterMs === undefined ? {} : { retryAfterMs: reply.retryAfterMs }) };
+      const retryAfterMs = reply.retryAfterMs;
+      return { text: reply.error, transient: TRANSIENT_REFUSALS.has(reply.code), code: reply.code, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
     this.attachedSeat = reply.seat;
     this.options.onNotice?.(`attached to seat ${reply.seat} of cluster ${cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'})`);
@@ -209,14 +241,16 @@ export class GatewayClient {
   /** A tab's answer, checked: a malformed one becomes SystemError rather than a wrong printout. */
   private checkResult(requestId: number, result: unknown): GatewayResult {
     const request = this.pending.get(requestId);
+    if (request?.raw === true) return { ok: true, value: result as Json };
     const parsed = v.safeParse(GatewayResultSchema, result);
     if (request === undefined || !parsed.success) {
       this.options.onNotice?.(`malformed answer to request ${requestId}: ${JSON.stringify(result).slice(0, 200)}`);
       return { ok: false, error: 'SystemError' };
     }
     const answer = parsed.output as GatewayResult;
-    if (answer.ok && !v.is(RESULT_VALUE_SCHEMAS[request.op.op], answer.value)) {
-      this.options.onNotice?.(`malformed ${request.op.op} value in answer to request ${requestId}: ${JSON.stringify(answer.value).slice(0, 200)}`);
+    const op = request.op as GatewayOp;
+    if (answer.ok && !v.is(RESULT_VALUE_SCHEMAS[op.op], answer.value)) {
+      this.options.onNotice?.(`malformed ${op.op} value in answer to request ${requestId}: ${JSON.stringify(answer.value).slice(0, 200)}`);
       return { ok: false, error: 'SystemError' };
     }
     return answer;

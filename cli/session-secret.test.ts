@@ -22,7 +22,7 @@ describe('CLI session secret', () => {
   });
 
   test('a stolen clientId (ephemeralOwner) attaches nobody to the victim\'s session', async () => {
-    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger });
+    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger, seatGraceMs: 0 });
     const tab = await TabStandIn.join({ url: server.url, cluster: 'demo', key: 'k' });
     closers.push(() => tab.close());
     const victim = new GatewayClient({ url: server.url, cluster: 'demo', key: 'k' });
@@ -54,7 +54,7 @@ describe('CLI session secret', () => {
   });
 
   test('the same secret resumes the same session from another client', async () => {
-    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger });
+    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger, seatGraceMs: 0 });
     const tab = await TabStandIn.join({ url: server.url, cluster: 'demo' });
     closers.push(() => tab.close());
     const secret = newSessionSecret();

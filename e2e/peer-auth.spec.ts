@@ -79,7 +79,7 @@ test('after a signaling server restart an outsider racing the rejoin gets nothin
     // which socket.io-client does not reconnect by itself; reconnection is issue 15's).
     server.process.child.kill('SIGKILL');
     await server.process.exited;
-    server = await startSignalingServer(staticDirectory, port);
+    server = await startSignalingServer(staticDirectory, { port });
     // The outsider knows only the cluster's name; it is first back, with a key and a size of its own.
     const socket = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true });
     const heard: string[] = [];

@@ -9,6 +9,10 @@ import { TokenBucket } from './rate-limit.ts';
  * turns thousands of guesses a second into a few a minute, and a client that is refused knows
  * when to retry (backoff) instead of hammering.
  *
+ * Only a new miss counts: a scope remembers the last few rooms it missed, and trying one of them
+ * again (a CLI waiting for the first tab of its cluster, retrying the same name and key) is not
+ * another guess, so patient clients do not run out while guessers do.
+ *
  * Memory is bounded: at most `maxEntries` buckets per scope, the least recently used dropped
  * first (a dropped bucket starts full again, which only ever favours the client).
  */
@@ -21,8 +25,34 @@ export interface FailureLimitOptions {
   readonly maxEntries: number;
 }
 
+/** Rooms a scope remembers having missed (a retry of one of them is free). */
+const RECENT_MISSES = 8;
+
+/** One scope's budget and the misses it made last. */
+export class MissBudget {
+  private readonly recent: string[] = [];
+
+  constructor(private readonly bucket: TokenBucket) {}
+
+  waitMs(): number {
+    return this.bucket.waitMs();
+  }
+
+  /** Records a miss of `room`; a room missed lately costs nothing again. */
+  charge(room: string): void {
+    if (this.recent.includes(room)) return;
+    this.recent.push(room);
+    if (this.recent.length > RECENT_MISSES) this.recent.shift();
+    this.bucket.maybeTake();
+  }
+}
+
+export function missBudget(options: Pick<FailureLimitOptions, 'burst' | 'perMinute'>, now: () => number): MissBudget {
+  return new MissBudget(new TokenBucket({ capacity: options.burst, refillPerSecond: options.perMinute / 60 }, now));
+}
+
 export class FailureLimiter {
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly buckets = new Map<string, MissBudget>();
 
   constructor(
     private readonly options: FailureLimitOptions,
@@ -35,17 +65,17 @@ export class FailureLimiter {
     return bucket === undefined ? 0 : bucket.waitMs();
   }
 
-  /** Records one miss of `key`. */
-  charge(key: string): void {
+  /** Records one miss of `room` by `key`. */
+  charge(key: string, room: string): void {
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
-      bucket = new TokenBucket({ capacity: this.options.burst, refillPerSecond: this.options.perMinute / 60 }, this.now);
+      bucket = missBudget(this.options, this.now);
       while (this.buckets.size >= this.options.maxEntries) this.buckets.delete(this.buckets.keys().next().value!);
     } else {
       this.buckets.delete(key);
     }
     this.buckets.set(key, bucket);
-    bucket.maybeTake();
+    bucket.charge(room);
   }
 
   get size(): number {

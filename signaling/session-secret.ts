@@ -30,7 +30,24 @@ export function clientIdFor(secret: string, prefix = 'cli-'): string {
   return `${prefix}${clientIdDigest(secret)}`;
 }
 
+/**
+ * A ZooKeeper session id (zookeeper/) made the same way: its low 63 bits of the digest of the
+ * session's password. ZooKeeper clients see their session id, and `stat` shows it as
+ * ephemeralOwner, so it must be public yet useless without the password; the ZooKeeper
+ * listener checks a reconnecting client's password against it with no table, and the
+ * session's gateway clientId (`zk-<16 hex>`) is attached with the password as its secret.
+ */
+export function zkSessionIdFor(secret: string): bigint {
+  const digest = createHash('sha256').update(DOMAIN + secret, 'utf8').digest();
+  return digest.readBigInt64BE(0) & 0x7fff_ffff_ffff_ffffn;
+}
+
+const ZK_CLIENT_ID = /^zk-([0-9a-f]{16})$/;
+
 /** Whether `secret` is the secret of `clientId`. The digest is public (it is in the clientId), so no constant-time compare is needed. */
 export function secretMatches(clientId: string, secret: string | undefined): boolean {
-  return secret !== undefined && clientId.length > DIGEST_LENGTH && clientId.endsWith(clientIdDigest(secret));
+  if (secret === undefined) return false;
+  const zk = ZK_CLIENT_ID.exec(clientId);
+  if (zk !== null) return BigInt(`0x${zk[1]}`) === zkSessionIdFor(secret);
+  return clientId.length > DIGEST_LENGTH && clientId.endsWith(clientIdDigest(secret));
 }
