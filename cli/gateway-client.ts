@@ -36,6 +36,13 @@ export interface GatewayClientOptions {
    * session's `zk-<id>`, zookeeper/session-table.ts). The server refuses a pair that does not match.
    */
   readonly clientId?: string;
+  /**
+   * Whether `no-such-cluster` is retried until the connect timeout (default: yes, the CLI may
+   * start before the first tab). A wrong key gets the same answer (the server tells no outsider
+   * which clusters exist), so a client that would rather fail fast on a wrong key (the
+   * ZooKeeper listener answering NoAuth) turns this off.
+   */
+  readonly waitForCluster?: boolean;
   /** Longest wait for one operation's answer. */
   readonly requestTimeoutMs?: number;
   /** Longest wait to connect and attach to a tab, including retries while no tab is there. */
@@ -186,7 +193,8 @@ export class GatewayClient {
     }
     if (!reply.ok) {
       const retryAfterMs = reply.retryAfterMs;
-      return { text: reply.error, transient: TRANSIENT_REFUSALS.has(reply.code), code: reply.code, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+      const transient = TRANSIENT_REFUSALS.has(reply.code) && (reply.code !== 'no-such-cluster' || this.options.waitForCluster !== false);
+      return { text: reply.error, transient, code: reply.code, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
     this.attachedSeat = reply.seat;
     this.options.onNotice?.(`attached to seat ${reply.seat} of cluster ${cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'})`);

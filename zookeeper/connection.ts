@@ -374,6 +374,9 @@ export class ZkConnection {
       ...(seat === null ? {} : { seat }),
       clientId: sessionClientId(record.id),
       secret: gatewaySecret(record.password),
+      // A cluster that answers no-such-cluster may be one whose key this client lacks (the
+      // signaling server does not say which): NoAuth at once rather than after the attach timeout.
+      waitForCluster: false,
       ...(this.key === null ? {} : { key: this.key }),
       connectTimeoutMs: this.context.attachTimeoutMs,
       requestTimeoutMs: POLL_WAIT_MS + this.context.attachTimeoutMs + 5_000,
