@@ -1,32 +1,25 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
 import { TabApp } from './app/tab-app.ts';
-import { TabView } from './app/tab-view.svelte.ts';
 import { parseTabParams } from './app/params.ts';
+import { TabModel } from './ui/model/tab-model.svelte.ts';
+import ReplayApp from './ui/replay/ReplayApp.svelte';
+import './ui/theme.css';
 
-/** The page: one TabKeeper server in this tab, its view, and `window.tabkeeper` for tests. */
-const REFRESH_MS = 200;
-
+/** The page: one TabKeeper server in this tab, its views (fed by its events), and `window.tabkeeper` for tests. */
 const params = parseTabParams(window.location.search);
 const target = document.getElementById('app')!;
 
-if ('error' in params) {
+if (new URLSearchParams(window.location.search).has('replay')) {
+  // A trace replay only: this page joins no cluster.
+  mount(ReplayApp, { target });
+} else if ('error' in params) {
   target.textContent = `TabKeeper: ${params.error}`;
 } else {
   const app = new TabApp(params);
-  const view = new TabView(app);
+  const model = new TabModel(app);
   window.tabkeeper = { status: () => app.status(), run: (op) => app.run(op), history: () => app.history() };
-  mount(App, { target, props: { app, view } });
-  let refreshQueued = false;
-  app.onChange(() => {
-    if (refreshQueued) return;
-    refreshQueued = true;
-    queueMicrotask(() => {
-      refreshQueued = false;
-      view.refresh();
-    });
-  });
-  window.setInterval(() => view.refresh(), REFRESH_MS);
+  mount(App, { target, props: { app, model } });
   // Close peer connections at once, so the other tabs notice within milliseconds (a dead tab's
   // DataChannel never closes by itself); release the seat, the lock and the database.
   window.addEventListener('pagehide', () => app.shutdown());

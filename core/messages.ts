@@ -36,6 +36,13 @@ const TxnSchema = v.strictObject({
   op: JsonSchema,
 });
 const ProposalSchema = v.strictObject({ zxid: ZxidSchema, txn: TxnSchema });
+/**
+ * What a heartbeat says of its sender, for displays only (the protocol never reads it): its
+ * state, current epoch and last logged zxid. Optional, so heartbeats without it stay valid.
+ */
+const HeartbeatStatusSchema = v.optional(
+  v.strictObject({ state: v.picklist(['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING']), epoch: Count, lastZxid: ZxidSchema }),
+);
 /** Bully rank: (currentEpoch, lastZxid, sid), compared in that order. */
 const RankSchema = v.strictObject({ currentEpoch: Count, lastZxid: ZxidSchema, sid: Sid });
 
@@ -92,16 +99,23 @@ export const MessageSchema = v.variant('kind', [
   message('transaction_acknowledge', { epoch: Count, zxid: ZxidSchema }),
   message('transaction_commit', { epoch: Count, zxid: ZxidSchema }),
   message('inform', { epoch: Count, proposal: ProposalSchema }),
+  // sync without a log write (core/read-index.ts): a learner's client asks, the leader confirms
+  // its leadership with one round of its epoch and answers with the index to apply through.
+  message('sync_request', { epoch: Count, requestId: RequestId }),
+  message('sync_confirm', { epoch: Count, round: Count }),
+  message('sync_confirm_ack', { epoch: Count, round: Count }),
+  message('sync_reply', { epoch: Count, requestId: RequestId, zxid: ZxidSchema }),
   // Failure detection.
-  message('PING', { epoch: Count }),
+  message('PING', { epoch: Count, status: HeartbeatStatusSchema }),
   /** `sessions`: client sessions touched on this learner since its last PONG (kept alive at the leader). */
-  message('PONG', { epoch: Count, sessions: v.pipe(v.array(SessionId), v.maxLength(MAX_SESSIONS_PER_PONG)) }),
+  message('PONG', { epoch: Count, sessions: v.pipe(v.array(SessionId), v.maxLength(MAX_SESSIONS_PER_PONG)), status: HeartbeatStatusSchema }),
 ]);
 
 export type Message = v.InferOutput<typeof MessageSchema>;
 export type MessageKind = Message['kind'];
 export type MessageOf<K extends MessageKind> = Extract<Message, { kind: K }>;
 export type Rank = MessageOf<'election'>['rank'];
+export type HeartbeatStatus = NonNullable<MessageOf<'PING'>['status']>;
 
 /** A message with its destination, as the protocol hands it to the driver. */
 export interface Envelope {

@@ -3,6 +3,7 @@
  *
  *   npm run sim -- --seeds 2000 --servers 3 [--observers 1] [--start 1]
  *   npm run sim -- --seed 1234 --servers 3        replay one seed with a readable trace
+ *   npm run sim -- --seed 1234 --trace out.json   also write the run as a trace the app replays
  *
  * Seeds are independent and deterministic, so they are spread over worker threads; a failing
  * seed prints the exact command that replays it, and its trace is written to sim-failures/.
@@ -66,12 +67,16 @@ function replayCommand(seed: number, voters: number, observers: number, junk: bo
   return `npm run sim -- --seed ${seed} --servers ${voters}${observers > 0 ? ` --observers ${observers}` : ''}${junk ? ' --junk' : ''}${workload === 'tree' ? ' --workload tree' : ''}`;
 }
 
-async function replay(seed: number, voters: number, observers: number, junk: boolean, workload: Workload): Promise<number> {
-  const result = await runSeed({ seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload });
+async function replay(seed: number, voters: number, observers: number, junk: boolean, workload: Workload, traceFile: string | undefined): Promise<number> {
+  const result = await runSeed({ seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload }, { record: traceFile !== undefined });
   console.log(result.trace.join('\n'));
   console.log('');
   console.log(result.summary);
   console.log(`committed ${result.committed} txns, ${result.operations} client operations, ${result.epochs} epochs, linearizability ${result.linearizability}`);
+  if (traceFile !== undefined && result.recording !== null) {
+    writeFileSync(traceFile, JSON.stringify(result.recording));
+    console.log(`trace: ${traceFile} (${result.recording.events.length} events${result.recording.truncated ? ', cut short' : ''}); load it in the app (Replay a trace…, or /?replay)`);
+  }
   if (result.ok) {
     console.log(`seed ${seed}: ok`);
     return 0;
@@ -91,6 +96,7 @@ async function main(): Promise<number> {
       workers: { type: 'string' },
       junk: { type: 'boolean', default: false },
       workload: { type: 'string', default: 'kv' },
+      trace: { type: 'string' },
     },
   });
   const voters = Number(values.servers);
@@ -105,7 +111,11 @@ async function main(): Promise<number> {
     console.error('--workload must be kv or tree');
     return 2;
   }
-  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers, junk, workload);
+  if (values.trace !== undefined && values.seed === undefined) {
+    console.error('--trace needs --seed N (one run is traced)');
+    return 2;
+  }
+  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers, junk, workload, values.trace);
 
   const count = Number(values.seeds);
   const start = Number(values.start);

@@ -228,7 +228,7 @@ export class SignalingServer {
       onError: (error) => this.logger.warn('server directory refresh failed', { error: error.message }),
     });
     // The others learn of this server now rather than at their next refresh: its tabs may need them soon.
-    if (this.redis !== null) this.io.serverSideEmit('tabkeeper-servers-changed');
+    this.announceServersChanged();
     const interval = this.redis === null ? MEMORY_SWEEP_INTERVAL_MS : Math.max(100, Math.floor(Math.min(this.options.redisLivenessMs, this.options.seatGraceMs || Infinity) / 2));
     this.sweepTimer = setInterval(() => void this.sweep(), interval);
     this.sweepTimer.unref();
@@ -252,13 +252,23 @@ export class SignalingServer {
     return this.closing;
   }
 
+  /**
+   * Tells the other servers of the deployment to re-read the directory. Only while the publish
+   * connection is ready: the Redis adapter publishes fire-and-forget, so a publish on a client
+   * that is offline would be an unhandled rejection, which ends a Node process.
+   */
+  private announceServersChanged(): void {
+    if (this.redis === null || !this.redis.publish.isReady) return;
+    this.io.serverSideEmit('tabkeeper-servers-changed');
+  }
+
   private async shutdown(): Promise<void> {
     this.logger.info('shutting down', { sockets: this.sockets.size });
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.shuttingDown = true;
     // Withdraw this server from the directory first, so the others stop handing it out.
     if (this.redis !== null && (await settlesWithin(this.directory?.close() ?? Promise.resolve(), CLOSE_STEP_TIMEOUT_MS))) {
-      this.io.serverSideEmit('tabkeeper-servers-changed');
+      this.announceServersChanged();
     }
     // Local only: io.disconnectSockets would reach every server through the Redis adapter.
     this.io.local.disconnectSockets(true);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import * as v from 'valibot';
 import { ConnectionFailure, GatewayClient } from '../cli/gateway-client.ts';
@@ -24,6 +25,8 @@ export interface ListenerContext {
   readonly maxSessionTimeoutMs: number;
   /** How long to wait for a tab when attaching a session. */
   readonly attachTimeoutMs: number;
+  /** The connection each session uses now: a reconnect closes the one before (as ZooKeeper does). */
+  readonly live: Map<bigint, ZkConnection>;
 }
 
 /** Requests a client may have outstanding before the listener stops reading its socket. */
@@ -42,7 +45,7 @@ type Sent = { readonly frames: Promise<Frames> };
 const now = (frames: Frames): Sent => ({ frames: Promise.resolve(frames) });
 /** Why a tab's answer ended the connection: the client reconnects (and resumes the session). */
 type Lost = { readonly lost: string };
-type Link = { readonly root: string; readonly gateway: GatewayClient };
+type Link = { readonly root: string; readonly gateway: GatewayClient; readonly id: string };
 
 /**
  * One client's TCP connection: the handshake (ConnectRequest / ConnectResponse), then requests
@@ -66,6 +69,8 @@ export class ZkConnection {
   private readonly outbox: { frames: Promise<Frames> }[] = [];
   private draining = false;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** Close once the frames queued so far are written (an expired session, closeSession, failed auth). */
+  private closeAfterFlush = false;
   private key: string | null;
 
   constructor(
@@ -100,11 +105,14 @@ export class ZkConnection {
     this.closed = true;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (!this.socket.destroyed) this.socket.destroy();
+    if (this.record !== null && this.context.live.get(this.record.id) === this) this.context.live.delete(this.record.id);
     const link = this.link;
     this.link = null;
     if (link !== null) {
-      // The session lives on (a reconnect resumes it); the tab stops touching it for us now.
-      void link.gateway.runRaw({ zk: 'detach' }).finally(() => link.gateway.close());
+      // The session lives on (a reconnect resumes it); the tab stops touching it for us now. The
+      // detach is sent at once and the socket closed behind it (Socket.IO keeps their order).
+      void link.gateway.runRaw({ zk: 'detach', link: link.id });
+      link.gateway.close();
     }
     this.context.logger.debug('zookeeper connection ended', { why });
     this.onClosed(this);
@@ -178,6 +186,9 @@ export class ZkConnection {
         this.clientZxid = lastZxidSeen;
         this.record = record;
       }
+      const previous = this.context.live.get(this.record.id);
+      if (previous !== undefined && previous !== this) previous.close('the session reconnected on another connection');
+      this.context.live.set(this.record.id, this);
       this.resetIdle(this.record.timeoutMs);
       if (this.record.root !== null) {
         const linked = await this.ensureLink(this.record.root);
@@ -208,7 +219,6 @@ export class ZkConnection {
     return [this.connectResponse(0, 0n, new Uint8Array(PASSWORD_BYTES))];
   }
 
-  private closeAfterFlush = false;
 
   // ---------------------------------------------------------------- requests
 
@@ -264,6 +274,8 @@ export class ZkConnection {
         return this.forward(xid, opcode, { type: 'exists', path: decoded.path, watch: false });
       case 'setWatches':
         return this.setWatches(xid, decoded);
+      case 'multiRead':
+        return this.multiRead(xid, decoded);
       case 'tab':
         return this.forward(xid, opcode, decoded.request, decoded.opcodes);
     }
@@ -327,6 +339,45 @@ export class ZkConnection {
     return this.answered(this.send(op), (answer) => [this.reply(xid, answer.ok ? 0 : errorCode(answer.error), answer)]);
   }
 
+  /** Each read of a multiRead is one request to the tab, sent back to back; the answer lists each result or error. */
+  private async multiRead(xid: number, decoded: Extract<Decoded, { kind: 'multiRead' }>): Promise<Sent> {
+    const mapped = decoded.ops.map((op) => this.context.paths.toTab(op.path));
+    const root = mapped[0]?.root ?? this.link?.root ?? this.record?.root;
+    if (root === undefined || root === null || mapped.some((entry) => entry === null || entry.root !== root)) return now([this.reply(xid, ERROR_CODES.BadArguments)]);
+    const linked = await this.ensureLink(root);
+    if (typeof linked === 'number') return now([this.reply(xid, linked)]);
+    if ('lost' in linked) {
+      this.close(linked.lost);
+      return now([]);
+    }
+    const pending = decoded.ops.map((op, index) =>
+      this.send({ zk: 'request', request: { type: op.opcode === OP.getData ? 'getData' : 'getChildren', path: mapped[index]!.path, watch: op.watch } }),
+    );
+    return {
+      frames: Promise.all(pending).then((answers) => {
+        const lost = answers.find((answer): answer is Lost => 'lost' in answer);
+        if (lost !== undefined) return this.framesOf(lost, () => []);
+        const results = answers as ZkTabResult[];
+        for (const answer of results) this.noteZxid(answer);
+        const body = new JuteWriter();
+        results.forEach((answer, index) => {
+          const opcode = decoded.ops[index]!.opcode;
+          if (!answer.ok) {
+            const code = errorCode(answer.error);
+            codec.write(body, 'MultiHeader', { type: OP.error, done: false, err: code });
+            codec.write(body, 'ErrorResponse', { err: code });
+            return;
+          }
+          codec.write(body, 'MultiHeader', { type: opcode, done: false, err: 0 });
+          writeResponse(body, opcode, answer.value, (path) => this.context.paths.fromTab(root, path));
+        });
+        codec.write(body, 'MultiHeader', { type: -1, done: true, err: -1 });
+        const events = results.flatMap((answer) => answer.events);
+        return [...this.eventFrames(events), this.reply(xid, 0, results.at(-1), body)];
+      }),
+    };
+  }
+
   /** The request with tab paths, and its root (cluster); null if its paths name no cluster or several. */
   private mapRequest(request: ZkRequest): { root: string; request: ZkRequest } | null {
     const paths = this.context.paths;
@@ -381,9 +432,10 @@ export class ZkConnection {
       connectTimeoutMs: this.context.attachTimeoutMs,
       requestTimeoutMs: POLL_WAIT_MS + this.context.attachTimeoutMs + 5_000,
     });
+    const linkId = randomBytes(8).toString('hex');
     let result;
     try {
-      result = await gateway.runRaw({ zk: 'attach', timeoutMs: record.timeoutMs, resume: record.attached, lastZxid: longToZxid(record.lastZxid > this.clientZxid ? record.lastZxid : this.clientZxid) });
+      result = await gateway.runRaw({ zk: 'attach', link: linkId, timeoutMs: record.timeoutMs, resume: record.attached, lastZxid: longToZxid(record.lastZxid > this.clientZxid ? record.lastZxid : this.clientZxid) });
     } catch (error) {
       gateway.close();
       // A wrong key (or none for a keyed cluster) names a room no tab has joined: the signaling
@@ -403,13 +455,14 @@ export class ZkConnection {
       return { lost: `the tab could not attach the session: ${answer.error}` };
     }
     if (this.closed) {
-      void gateway.runRaw({ zk: 'detach' }).finally(() => gateway.close());
+      void gateway.runRaw({ zk: 'detach', link: linkId });
+      gateway.close();
       return { lost: 'closed' };
     }
     record.attached = true;
     record.root = root;
     this.noteZxid(answer);
-    const link = { root, gateway };
+    const link = { root, gateway, id: linkId };
     this.link = link;
     this.context.logger.info('zookeeper session attached', { session: sessionClientId(record.id), cluster, seat: gateway.seat });
     void this.pollEvents(link);

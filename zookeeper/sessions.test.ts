@@ -125,7 +125,35 @@ describe('ZooKeeper sessions through the listener', () => {
     client.client.addAuthInfo('digest', Buffer.from('anyone:sesame'));
     expect(await client.create('/k', 'v')).toBe('/k');
     expect((await client.getData('/k')).data).toBe('v');
-    // Each NoAuth above waits out the attach timeout (8 s): a wrong key names a room no tab has
-    // joined, which the signaling server answers as it answers a cluster nobody created yet.
-  }, 60_000);
+  });
+
+  test('a reconnect closes the connection the session had, which cannot undo the new one', async () => {
+    const { port } = await setup();
+    const first = await raw(port);
+    const session = await first.handshake();
+    expect((await first.request(1, OP.create, 'CreateRequest', createRecord('/demo/twice', '', 1)))?.header.err).toBe(0);
+    const second = await raw(port);
+    const resumed = await second.handshake({ sessionId: session!.sessionId as bigint, password: session!.passwd as Uint8Array });
+    expect(resumed?.sessionId).toBe(session!.sessionId);
+    expect(await first.closedWithin(5_000)).toBe(true);
+    // The old connection's detach came and went: the session is served, and kept, on the new one.
+    for (let xid = 2; xid < 6; xid++) {
+      const read = await second.request(xid, OP.exists, 'ExistsRequest', { path: '/demo/twice', watch: false });
+      expect(read?.header.err).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
+  test('closeSession deletes the ephemerals at once', async () => {
+    const { connect } = await setup();
+    const owner = await Nzk.connect(connect, 40_000);
+    const observer = await Nzk.connect(connect);
+    cleanups.push(() => observer.close());
+    await owner.create('/short', '', CreateMode.EPHEMERAL);
+    const closed = Date.now();
+    owner.close();
+    await expect.poll(() => observer.exists('/short'), { timeout: 5_000, interval: 100 }).toBeNull();
+    expect(Date.now() - closed).toBeLessThan(5_000); // not the 40 s timeout
+  });
 });
+

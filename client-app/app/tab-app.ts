@@ -8,6 +8,7 @@ import { DataTree } from '../../core/tree/index.ts';
 import type { Json, ServerId } from '../../core/types.ts';
 import { formatZxid, ZERO_ZXID } from '../../core/zxid.ts';
 import { databaseName, IndexedDbStorage } from '../storage/indexeddb-storage.ts';
+import { FaultFilter } from '../transport/fault-filter.ts';
 import { WebRtcTransport } from '../transport/webrtc-transport.ts';
 import { BrowserClock } from './browser-clock.ts';
 import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
@@ -17,6 +18,7 @@ import type { TabKeeperPage, TabStatus } from './page-contract.ts';
 import { peerAuthKey, roomToken } from '../../signaling/cluster-key.ts';
 import type { TabParams } from './params.ts';
 import { readRememberedSeat, rememberSeat } from './seat-memory.ts';
+import { TabEvents } from './tab-events.ts';
 import { SignalingLink } from './signaling-link.ts';
 import { acquireSeatLock, type SeatLock } from './web-lock.ts';
 
@@ -72,6 +74,10 @@ export class TabApp implements TabKeeperPage {
   private size: number;
   private signaling: SignalingLink | null = null;
   private transport: WebRtcTransport | null = null;
+  /** Between the node and the transport: demo faults (cut, delay, hang) and the message tap. */
+  private filter: FaultFilter | null = null;
+  /** What happens in this tab, for the views (client-app/ui/). */
+  readonly events = new TabEvents();
   private lock: SeatLock | null = null;
   private storage: IndexedDbStorage | null = null;
   private node: ZabNode | null = null;
@@ -108,8 +114,14 @@ export class TabApp implements TabKeeperPage {
 
   private async joinCluster(): Promise<void> {
     const signaling = new SignalingLink({
-      peerJoined: (seat) => this.transport?.peerJoined(seat),
-      peerLeft: (seat) => this.transport?.peerLeft(seat),
+      peerJoined: (seat) => {
+        this.transport?.peerJoined(seat);
+        this.changed();
+      },
+      peerLeft: (seat) => {
+        this.transport?.peerLeft(seat);
+        this.changed();
+      },
       signal: (from, data) => this.transport?.handleSignal(from, data),
       gatewayRequest: (request) => void this.answerGateway(request),
       rejoined: (peers) => this.transport?.addPeers(peers),
@@ -142,6 +154,11 @@ export class TabApp implements TabKeeperPage {
     transport.onLinksChanged(() => this.changed());
     transport.addPeers(reply.peers);
     this.transport = transport;
+    this.filter = new FaultFilter(
+      transport,
+      (tapped) => this.events.emit({ type: 'message', ...tapped, timeMs: Date.now() }),
+      () => this.changed(),
+    );
     this.assertOpen();
   }
 
@@ -175,19 +192,20 @@ export class TabApp implements TabKeeperPage {
     const node = new ZabNode({
       config: browserConfig(seat, this.size, this.params),
       createMachine: () => new DataTree(),
-      transport: this.transport!,
+      transport: this.filter!,
       storage: this.storage!,
       clock: this.clock,
       tickMs: TICK_MS,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
-      hooks: { log: (line) => this.log(line) },
+      hooks: { log: (line) => this.log(line), event: (event) => this.events.emit({ type: 'server', event }) },
     });
+    node.onApplied((applied) => this.events.emit({ type: 'applied', applied }));
     node.onFailure((error) => this.fail(`the node stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`));
     this.node = node;
     node.start();
     this.client = this.newClient();
     this.gateway = new GatewaySessions({ clock: this.clock, server: node, sessionTimeoutMs: SESSION_TIMEOUT_MS, idleMs: 10 * 60_000, maxSessions: 64 });
-    this.zookeeper = new ZooKeeperSessions({ clock: this.clock, server: node, maxSessions: 256, attachWaitMs: 5_000 });
+    this.zookeeper = new ZooKeeperSessions({ clock: this.clock, server: node, maxSessions: 256, attachWaitMs: 5_000, log: (line) => this.log(line) });
     this.sweepTimer = window.setInterval(() => this.gateway?.sweep(), 30_000);
     this.zkSweepTimer = window.setInterval(() => this.zookeeper?.sweep(), 1_000);
     this.log(`node ${seat} started (tick ${TICK_MS} ms, ${this.clock.unthrottled ? 'worker timers' : 'page timers'})`);
@@ -210,7 +228,9 @@ export class TabApp implements TabKeeperPage {
 
   status(): TabStatus {
     const node = this.node;
-    const view = node?.view() ?? null;
+    // Read field by field: view() digests the whole tree, too costly for every refresh.
+    const server = node?.server ?? null;
+    const view = server === null ? null : { state: server.state, leader: server.leader, currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, committedZxid: server.committedZxid };
     return {
       cluster: this.params.cluster,
       size: this.size,
@@ -221,7 +241,7 @@ export class TabApp implements TabKeeperPage {
       currentEpoch: view?.currentEpoch ?? 0,
       lastZxid: formatZxid(view?.lastZxid ?? ZERO_ZXID),
       committedZxid: formatZxid(view?.committedZxid ?? ZERO_ZXID),
-      peers: this.transport?.openPeers() ?? [],
+      peers: this.filter?.openPeers() ?? [],
       peerAuth: {
         keyed: this.params.key !== null,
         failures: this.transport?.stats.authFailures ?? 0,
@@ -291,6 +311,33 @@ export class TabApp implements TabKeeperPage {
     this.changeListeners.push(listener);
   }
 
+  /** The running node (null until storage is open): the views read its log and tree. */
+  get zabNode(): ZabNode | null {
+    return this.node;
+  }
+
+  /** Demo faults on this tab's links (null until the tab holds a seat). */
+  get faults(): FaultFilter | null {
+    return this.filter;
+  }
+
+  /** Seats the signaling server says hold a live tab (besides this one). */
+  presentPeers(): ServerId[] {
+    return this.transport?.presentPeers() ?? [];
+  }
+
+  /** Sets a one-shot data watch on `path` in this tab's own session; `fired` runs when it triggers. */
+  async watch(path: string, fired: (type: string) => void): Promise<boolean> {
+    const client = this.client;
+    if (client === null || !this.node?.serving) return false;
+    try {
+      await client.exists(path, { watch: (event) => fired(event.type) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   // ---------------------------------------------------------------- gateway, failure, shutdown
 
   /**
@@ -313,11 +360,20 @@ export class TabApp implements TabKeeperPage {
 
   /** Resolves true once the node serves, false if it does not within `timeoutMs` (or is gone). */
   private async untilServing(timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.node !== null && !this.node.serving && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    return this.node?.serving ?? false;
+    const node = this.node;
+    if (node === null || node.serving) return node?.serving ?? false;
+    // No polling: the node says when it serves again (or stops for good).
+    return new Promise((resolve) => {
+      const finish = (serving: boolean) => {
+        window.clearTimeout(timer);
+        stop();
+        resolve(serving);
+      };
+      const timer = window.setTimeout(() => finish(node.serving), timeoutMs);
+      const stop = node.onServingChange((serving) => {
+        if (serving || node.stopped) finish(serving);
+      });
+    });
   }
 
   private replaceClient(expired: TabKeeperClient): void {
@@ -345,6 +401,7 @@ export class TabApp implements TabKeeperPage {
     this.zookeeper?.abandonAll();
     this.client?.abandon();
     this.node?.stop();
+    this.filter?.close();
     this.transport?.close();
     this.storage?.close();
     this.lock?.release();
@@ -357,11 +414,14 @@ export class TabApp implements TabKeeperPage {
   }
 
   private log(text: string): void {
-    this.logLines.push({ timeMs: Date.now(), text });
+    const line = { timeMs: Date.now(), text };
+    this.logLines.push(line);
+    this.events.emit({ type: 'log', ...line });
     if (this.logLines.length > LOG_LINES_KEPT) this.logLines.splice(0, this.logLines.length - LOG_LINES_KEPT);
   }
 
   private changed(): void {
+    this.events.emit({ type: 'changed' });
     for (const listener of this.changeListeners) listener();
   }
 }

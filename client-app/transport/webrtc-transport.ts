@@ -29,6 +29,12 @@ import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';
  *   `bufferedamountlow`. A link whose queue passes its bound is closed (its messages are lost,
  *   which the Transport contract allows; the protocol resyncs) instead of growing without end.
  *   Each reassembled message reaches `onMessage` as a string; the node validates it.
+ * - Batching: messages sent during one step of the node wait in a per-peer outbox and leave as
+ *   one channel message at `flush()` (the driver calls it after every step), joined by U+001E,
+ *   which JSON text never holds raw (JSON.stringify escapes control characters). A group commit
+ *   of many proposals and acks is then one DataChannel message and one event at the other end.
+ * - Receiving: frames are read from the channel's own `message` event, not simple-peer's
+ *   `data` stream (a readable stream that adds its own deferrals to every message).
  * - Authentication (keyed clusters): an open channel is not yet a link. Both tabs first run the
  *   join-key handshake (peer-auth.ts); until the peer's proof verifies, every other message from
  *   it is dropped and counted, and the node hears of the link only once it is authenticated. A
@@ -36,6 +42,11 @@ import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';
  *   on the page). Messages that arrive while a proof is being checked wait behind it in order.
  *   A keyless cluster runs no handshake: any tab the signaling server introduces is a peer.
  */
+
+/** Separates the messages of one batch (see above). */
+const BATCH_SEPARATOR = '\u001e';
+/** An outbox this large is sent at once instead of waiting for the flush. */
+const BATCH_FLUSH_CHARS = 256 * 1024;
 
 /** The WebRTC signals between two tabs, as relayed (opaque to the signaling server). */
 const SignalEnvelopeSchema = v.variant('kind', [
@@ -149,6 +160,11 @@ export class WebRtcTransport implements Transport {
   private readonly linkListeners: (() => void)[] = [];
   private readonly probes: LinkProbes<Link>;
   private isClosed = false;
+  /** Encoded messages per peer, waiting for `flush()`. */
+  private readonly outbox = new Map<ServerId, { texts: string[]; chars: number }>();
+  private flushScheduled = false;
+  /** While a received batch is handed to the node piece by piece, its flushes wait for the end. */
+  private delivering = false;
 
   constructor(private readonly options: WebRtcTransportOptions) {
     this.timing = { ...DEFAULT_TRANSPORT_TIMING, ...options.timing };
@@ -172,8 +188,46 @@ export class WebRtcTransport implements Transport {
   send(to: ServerId, message: Message): void {
     const link = this.links.get(to);
     if (link === undefined || !link.up || link.sender === null) return this.dropSend(`no open link to ${to} for ${message.kind}`);
-    const frames = encodeFrames(encodeMessage(message), link.nextMessageId++, MAX_MESSAGE_BYTES);
-    if (frames === null) return this.refuseOversized(to, message);
+    const text = encodeMessage(message);
+    if (text.length * 3 > MAX_MESSAGE_BYTES && new TextEncoder().encode(text).length > MAX_MESSAGE_BYTES) return this.refuseOversized(to, message);
+    let box = this.outbox.get(to);
+    if (box === undefined) this.outbox.set(to, (box = { texts: [], chars: 0 }));
+    box.texts.push(text);
+    box.chars += text.length + 1;
+    this.stats.messagesSent++;
+    if (box.chars >= BATCH_FLUSH_CHARS) return this.flushTo(to);
+    if (!this.flushScheduled) {
+      // A safety net for sends outside a node step; the node flushes synchronously first.
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Sends every waiting batch, one channel message per peer. */
+  flush(): void {
+    if (this.delivering) return;
+    this.flushScheduled = false;
+    for (const to of [...this.outbox.keys()]) this.flushTo(to);
+  }
+
+  private flushTo(to: ServerId): void {
+    const box = this.outbox.get(to);
+    this.outbox.delete(to);
+    if (box === undefined || box.texts.length === 0) return;
+    const link = this.links.get(to);
+    if (link === undefined || !link.up || link.sender === null) return this.dropSend(`link to ${to} closed before ${box.texts.length} messages left`);
+    const frames = encodeFrames(box.texts.join(BATCH_SEPARATOR), link.nextMessageId++, MAX_MESSAGE_BYTES);
+    if (frames === null) {
+      // One batch too large as a whole: its messages go one by one.
+      for (const text of box.texts) this.enqueueFrames(link, encodeFrames(text, link.nextMessageId++, MAX_MESSAGE_BYTES)!);
+      return;
+    }
+    this.enqueueFrames(link, frames);
+  }
+
+  private enqueueFrames(link: Link, frames: Uint8Array[]): void {
+    const to = link.remote;
+    if (link.closed || link.sender === null) return;
     let accepted: boolean;
     try {
       accepted = link.sender.enqueue(frames);
@@ -186,7 +240,6 @@ export class WebRtcTransport implements Transport {
       this.options.log(`link to ${to} closed: more than ${this.timing.maxQueuedBytes} bytes queued (peer too slow)`);
       return this.closeLink(link, true);
     }
-    this.stats.messagesSent++;
   }
 
   onMessage(callback: (from: ServerId, data: unknown) => void): void {
@@ -208,6 +261,11 @@ export class WebRtcTransport implements Transport {
   /** Seats with an open DataChannel, ascending. */
   openPeers(): ServerId[] {
     return [...this.links.values()].filter((link) => link.up).map((link) => link.remote).sort((a, b) => a - b);
+  }
+
+  /** Seats the signaling server says hold a live tab of the cluster, ascending (for the UI). */
+  presentPeers(): ServerId[] {
+    return [...this.present].sort((a, b) => a - b);
   }
 
   /** Called whenever a link opens or closes (for the UI). */
@@ -357,6 +415,8 @@ export class WebRtcTransport implements Transport {
       return this.closeLink(link, true);
     }
     channel.bufferedAmountLowThreshold = this.timing.lowWaterBytes;
+    // Straight from the channel (see the class comment); simple-peer's stream got what came before.
+    channel.onmessage = (event: MessageEvent<ArrayBuffer>) => this.handleData(link, new Uint8Array(event.data));
     const frameChannel: FrameChannel = {
       get bufferedAmount() {
         return channel.bufferedAmount;
@@ -442,8 +502,17 @@ export class WebRtcTransport implements Transport {
   private deliver(link: Link, text: string): void {
     const control = parseControl(text);
     if (control !== null) return this.probes.receive(link, control);
-    this.stats.messagesReceived++;
-    this.messageCallback?.(link.remote, text);
+    // What the node sends in answer to a whole batch leaves as one batch too.
+    this.delivering = true;
+    try {
+      for (const part of text.split(BATCH_SEPARATOR)) {
+        this.stats.messagesReceived++;
+        this.messageCallback?.(link.remote, part);
+      }
+    } finally {
+      this.delivering = false;
+    }
+    this.flush();
   }
 
   private handleData(link: Link, chunk: Uint8Array): void {

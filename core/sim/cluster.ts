@@ -49,6 +49,9 @@ export class SimCluster {
   /** Messages refused at the boundary (malformed, spoofed) by servers that have since stopped. */
   private refusedByStopped = 0;
   private readonly deliveryListeners: ((from: ServerId, to: ServerId, message: unknown) => void)[] = [];
+  /** Extra network listeners (the trace recorder), besides the readable trace and the delivery listeners. */
+  private readonly networkListeners: ((event: NetworkTraceEvent) => void)[] = [];
+  private readonly noteListeners: ((text: string) => void)[] = [];
   /** The first error that stopped a server (a broken assertion or a SafetyViolation). */
   failure: { readonly sid: ServerId; readonly error: unknown } | null = null;
   private readonly storages = new Map<ServerId, SimStorage>();
@@ -71,9 +74,29 @@ export class SimCluster {
     });
   }
 
+  /**
+   * Calls `listener` for every network event (send, deliver, drop, link up and down). The
+   * network has one trace slot, so this takes it over and forwards to what used it before.
+   */
+  onNetworkEvent(listener: (event: NetworkTraceEvent) => void): void {
+    this.networkListeners.push(listener);
+    if (this.networkListeners.length > 1) return;
+    this.network.onTrace((event) => {
+      if (this.options.trace) this.traceNetwork(event);
+      if (event.kind === 'deliver') for (const each of this.deliveryListeners) each(event.from, event.to, event.message);
+      for (const each of this.networkListeners) each(event);
+    });
+  }
+
+  /** Calls `listener` with every note (start, crash, fault, phase), traced or not. */
+  onNote(listener: (text: string) => void): void {
+    this.noteListeners.push(listener);
+  }
+
   /** Calls `listener` for every delivered message (the junk injector records some to replay). */
   onDelivery(listener: (from: ServerId, to: ServerId, message: unknown) => void): void {
     this.deliveryListeners.push(listener);
+    if (this.networkListeners.length > 0) return; // already forwarded by onNetworkEvent's listener
     this.network.onTrace((event) => {
       if (this.options.trace) this.traceNetwork(event);
       if (event.kind !== 'deliver') return;
@@ -219,6 +242,7 @@ export class SimCluster {
 
   note(text: string): void {
     if (this.options.trace) this.traceLines.push(`${this.time()} ** ${text}`);
+    for (const listener of this.noteListeners) listener(text);
   }
 
   time(): string {

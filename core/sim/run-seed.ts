@@ -8,6 +8,8 @@ import { DataTree } from '../tree/index.ts';
 import { SimClient } from './sim-client.ts';
 import { SimTreeClient } from './sim-tree-client.ts';
 import { describeSwarm, swarmOptions, type SwarmOptions, type SwarmRequest } from './swarm.ts';
+import type { SimTrace } from '../trace-format.ts';
+import { TraceRecorder } from './trace-recorder.ts';
 
 export interface SeedResult {
   readonly seed: number;
@@ -31,6 +33,14 @@ export interface SeedResult {
   /** Time from the liveness phase's leader crash to the next established leader with a serving quorum (null if not reached). */
   readonly failoverMs: number | null;
   readonly failoverBoundMs: number;
+  /** The run as a trace for the browser app's replay; null unless the request asked to record. */
+  readonly recording: SimTrace | null;
+}
+
+/** How to run one seed beyond the swarm's options. */
+export interface RunOptions {
+  /** Record a trace for the app's replay (core/trace-format.ts). */
+  readonly record?: boolean;
 }
 
 /**
@@ -56,12 +66,13 @@ class SeedFailure extends Error {}
  * leader, complete every client's writes and converge all servers within a bound. Safety is
  * checked throughout by the StateChecker and at the end against the clients' history.
  */
-export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
+export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Promise<SeedResult> {
   const options = swarmOptions(request);
   const tree = options.workload === 'tree';
   const cluster = new SimCluster({ ...options.cluster, createMachine: tree ? () => new DataTree() : () => new KvMachine(), digestEveryApply: tree });
   for (const sid of options.slowDisks) cluster.storage(sid).setWriteLatency(...options.slowDiskLatencyMs);
   const world = cluster.world;
+  const recorder = run.record ? new TraceRecorder(cluster) : null;
   const faultPrng = cluster.prng.fork();
   const history: HistoryRecord[] = [];
   const treeHistory: ZkHistoryRecord[] = [];
@@ -182,6 +193,16 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     junkByKind: Object.fromEntries(junk?.injected ?? []),
     failoverMs,
     failoverBoundMs: failoverBound,
+    recording:
+      recorder?.finish({
+        seed: request.seed,
+        voters: options.cluster.voters,
+        observers: options.cluster.observers,
+        workload: options.workload,
+        summary: describeSwarm(options),
+        ok: failure === null,
+        failure,
+      }) ?? null,
   };
 }
 

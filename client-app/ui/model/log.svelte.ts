@@ -1,0 +1,105 @@
+import type { ZabServer } from '../../../core/server.ts';
+import type { Json, Txn } from '../../../core/types.ts';
+import { formatZxid } from '../../../core/zxid.ts';
+
+/** One log entry as the log view shows it. */
+export interface LogRow {
+  readonly zxid: string;
+  readonly epoch: number;
+  readonly txn: string;
+  readonly committed: boolean;
+  /** How it reached this server: 'DIFF', 'proposal', 'leader' (proposed here), or null (from storage, or unknown). */
+  readonly origin: string | null;
+}
+
+/** What the log view draws; the live tab and a replayed server both produce it. */
+export interface LogPicture {
+  readonly rows: readonly LogRow[];
+  readonly total: number;
+  readonly baseZxid: string;
+  readonly snapshotZxid: string;
+  readonly committedZxid: string;
+  readonly lastZxid: string;
+  /** Recent sync events, newest last: "TRUNC to 1:4", "SNAP at 2:7". */
+  readonly syncNotes: readonly string[];
+}
+
+export const EMPTY_LOG: LogPicture = { rows: [], total: 0, baseZxid: '0:0', snapshotZxid: '0:0', committedZxid: '0:0', lastZxid: '0:0', syncNotes: [] };
+
+/** Rows shown: the newest entries (the log can hold thousands). */
+export const LOG_ROWS = 120;
+const NOTES_KEPT = 8;
+const ORIGINS_KEPT = 4000;
+
+/** One line for a txn: `create /a "hello"`, `setData /a "v2"`, `sync`. */
+export function describeTxn(txn: Pick<Txn, 'type' | 'op'>): string {
+  if (txn.type === 'sync') return 'sync';
+  return describeOp(txn.op);
+}
+
+export function describeOp(op: Json): string {
+  if (typeof op !== 'object' || op === null || Array.isArray(op)) return JSON.stringify(op).slice(0, 80);
+  const record = op as Record<string, Json>;
+  const parts = [String(record.type ?? '?')];
+  if (typeof record.path === 'string') parts.push(record.path);
+  if (typeof record.key === 'string') parts.push(record.key);
+  if (typeof record.data === 'string') parts.push(JSON.stringify(record.data.length > 40 ? `${record.data.slice(0, 40)}…` : record.data));
+  if (typeof record.value === 'string') parts.push(JSON.stringify(record.value.length > 40 ? `${record.value.slice(0, 40)}…` : record.value));
+  if (typeof record.sessionId === 'string') parts.push(record.sessionId);
+  if (Array.isArray(record.ops)) parts.push(`(${record.ops.length} ops)`);
+  return parts.join(' ');
+}
+
+/**
+ * The live tab's log picture: rebuilt from the server's in-memory log only when its shape moved
+ * (last, committed, base or snapshot zxid), and told by the message tap how entries arrived.
+ */
+export class LogStore {
+  picture = $state.raw<LogPicture>(EMPTY_LOG);
+  private readonly origins = new Map<string, string>();
+  private notes: string[] = [];
+  private key = '';
+
+  /** Entries of `zxids` arrived by `origin` (DIFF, proposal…). */
+  markOrigin(zxids: readonly string[], origin: string): void {
+    for (const zxid of zxids) this.origins.set(zxid, origin);
+    if (this.origins.size > ORIGINS_KEPT) {
+      const drop = this.origins.size - ORIGINS_KEPT;
+      let index = 0;
+      for (const key of this.origins.keys()) {
+        if (index++ >= drop) break;
+        this.origins.delete(key);
+      }
+    }
+  }
+
+  note(text: string): void {
+    this.notes = [...this.notes.slice(-(NOTES_KEPT - 1)), text];
+    this.key = ''; // force a rebuild
+  }
+
+  refresh(server: ZabServer | null): void {
+    if (server === null) return;
+    const log = server.log;
+    const key = `${formatZxid(log.lastZxid)}|${formatZxid(server.committedZxid)}|${formatZxid(log.baseZxid)}|${formatZxid(server.snapshotZxid)}|${log.length}`;
+    if (key === this.key) return;
+    this.key = key;
+    const committed = server.committedZxid;
+    const rows: LogRow[] = [];
+    for (let index = Math.max(0, log.length - LOG_ROWS); index < log.length; index++) {
+      const proposal = log.entryAt(index);
+      const zxid = formatZxid(proposal.zxid);
+      const isCommitted = proposal.zxid.epoch < committed.epoch || (proposal.zxid.epoch === committed.epoch && proposal.zxid.counter <= committed.counter);
+      rows.push({ zxid, epoch: proposal.zxid.epoch, txn: describeTxn(proposal.txn), committed: isCommitted, origin: this.origins.get(zxid) ?? (server.state === 'LEADING' ? 'leader' : null) });
+    }
+    this.picture = {
+      rows,
+      total: log.length,
+      baseZxid: formatZxid(log.baseZxid),
+      snapshotZxid: formatZxid(server.snapshotZxid),
+      committedZxid: formatZxid(committed),
+      lastZxid: formatZxid(log.lastZxid),
+      syncNotes: this.notes,
+    };
+  }
+}
