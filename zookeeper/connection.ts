@@ -8,7 +8,7 @@ import type { ClusterPaths } from './cluster-paths.ts';
 import { FrameSplitter } from './frames.ts';
 import { JuteError, JuteReader, JuteWriter } from './jute.ts';
 import { codec, ERROR_CODES, errorCode, EVENT_TYPE, KEEPER_STATE, OP, XID } from './records.ts';
-import { PASSWORD_BYTES, type SessionRecord, type SessionTable } from './session-table.ts';
+import { gatewaySecret, PASSWORD_BYTES, type SessionRecord, type SessionTable } from './session-table.ts';
 import { ZkTabResultSchema, type ZkEvent, type ZkRequest, type ZkTabOp, type ZkTabResult } from './tab-ops.ts';
 import { decodeRequest, longToZxid, sessionClientId, writeMultiErrors, writeMultiResponse, writeResponse, zxidToLong, type Decoded } from './wire.ts';
 
@@ -179,7 +179,7 @@ export class ZkConnection {
           this.context.logger.info('zookeeper reconnect refused: wrong session password', { session: sessionClientId(sessionId) });
           return now(this.expiredResponse());
         }
-        const record = sessions.resume(sessionId, timeoutMs);
+        const record = sessions.resume(sessionId, timeoutMs, connect.passwd as Uint8Array);
         if (record.expired) return now(this.expiredResponse());
         // This connection's claim only: a client cannot make the session unusable for the next one.
         this.clientZxid = lastZxidSeen;
@@ -201,7 +201,7 @@ export class ZkConnection {
           return now([]);
         }
       }
-      return now([this.connectResponse(this.record.timeoutMs, this.record.id, sessions.password(this.record.id))]);
+      return now([this.connectResponse(this.record.timeoutMs, this.record.id, this.record.password)]);
     });
   }
 
@@ -423,6 +423,10 @@ export class ZkConnection {
       cluster,
       ...(seat === null ? {} : { seat }),
       clientId: sessionClientId(record.id),
+      secret: gatewaySecret(record.password),
+      // A cluster that answers no-such-cluster may be one whose key this client lacks (the
+      // signaling server does not say which): NoAuth at once rather than after the attach timeout.
+      waitForCluster: false,
       ...(this.key === null ? {} : { key: this.key }),
       connectTimeoutMs: this.context.attachTimeoutMs,
       requestTimeoutMs: POLL_WAIT_MS + this.context.attachTimeoutMs + 5_000,
@@ -433,7 +437,9 @@ export class ZkConnection {
       result = await gateway.runRaw({ zk: 'attach', link: linkId, timeoutMs: record.timeoutMs, resume: record.attached, lastZxid: longToZxid(record.lastZxid > this.clientZxid ? record.lastZxid : this.clientZxid) });
     } catch (error) {
       gateway.close();
-      if (error instanceof ConnectionFailure && error.code === 'wrong-key') return ERROR_CODES.NoAuth;
+      // A wrong key (or none for a keyed cluster) names a room no tab has joined: the signaling
+      // server answers no-such-cluster, as for a name nobody uses (signaling/rooms.ts).
+      if (error instanceof ConnectionFailure && (error.code === 'wrong-key' || error.code === 'no-such-cluster')) return ERROR_CODES.NoAuth;
       return { lost: `cannot reach cluster ${cluster}: ${(error as Error).message}` };
     }
     const answer = this.parseAnswer(result);

@@ -15,6 +15,7 @@ import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-session
 import { isZkTabOp } from '../../zookeeper/tab-ops.ts';
 import { ZooKeeperSessions } from './zookeeper-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
+import { peerAuthKey, roomToken } from '../../signaling/cluster-key.ts';
 import type { TabParams } from './params.ts';
 import { readRememberedSeat, rememberSeat, type RememberedSeat } from './seat-memory.ts';
 import { TabEvents } from './tab-events.ts';
@@ -129,10 +130,18 @@ export class TabApp implements TabKeeperPage {
     });
     this.signaling = signaling;
     const remembered = await this.lockRememberedSeat(readRememberedSeat(this.params.cluster));
-    const reply = await signaling.join(this.params, remembered);
+    // A reload after the signaling server restarted may be the first tab back: it asks for the
+    // size it had, so the cluster is not re-created with the server's default N.
+    const size = this.params.size ?? remembered?.size ?? null;
+    // The signaling server gets a token derived from the key, never the key (cluster-key.ts).
+    const key = this.params.key === null ? null : await roomToken(this.params.cluster, this.params.key);
+    // What tabs prove to each other over the DataChannel (peer-auth.ts); keyless: no handshake.
+    const authKey = this.params.key === null ? null : await peerAuthKey(this.params.cluster, this.params.key);
+    if (authKey === null) this.log('no join key: any tab that reaches this cluster is a peer (keyless clusters are for a demo on one machine)');
+    const reply = await signaling.join({ cluster: this.params.cluster, size, key }, remembered);
     this.seat = reply.seat;
     this.size = reply.size;
-    rememberSeat(this.params.cluster, reply.seat, reply.token);
+    rememberSeat(this.params.cluster, reply.seat, reply.token, reply.size);
     this.log(`seat ${reply.seat} of ${this.params.cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'}, N=${reply.size}); peers ${reply.peers.join(',') || 'none'}`);
     // Connect at once, while storage opens: the node learns of links already open when it starts.
     const transport = new WebRtcTransport({
@@ -140,6 +149,7 @@ export class TabApp implements TabKeeperPage {
       sendSignal: (to, data) => signaling.sendSignal(to, data),
       log: (line) => this.log(line),
       iceServers: [...this.params.iceServers],
+      auth: authKey === null ? null : { cluster: this.params.cluster, key: authKey },
     });
     transport.onLinksChanged(() => this.changed());
     transport.addPeers(reply.peers);
@@ -255,6 +265,13 @@ export class TabApp implements TabKeeperPage {
       lastZxid: formatZxid(view?.lastZxid ?? ZERO_ZXID),
       committedZxid: formatZxid(view?.committedZxid ?? ZERO_ZXID),
       peers: this.filter?.openPeers() ?? [],
+      peerAuth: {
+        keyed: this.params.key !== null,
+        failures: this.transport?.stats.authFailures ?? 0,
+        lastFailure: this.transport?.stats.lastAuthFailure ?? null,
+        dropped: this.transport?.stats.unauthenticatedDropped ?? 0,
+        accepted: this.transport?.stats.messagesReceived ?? 0,
+      },
       restored: this.restored,
       error: this.failure,
       unsendable: this.transport?.stats.sendsOversized ?? 0,

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { roomToken } from '../../signaling/cluster-key.ts';
 import { ZooKeeperSessions } from '../../client-app/app/zookeeper-sessions.ts';
 import type { Clock } from '../../core/clock.ts';
 import { serverConfig } from '../../core/config.ts';
@@ -66,7 +67,9 @@ export class NodeCluster {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);
       });
-      const reply: JoinReply = await socket.timeout(5_000).emitWithAck('join', { cluster, size: 3, ...(key === undefined ? {} : { key }) });
+      // As a tab does: the signaling server gets the room token derived from the key.
+      const token = key === undefined ? undefined : await roomToken(cluster, key);
+      const reply: JoinReply = await socket.timeout(5_000).emitWithAck('join', { cluster, size: 3, ...(token === undefined ? {} : { key: token }) });
       if (!reply.ok || reply.seat !== seat) throw new Error(`node tab could not take seat ${seat}: ${JSON.stringify(reply)}`);
       const node = new ZabNode({
         config: serverConfig(seat, 3),
