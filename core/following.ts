@@ -3,6 +3,7 @@ import { MAX_SESSIONS_PER_PONG, type Message, type MessageOf } from './messages.
 import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import type { ServerId } from './types.ts';
+import { parseSeatList } from './seats.ts';
 import { compareZxid, formatZxid, isSuccessor, zxidEquals } from './zxid.ts';
 
 /**
@@ -41,6 +42,7 @@ export class FollowingRole implements Role {
       currentEpoch: server.currentEpoch,
       lastZxid: server.log.lastZxid,
       observer: server.observer,
+      storageId: server.admission.storageId,
     });
   }
 
@@ -128,9 +130,14 @@ export class FollowingRole implements Role {
 
   private handleTrunc(message: MessageOf<'TRUNC'>): void {
     const server = this.server;
-    // ZAB guarantees the leader truncates only what never committed, to a point both histories share.
-    assert(server.log.hasPoint(message.zxid), () => `${server.sid}: TRUNC to ${formatZxid(message.zxid)}, not a point of log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
-    assert(compareZxid(message.zxid, server.committedZxid) >= 0, () => `${server.sid}: TRUNC to ${formatZxid(message.zxid)} below committed ${formatZxid(server.committedZxid)}`);
+    // ZAB guarantees the leader truncates only what never committed, to a point both histories
+    // share. A TRUNC that contradicts this comes from a broken or fake leader: refuse it, loudly.
+    if (!server.log.hasPoint(message.zxid)) {
+      return this.refuseSync(message, `TRUNC to ${formatZxid(message.zxid)}, not a point of log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
+    }
+    if (compareZxid(message.zxid, server.committedZxid) < 0 || compareZxid(message.zxid, server.snapshotZxid) < 0) {
+      return this.refuseSync(message, `TRUNC to ${formatZxid(message.zxid)} below committed ${formatZxid(server.committedZxid)}`);
+    }
     server.mark('follower: TRUNC');
     server.trace(() => `truncates after ${formatZxid(message.zxid)}`);
     server.log.truncateAfter(message.zxid);
@@ -140,9 +147,20 @@ export class FollowingRole implements Role {
   private handleSnap(message: MessageOf<'SNAP'>): void {
     const server = this.server;
     const snapshot = message.snapshot;
-    server.machine.restore(snapshot.data);
-    const digest = server.machine.digest();
-    assert(digest === snapshot.digest, () => `${server.sid}: SNAP ${formatZxid(snapshot.zxid)} digest ${snapshot.digest} restored as ${digest}`);
+    // A snapshot is of committed state of this leader's history: never past its epoch, never
+    // behind what this server already committed, with a digest that matches what it restores to.
+    if (snapshot.zxid.epoch > message.epoch) return this.refuseSync(message, `SNAP at ${formatZxid(snapshot.zxid)} is past epoch ${message.epoch}`);
+    if (compareZxid(snapshot.zxid, server.committedZxid) < 0) {
+      return this.refuseSync(message, `SNAP at ${formatZxid(snapshot.zxid)} is behind committed ${formatZxid(server.committedZxid)}`);
+    }
+    const seats = parseSeatList(snapshot.seats);
+    if (seats === null) return this.refuseSync(message, `SNAP at ${formatZxid(snapshot.zxid)} carries a malformed seat record`);
+    const machine = server.restoredMachine(snapshot.data);
+    if (machine === null) return this.refuseSync(message, `SNAP at ${formatZxid(snapshot.zxid)} does not restore`);
+    const digest = machine.digest();
+    if (digest !== snapshot.digest) return this.refuseSync(message, `SNAP ${formatZxid(snapshot.zxid)} digest ${snapshot.digest} restores as ${digest}`);
+    server.machine = machine;
+    server.admission.installSnapshot(seats);
     server.mark('follower: SNAP');
     server.trace(() => `installs snapshot at ${formatZxid(snapshot.zxid)}`);
     server.log.installSnapshot(snapshot);
@@ -152,6 +170,13 @@ export class FollowingRole implements Role {
     server.emit({ kind: 'restored', zxid: snapshot.zxid, digest });
   }
 
+  /** Sync content that contradicts itself or this server's committed history: never applied, never an assertion. */
+  private refuseSync(message: Message, reason: string): void {
+    this.server.mark(`follower: refused ${message.kind}`);
+    this.server.trace(() => `refuses ${message.kind} from ${message.from}: ${reason}`);
+    this.server.becomeLooking(`refused ${message.kind} from ${message.from}: ${reason}`);
+  }
+
   private handleDiff(message: MessageOf<'DIFF'>): void {
     const server = this.server;
     if (!zxidEquals(message.prevZxid, server.log.lastZxid)) {
@@ -159,6 +184,7 @@ export class FollowingRole implements Role {
     }
     let previous = message.prevZxid;
     for (const proposal of message.proposals) {
+      if (proposal.zxid.epoch > message.epoch) return this.refuseSync(message, `DIFF entry ${formatZxid(proposal.zxid)} is past epoch ${message.epoch}`);
       if (!isSuccessor(previous, proposal.zxid)) {
         return server.becomeLooking(`DIFF entry ${formatZxid(proposal.zxid)} does not follow ${formatZxid(previous)}`);
       }

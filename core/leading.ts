@@ -8,6 +8,7 @@ import type { ZabServer } from './server.ts';
 import { planSync } from './sync-plan.ts';
 import { SessionTracker } from './session-tracker.ts';
 import type { StateMachine } from './state-machine.ts';
+import { admits, describeRecord, seatList, withEntries } from './seats.ts';
 import type { ServerId, Txn } from './types.ts';
 import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, zxidEquals, type Zxid } from './zxid.ts';
 
@@ -32,6 +33,11 @@ interface Learner {
   /** Highest zxid known durable on this learner (its NEWLEADER ack covers syncPoint). */
   acked: Zxid;
   lastHeardTick: number;
+  /** The storage it presented in FOLLOWERINFO, with the currentEpoch it had then (core/seats.ts). */
+  readonly storageId: string;
+  readonly presentedEpoch: number;
+  /** The `seats` txn this leader proposed to re-admit its storage; it counts once that commits. */
+  admissionZxid: Zxid | null;
 }
 
 const FORWARDED: ReadonlySet<LearnerPhase> = new Set(['syncing', 'synced', 'uptodate']);
@@ -61,11 +67,13 @@ export class LeadingRole implements Role {
   private readonly sessions = new SessionTracker();
   /** Request ids of txns the leader proposes on its own (session expiry); no client waits on them. */
   private internalRequestId = 0;
+  /** Founding a brand-new cluster: the blank voters that were all present (core/seats.ts). */
+  private bootstrap: ReadonlySet<ServerId> | null = null;
 
   constructor(private readonly server: ZabServer) {
     this.leader = server.sid;
     this.deadline = server.ticks + server.config.initLimitTicks;
-    const rank = { currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, sid: server.sid };
+    const rank = server.rank();
     for (const sid of [...server.otherVoters(), ...server.knownObservers()]) {
       server.send(sid, { kind: 'coordinator', from: server.sid, rank, leading: false });
     }
@@ -118,8 +126,7 @@ export class LeadingRole implements Role {
   private handleElection(message: MessageOf<'election'>): void {
     // A learner that is looking again has lost its place: it must resync from scratch.
     this.learners.delete(message.from);
-    const rank = { currentEpoch: this.server.currentEpoch, lastZxid: this.server.log.lastZxid, sid: this.server.sid };
-    this.server.send(message.from, { kind: 'coordinator', from: this.server.sid, rank, leading: this.phase === 'broadcast' });
+    this.server.send(message.from, { kind: 'coordinator', from: this.server.sid, rank: this.server.rank(), leading: this.phase === 'broadcast' });
   }
 
   private handleFollowerInfo(message: MessageOf<'FOLLOWERINFO'>): void {
@@ -136,6 +143,9 @@ export class LeadingRole implements Role {
       syncPoint: ZERO_ZXID,
       acked: ZERO_ZXID,
       lastHeardTick: this.server.ticks,
+      storageId: message.storageId,
+      presentedEpoch: message.currentEpoch,
+      admissionZxid: null,
     };
     this.learners.set(message.from, learner);
     if (learner.observer) {
@@ -156,7 +166,18 @@ export class LeadingRole implements Role {
 
   private maybeProposeEpoch(): void {
     const informed = this.votersIn(new Set(['info']));
-    if (!isQuorum([this.server.sid, ...informed.map((learner) => learner.sid)], this.server.config.voterCount)) return;
+    const admission = this.server.admission;
+    if (admission.record().size === 0 && !admission.forcing && zxidEquals(this.server.log.lastZxid, ZERO_ZXID)) {
+      // Blank storage and nothing recorded: a brand-new cluster, or this storage lost everything.
+      // Only all N voters, every one blank, may found a cluster: blank seats never outvote one
+      // that holds a history (core/seats.ts).
+      const blank = informed.filter((learner) => zxidEquals(learner.lastZxid, ZERO_ZXID));
+      if (blank.length < this.server.config.voterCount - 1) return;
+      this.bootstrap = new Set(blank.map((learner) => learner.sid));
+      this.server.mark('leader: founds a new cluster');
+    } else if (!this.isCountedQuorum(informed)) {
+      return;
+    }
     const epoch = Math.max(this.server.acceptedEpoch, ...informed.map((learner) => learner.acceptedEpoch)) + 1;
     this.epoch = epoch;
     this.server.acceptedEpoch = epoch;
@@ -185,7 +206,7 @@ export class LeadingRole implements Role {
     learner.lastZxid = message.lastZxid;
     if (this.phase !== 'discovery') return this.startSync(learner);
     const acked = this.votersIn(new Set(['epochAcked']));
-    if (!isQuorum([this.server.sid, ...acked.map((each) => each.sid)], this.server.config.voterCount)) return;
+    if (!this.isCountedQuorum(acked)) return;
     // A quorum confirmed this leader's history is the most recent: only now may anyone be synced to it.
     this.phase = 'sync';
     this.server.currentEpoch = message.epoch;
@@ -225,6 +246,7 @@ export class LeadingRole implements Role {
     learner.acked = maxZxid(learner.acked, learner.syncPoint);
     if (this.phase === 'broadcast') {
       this.sendUpToDate(learner);
+      if (this.needsRecord(learner)) this.proposeSeats([learner]);
       this.maybeCommit();
       return;
     }
@@ -242,7 +264,7 @@ export class LeadingRole implements Role {
   private maybeEstablish(): void {
     if (this.phase !== 'sync' || !this.ownEpochDurable) return;
     const synced = this.votersIn(ACKED_NEWLEADER);
-    if (!isQuorum([this.server.sid, ...synced.map((learner) => learner.sid)], this.server.config.voterCount)) return;
+    if (!this.isCountedQuorum(synced)) return;
     this.phase = 'broadcast';
     this.server.mark('leader established');
     this.server.emit({ kind: 'established', epoch: this.epoch! });
@@ -250,6 +272,14 @@ export class LeadingRole implements Role {
     // The synced history is now on a quorum in this epoch: all of it is committed.
     this.server.commitThrough(this.server.log.lastZxid);
     this.speculative = this.server.cloneMachine();
+    this.emitCounted(this.server.committedZxid, synced.filter((learner) => this.counts(learner)));
+    // The first txn of every epoch records the storage of every synced voter, with this epoch
+    // (core/seats.ts): it founds a new cluster, re-admits synced new storages, and raises the
+    // horizon below which a rolled-back copy is recognised.
+    // A new cluster records all its blank founders at once, synced yet or not: each is synced
+    // before any of its acks counts, and one record spares a txn per founder.
+    const founders = this.bootstrap === null ? [] : this.votersIn(new Set(['epochSent', 'epochAcked', 'syncing'])).filter((learner) => this.bootstrap!.has(learner.sid));
+    this.proposeSeats([...synced, ...founders], true);
     for (const learner of this.learners.values()) {
       if (learner.phase === 'synced') this.sendUpToDate(learner);
       else if (learner.observer && learner.phase === 'info') this.startSync(learner);
@@ -293,7 +323,7 @@ export class LeadingRole implements Role {
     this.propose({ originator: message.from, requestId: message.requestId, type: message.type, op: message.op });
   }
 
-  private propose(request: Txn): void {
+  private propose(request: Txn): Zxid | null {
     const zxid = nextZxid(this.server.log.lastZxid, this.epoch!);
     let txn = request;
     if (request.type === 'op') {
@@ -308,6 +338,7 @@ export class LeadingRole implements Role {
         this.server.send(learner.sid, { kind: 'transaction_proposal', from: this.server.sid, epoch: this.epoch!, proposal });
       }
     }
+    return zxid;
   }
 
   private handleAcknowledge(message: MessageOf<'transaction_acknowledge'>, learner: Learner | undefined): void {
@@ -321,7 +352,8 @@ export class LeadingRole implements Role {
   /** Commits, in zxid order, everything a quorum (this leader included, once durable) has acked. */
   private maybeCommit(): boolean {
     if (this.phase !== 'broadcast') return false;
-    const acked = [this.server.durableZxid, ...this.votersIn(ACKED_NEWLEADER).map((learner) => learner.acked)];
+    const counted = this.votersIn(ACKED_NEWLEADER).filter((learner) => this.counts(learner));
+    const acked = [this.server.durableZxid, ...counted.map((learner) => learner.acked)];
     const needed = quorumSize(this.server.config.voterCount);
     if (acked.length < needed) return false;
     acked.sort((a, b) => compareZxid(b, a));
@@ -339,6 +371,7 @@ export class LeadingRole implements Role {
       }
     }
     this.server.commitThrough(target);
+    this.emitCounted(target, counted.filter((learner) => compareZxid(learner.acked, target) >= 0));
     return true;
   }
 
@@ -360,8 +393,8 @@ export class LeadingRole implements Role {
         this.learners.delete(learner.sid);
       }
     }
-    const alive = this.votersIn(ACKED_NEWLEADER).map((learner) => learner.sid);
-    if (!isQuorum([server.sid, ...alive], server.config.voterCount)) {
+    const alive = this.votersIn(ACKED_NEWLEADER);
+    if (!this.isCountedQuorum(alive)) {
       return server.becomeLooking('lost quorum: steps down');
     }
     this.expireSessions();
@@ -372,6 +405,70 @@ export class LeadingRole implements Role {
   onLinkDown(peer: ServerId): void {
     // Whatever was in flight on that link is lost: the learner must resync.
     this.learners.delete(peer);
+  }
+
+  // ---------------------------------------------------------------- recovery before voting (core/seats.ts)
+
+  /**
+   * Whether a voter learner counts toward this leader's quorums: its storage is the one the seat
+   * record admits (by the committed record once established), it was one of the blank founders
+   * of a new cluster, a `seats` txn this leader proposed for it has committed, or an UNSAFE
+   * forced recovery counts everyone.
+   */
+  private counts(learner: Learner): boolean {
+    if (learner.observer) return false;
+    const admission = this.server.admission;
+    if (admission.forcing) return true;
+    if (learner.admissionZxid !== null && compareZxid(this.server.committedZxid, learner.admissionZxid) >= 0) {
+      return admission.committed.get(learner.sid)?.storageId === learner.storageId;
+    }
+    const record = this.phase === 'broadcast' ? admission.committed : admission.record();
+    // Nothing recorded yet: the blank founders of a new cluster, or a log from before seat records.
+    if (record.size === 0) return this.bootstrap === null || this.bootstrap.has(learner.sid);
+    return admits(record, learner.sid, { storageId: learner.storageId, currentEpoch: learner.presentedEpoch });
+  }
+
+  /** Whether no record this leader holds (its own pending `seats` txns included) admits the learner's storage yet. */
+  private needsRecord(learner: Learner): boolean {
+    if (learner.observer || learner.admissionZxid !== null) return false;
+    return !admits(this.server.admission.record(), learner.sid, { storageId: learner.storageId, currentEpoch: learner.presentedEpoch });
+  }
+
+  private isCountedQuorum(learners: readonly Learner[]): boolean {
+    const counted = learners.filter((learner) => this.counts(learner)).map((learner) => learner.sid);
+    return isQuorum([this.server.sid, ...counted], this.server.config.voterCount);
+  }
+
+  /** Proposes a `seats` txn recording these synced voters' storages (and this leader's, at establishment) with this epoch. */
+  private proposeSeats(learners: readonly Learner[], establishing = false): void {
+    const epoch = this.epoch!;
+    // A synced learner's currentEpoch is durably this epoch; a founder not synced yet is recorded
+    // with the epoch it has (0), or it could never count again (see `admits`).
+    const entries = learners
+      .filter((learner) => !learner.observer)
+      .map((learner) => ({ sid: learner.sid, storageId: learner.storageId, epoch: ACKED_NEWLEADER.has(learner.phase) ? epoch : learner.presentedEpoch }));
+    if (establishing) entries.push({ sid: this.server.sid, storageId: this.server.admission.storageId, epoch });
+    else if (entries.length === 0) return;
+    const record = withEntries(this.server.admission.record(), entries);
+    const op = seatList(record).map((entry) => ({ ...entry }));
+    const zxid = this.propose({ originator: this.server.sid, requestId: Number.MAX_SAFE_INTEGER - this.internalRequestId++, type: 'seats', op });
+    if (zxid === null) return;
+    this.server.emit({ kind: 'recorded', zxid, seats: op });
+    // Each recorded learner counts by this record once it commits (its currentEpoch is now this epoch).
+    for (const learner of learners) if (!learner.observer) learner.admissionZxid = zxid;
+    this.server.mark(establishing ? 'leader records seats' : 'leader re-admits a storage');
+    this.server.trace(() => `records seats ${describeRecord(record)} at ${formatZxid(zxid)}`);
+  }
+
+  private emitCounted(zxid: Zxid, learners: readonly Learner[]): void {
+    // A forced recovery counts whatever is present, by the operator's explicit, unsafe choice.
+    if (this.server.admission.forcing) return;
+    this.server.emit({
+      kind: 'counted',
+      epoch: this.epoch!,
+      zxid,
+      storages: [{ sid: this.server.sid, storageId: this.server.admission.storageId }, ...learners.map((learner) => ({ sid: learner.sid, storageId: learner.storageId }))],
+    });
   }
 
   private votersIn(phases: ReadonlySet<LearnerPhase>): Learner[] {

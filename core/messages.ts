@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { StorageIdSchema } from './seats.ts';
 import type { Json, ServerId } from './types.ts';
 
 /**
@@ -30,7 +31,7 @@ const JsonSchema = v.custom<Json>(() => true);
 const TxnSchema = v.strictObject({
   originator: Sid,
   requestId: RequestId,
-  type: v.picklist(['op', 'sync']),
+  type: v.picklist(['op', 'sync', 'seats']),
   op: JsonSchema,
 });
 const ProposalSchema = v.strictObject({ zxid: ZxidSchema, txn: TxnSchema });
@@ -38,9 +39,11 @@ const SnapshotSchema = v.strictObject({
   zxid: ZxidSchema,
   data: JsonSchema,
   digest: v.pipe(v.string(), v.maxLength(64)),
+  /** Checked where it is installed (core/seats.ts); a malformed one refuses the SNAP. */
+  seats: v.optional(JsonSchema),
 });
 /** Bully rank: (currentEpoch, lastZxid, sid), compared in that order. */
-const RankSchema = v.strictObject({ currentEpoch: Count, lastZxid: ZxidSchema, sid: Sid });
+const RankSchema = v.strictObject({ currentEpoch: Count, lastZxid: ZxidSchema, sid: Sid, storageId: StorageIdSchema });
 
 function message<K extends string, E extends v.ObjectEntries>(kind: K, entries: E) {
   return v.strictObject({ kind: v.literal(kind), from: Sid, ...entries });
@@ -58,6 +61,8 @@ export const MessageSchema = v.variant('kind', [
     currentEpoch: Count,
     lastZxid: ZxidSchema,
     observer: v.boolean(),
+    /** The sender's storage (core/seats.ts): it counts only if the ensemble recorded it for its seat. */
+    storageId: StorageIdSchema,
   }),
   /**
    * `quorumAccepted`: a quorum already persisted this epoch for this leader, so no other leader
@@ -84,6 +89,12 @@ export const MessageSchema = v.variant('kind', [
   message('transaction_acknowledge', { epoch: Count, zxid: ZxidSchema }),
   message('transaction_commit', { epoch: Count, zxid: ZxidSchema }),
   message('inform', { epoch: Count, proposal: ProposalSchema }),
+  /**
+   * To a voter whose storage the sender's seat record does not admit (it sent `election`): the
+   * seats whose storage the sender knows is not the recorded one. Informational only: it lets a
+   * tab with new storage say that it is recovering, or that a quorum lost its storage.
+   */
+  message('SEATS', { lost: v.pipe(v.array(Sid), v.maxLength(MAX_SERVER_ID)) }),
   // Failure detection.
   message('PING', { epoch: Count }),
   /** `sessions`: client sessions touched on this learner since its last PONG (kept alive at the leader). */

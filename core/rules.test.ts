@@ -20,7 +20,7 @@ function proposal(at: Zxid, value = `v${at.epoch}.${at.counter}`): Proposal {
 
 function booted(sid: number, state: Partial<PersistedState> = {}, voters = 3): ZabServer {
   const server = new ZabServer(serverConfig(sid, voters), () => new KvMachine());
-  server.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, ...state } });
+  server.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, ...state }, storageId: `storage-${sid}` });
   server.ready();
   return server;
 }
@@ -29,7 +29,7 @@ function kinds(envelopes: Ready['messages']): MessageKind[] {
   return envelopes.map(({ message }) => message.kind);
 }
 
-const rank = (sid: number, currentEpoch: number, last: Zxid) => ({ currentEpoch, lastZxid: last, sid });
+const rank = (sid: number, currentEpoch: number, last: Zxid) => ({ currentEpoch, lastZxid: last, sid, storageId: `storage-${sid}` });
 
 /** A follower of leader 3 that has sent FOLLOWERINFO. */
 function following(state: Partial<PersistedState>): ZabServer {
@@ -103,7 +103,7 @@ function leaderElect(followerLast: Zxid): ZabServer {
   for (let tick = 0; tick < 10 && leader.state === 'LOOKING'; tick++) leader.tick();
   expect(leader.state).toBe('LEADING');
   leader.ready();
-  leader.step({ kind: 'FOLLOWERINFO', from: 1, acceptedEpoch: 1, currentEpoch: 1, lastZxid: followerLast, observer: false });
+  leader.step({ kind: 'FOLLOWERINFO', from: 1, acceptedEpoch: 1, currentEpoch: 1, lastZxid: followerLast, observer: false, storageId: `storage-1` });
   const ready = leader.ready();
   expect(ready.persist).toEqual([{ kind: 'saveEpochs', acceptedEpoch: 2, currentEpoch: 1 }]);
   expect(kinds(ready.messagesAfterPersist)).toEqual(['NEWEPOCH']);
@@ -135,7 +135,7 @@ describe('discovery and synchronization, leader side (Zab Algorithms 2 and 3)', 
     for (const sid of [1, 2]) leader.step({ kind: 'election', from: sid, rank: rank(sid, 1, zxid(1, 1)), observer: false });
     for (let tick = 0; tick < 10 && leader.state === 'LOOKING'; tick++) leader.tick();
     expect(leader.state).toBe('LEADING');
-    for (const sid of [1, 2]) leader.step({ kind: 'FOLLOWERINFO', from: sid, acceptedEpoch: 1, currentEpoch: 1, lastZxid: zxid(1, 1), observer: false });
+    for (const sid of [1, 2]) leader.step({ kind: 'FOLLOWERINFO', from: sid, acceptedEpoch: 1, currentEpoch: 1, lastZxid: zxid(1, 1), observer: false, storageId: `storage-${sid}` });
     const proposed = leader.ready();
     leader.step({ kind: 'Persisted', incarnation: leader.incarnation, mark: proposed.mark });
     leader.step({ kind: 'ACKEPOCH', from: 1, epoch: 2, currentEpoch: 1, lastZxid: zxid(1, 1) });
@@ -161,7 +161,7 @@ describe('discovery and synchronization, leader side (Zab Algorithms 2 and 3)', 
     leader.step({ kind: 'Persisted', incarnation: leader.incarnation, mark: sync.mark });
     leader.step({ kind: 'ACKNEWLEADER', from: 1, epoch: 2, zxid: zxid(1, 2) });
     expect(leader.serving).toBe(true);
-    leader.step({ kind: 'FOLLOWERINFO', from: 2, acceptedEpoch: 5, currentEpoch: 1, lastZxid: ZERO_ZXID, observer: false });
+    leader.step({ kind: 'FOLLOWERINFO', from: 2, acceptedEpoch: 5, currentEpoch: 1, lastZxid: ZERO_ZXID, observer: false, storageId: `storage-2` });
     expect(leader.state).toBe('LOOKING');
   });
 });

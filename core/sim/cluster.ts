@@ -4,7 +4,9 @@ import { decodeMessage, type Message } from '../messages.ts';
 import { ZabNode } from '../node.ts';
 import type { StateMachineFactory } from '../state-machine.ts';
 import type { ServerId } from '../types.ts';
-import { formatZxid } from '../zxid.ts';
+import { compareZxid, formatZxid } from '../zxid.ts';
+import { lastLoggedZxid } from '../memory-storage.ts';
+import type { PersistedState } from '../storage.ts';
 import { SimNetwork, type NetworkTraceEvent } from './network.ts';
 import { Prng } from './prng.ts';
 import { SimClock } from './sim-clock.ts';
@@ -60,7 +62,7 @@ export class SimCluster {
     this.network = new SimNetwork(this.world, this.prng.fork(), { delayMsMin: options.delayMsMin, delayMsMax: options.delayMsMax });
     const storagePrng = this.prng.fork();
     for (const sid of this.sids()) {
-      this.storages.set(sid, new SimStorage(this.world, storagePrng, { writeLatencyMsMin: options.writeLatencyMsMin, writeLatencyMsMax: options.writeLatencyMsMax }));
+      this.storages.set(sid, new SimStorage(this.world, storagePrng, { writeLatencyMsMin: options.writeLatencyMsMin, writeLatencyMsMax: options.writeLatencyMsMax, label: `s${sid}-` }));
     }
     if (options.trace) this.network.onTrace((event) => this.traceNetwork(event));
   }
@@ -159,8 +161,32 @@ export class SimCluster {
     this.clocks.get(sid)!.stop();
     this.network.detach(sid, { notify });
     this.storage(sid).crash();
+    this.storage(sid).keepCopy();
     this.nodes.delete(sid);
     this.clocks.delete(sid);
+  }
+
+  /**
+   * Amnesia: the seat's storage is replaced by a blank one with a new storageId (a tab of another
+   * browser profile takes the freed seat). The server must be down.
+   */
+  wipe(sid: ServerId): void {
+    this.storage(sid).wipe();
+    this.marks.set('fault: wipe', (this.marks.get('fault: wipe') ?? 0) + 1);
+    this.note(`wipe ${sid}: storage ${this.storage(sid).id}`);
+    // Before anything committed there is nothing to forget (and a new cluster is founded by blank storages).
+    if (this.checker.committedCount > 0) this.checker.markAmnesiac(sid, this.storage(sid).id, null);
+  }
+
+  /** The seat's storage goes back to an old copy with the same storageId (a restored backup). The server must be down. */
+  rollBack(sid: ServerId, copy: PersistedState): void {
+    this.storage(sid).rollBack(copy);
+    this.marks.set('fault: rollback', (this.marks.get('fault: rollback') ?? 0) + 1);
+    this.note(`roll back ${sid} to a copy at epoch ${copy.currentEpoch}, last ${formatZxid(lastLoggedZxid(copy))}`);
+    const storage = this.storage(sid);
+    const committed = this.checker.lastCommitted;
+    const storageId = storage.id;
+    this.checker.markAmnesiac(sid, storageId, copy.currentEpoch, () => storage.id === storageId && compareZxid(lastLoggedZxid(storage.state()), committed) >= 0);
   }
 
   /**
