@@ -77,7 +77,7 @@ describe('cli', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'tabkeeper-cli-'));
 
   async function startServer(): Promise<string> {
-    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger });
+    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger, seatGraceMs: 0 }); // tabs join at once: no grace after start
     return server.url;
   }
 
@@ -133,16 +133,27 @@ describe('cli', () => {
     for (let index = 1; index < records.length; index++) expect(records[index]!.call).toBeGreaterThanOrEqual(records[index - 1]!.return!);
   });
 
+  test('an invalid path fails that line alone with BadArguments, as in ZooKeeper, and the next lines run', async () => {
+    const url = await startServer();
+    const tab = await standIn({ cluster: 'demo' });
+    const result = await run(['--url', url, '--cluster', 'demo'], 'create /a 1\nget a\ncreate /a//b x\nget /a\n');
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')).toEqual(['create /a -> /a', 'error BadArguments a', 'error BadArguments /a//b', 'get /a -> "1" (version 0)', '']);
+    expect(result.stderr).toContain("# line 2: path must start with /: 'a'");
+    expect(result.stderr).toContain("# line 3: path has an empty segment (//): '/a//b'");
+    // Rejected by the client, never sent: the tab saw only the two valid requests.
+    expect(tab.requests.map((request) => (request.op as { op: string }).op)).toEqual(['create', 'get']);
+  });
+
   test('bad lines: every one is named by its line number, nothing runs, exit 2', async () => {
     const url = await startServer();
     const tab = await standIn({ cluster: 'demo' });
     const result = await run(['--url', url, '--cluster', 'demo'], 'create /a 1\nget a\nremove /a\nset /a "open\n');
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')).toEqual([
-      "line 2: path must start with /: 'a'",
       "line 3: unknown operation 'remove' (expected create, get, set, delete, ls, stat, sync, exists)",
       'line 4: unterminated double quote (opened at column 8)',
-      '3 bad lines; nothing was run',
+      '2 bad lines; nothing was run',
       '',
     ]);
     expect(result.stdout).toBe('');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../signaling/protocol.ts';
+import type { Json } from '../core/types.ts';
 import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from './gateway-ops.ts';
 
 /**
@@ -33,6 +34,14 @@ export interface GatewayClientOptions {
 
 export class ConnectionFailure extends Error {
   override readonly name = 'ConnectionFailure';
+
+  /** The signaling server's refusal code, when it refused (e.g. `wrong-key`). */
+  constructor(
+    message: string,
+    readonly code: ErrorCode | null = null,
+  ) {
+    super(message);
+  }
 }
 
 /** Refusals that may pass on retry (a tab reloading, Redis reconnecting); anything else is final. */
@@ -41,7 +50,9 @@ const RETRY_DELAY_MIN_MS = 100;
 const RETRY_DELAY_MAX_MS = 1_000;
 
 interface PendingRequest {
-  readonly op: GatewayOp;
+  readonly op: GatewayOp | Json;
+  /** Sent by runRaw: the tab's answer is passed on unchecked. */
+  readonly raw: boolean;
   readonly resolve: (result: GatewayResult) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -89,6 +100,19 @@ export class GatewayClient {
 
   /** Runs one operation. Resolves with the tab's result, or ConnectionLoss; throws ConnectionFailure if no tab can be reached. */
   async run(op: GatewayOp): Promise<GatewayResult> {
+    return this.send(op, false);
+  }
+
+  /**
+   * Runs an op of another of the tab's handlers (the ZooKeeper listener's, zookeeper/tab-ops.ts):
+   * the tab's answer comes back unchecked as `value`, for the caller to check; a lost connection
+   * is ConnectionLoss as for `run`. Throws ConnectionFailure if no tab can be reached.
+   */
+  async runRaw(op: Json): Promise<GatewayResult> {
+    return this.send(op, true);
+  }
+
+  private async send(op: GatewayOp | Json, raw: boolean): Promise<GatewayResult> {
     const seat = this.attachedSeat ?? (await this.attach());
     const requestId = this.nextRequestId++;
     return new Promise<GatewayResult>((resolve) => {
@@ -99,7 +123,7 @@ export class GatewayClient {
           this.attachedSeat = null;
         }
       }, this.requestTimeoutMs);
-      this.pending.set(requestId, { op, resolve, timer });
+      this.pending.set(requestId, { op, raw, resolve, timer });
       this.socket.emit('gateway-request', { requestId, op });
     });
   }
@@ -113,19 +137,21 @@ export class GatewayClient {
     const deadline = Date.now() + this.connectTimeoutMs;
     let delayMs = RETRY_DELAY_MIN_MS;
     let lastReason = 'timed out';
+    let lastCode: ErrorCode | null = null;
     while (Date.now() < deadline) {
       const reason = await this.tryAttach(deadline);
       if (typeof reason === 'number') return reason;
       lastReason = reason.text;
+      lastCode = reason.code ?? null;
       if (!reason.transient) break;
       await wait(Math.min(delayMs, Math.max(0, deadline - Date.now())));
       delayMs = Math.min(delayMs * 2, RETRY_DELAY_MAX_MS);
     }
-    throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`);
+    throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`, lastCode);
   }
 
   /** One attempt: the seat attached to, or why not. */
-  private async tryAttach(deadline: number): Promise<number | { text: string; transient: boolean }> {
+  private async tryAttach(deadline: number): Promise<number | { text: string; transient: boolean; code?: ErrorCode }> {
     const connected = await this.ensureConnected(deadline);
     if (connected !== null) return { text: connected, transient: true };
     const { cluster, key, seat } = this.options;
@@ -137,7 +163,7 @@ export class GatewayClient {
     } catch {
       return { text: 'the signaling server did not answer gateway-connect', transient: true };
     }
-    if (!reply.ok) return { text: reply.error, transient: TRANSIENT_REFUSALS.has(reply.code) };
+    if (!reply.ok) return { text: reply.error, transient: TRANSIENT_REFUSALS.has(reply.code), code: reply.code };
     this.attachedSeat = reply.seat;
     this.options.onNotice?.(`attached to seat ${reply.seat} of cluster ${cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'})`);
     return reply.seat;
@@ -191,14 +217,16 @@ export class GatewayClient {
   /** A tab's answer, checked: a malformed one becomes SystemError rather than a wrong printout. */
   private checkResult(requestId: number, result: unknown): GatewayResult {
     const request = this.pending.get(requestId);
+    if (request?.raw === true) return { ok: true, value: result as Json };
     const parsed = v.safeParse(GatewayResultSchema, result);
     if (request === undefined || !parsed.success) {
       this.options.onNotice?.(`malformed answer to request ${requestId}: ${JSON.stringify(result).slice(0, 200)}`);
       return { ok: false, error: 'SystemError' };
     }
     const answer = parsed.output as GatewayResult;
-    if (answer.ok && !v.is(RESULT_VALUE_SCHEMAS[request.op.op], answer.value)) {
-      this.options.onNotice?.(`malformed ${request.op.op} value in answer to request ${requestId}: ${JSON.stringify(answer.value).slice(0, 200)}`);
+    const op = request.op as GatewayOp;
+    if (answer.ok && !v.is(RESULT_VALUE_SCHEMAS[op.op], answer.value)) {
+      this.options.onNotice?.(`malformed ${op.op} value in answer to request ${requestId}: ${JSON.stringify(answer.value).slice(0, 200)}`);
       return { ok: false, error: 'SystemError' };
     }
     return answer;

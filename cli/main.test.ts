@@ -30,7 +30,7 @@ describe('npm run cli', () => {
   });
 
   test('runs the operations piped to it and exits 0; a bad line exits 2', async () => {
-    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger });
+    server = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger: silentLogger, seatGraceMs: 0 }); // tabs join at once: no grace after start
     tab = await TabStandIn.join({ url: server.url, cluster: 'demo' });
     const ok = await npmCli(['--url', server.url, '--cluster', 'demo'], 'create /a "hello world"\nget /a\n');
     expect(ok).toMatchObject({ code: 0, stdout: 'create /a -> /a\nget /a -> "hello world" (version 0)\n' });

@@ -55,15 +55,10 @@ describe('bad lines are refused with their line number', () => {
     ['frobnicate /a', "line 7: unknown operation 'frobnicate' (expected create, get, set, delete, ls, stat, sync, exists)"],
     ['GET /a', "line 7: unknown operation 'GET'"],
     ['get', 'line 7: get needs a path: get /path'],
-    ['get a', "line 7: path must start with /: 'a'"],
-    ['get /a/', "line 7: path must not end with /: '/a/'"],
-    ['get /a//b', "line 7: path has an empty segment (//): '/a//b'"],
-    ['get /a/../b', "line 7: path has a relative segment '..': '/a/../b'"],
     ['get /a /b', 'line 7: get takes only a path, got 2 arguments: get /path'],
     ['create', 'line 7: create needs a path'],
     ['create -x /a', "line 7: unknown flag '-x' for create (expected -e, -s)"],
     ['create /a two words', 'line 7: create takes one data argument, got 2 (quote data with spaces)'],
-    ['create /a/ x', "line 7: path must not end with /: '/a/'"],
     ['set /a', 'line 7: set takes a path, data and an optional version'],
     ['set /a hello world', "line 7: version must be an integer from -1 (any) to 2147483647, got 'world' (quote data with spaces"],
     ['set /a x 1.5', "line 7: version must be an integer from -1 (any) to 2147483647, got '1.5'"],
@@ -83,6 +78,25 @@ describe('bad lines are refused with their line number', () => {
   });
 });
 
+describe('a well-formed line with an invalid path is a request ZooKeeper rejects, not a bad line', () => {
+  test.each([
+    ['get a', 'get', "path must start with /: 'a'"],
+    ['get /a/', 'get', "path must not end with /: '/a/'"],
+    ['get /a//b', 'get', "path has an empty segment (//): '/a//b'"],
+    ['ls /a/../b', 'ls', "path has a relative segment '..': '/a/../b'"],
+    ['create /a/ x', 'create', "path must not end with /: '/a/'"],
+    ['delete /a//b 3', 'delete', "path has an empty segment (//): '/a//b'"],
+  ])('%j', (line, op, problem) => {
+    const result = parseLine(line, 7);
+    expect(result).toMatchObject({ kind: 'op', op: { op }, problem });
+  });
+
+  test('a sequential create may end in / (the suffix follows); syntax errors still win over the path', () => {
+    expect(parseLine('create -s /a/ x', 1)).toEqual({ kind: 'op', op: { op: 'create', path: '/a/', data: 'x', ephemeral: false, sequential: true } });
+    expect(parseLine('set a', 1)).toMatchObject({ kind: 'error', message: 'line 1: set takes a path, data and an optional version: set /path data [version]' });
+  });
+});
+
 describe('parseScript', () => {
   test('keeps the line number of every operation and skips blanks and comments', () => {
     const script = parseScript('# setup\ncreate /a 1\n\n  # indented comment\nget /a\r\nls /\n');
@@ -96,8 +110,11 @@ describe('parseScript', () => {
 
   test('reports every bad line, not only the first', () => {
     const script = parseScript('get /a\nget a\nfoo\nset /a "x\n');
+    expect(script.lines.map((line) => [line.line, line.problem])).toEqual([
+      [1, undefined],
+      [2, "path must start with /: 'a'"],
+    ]);
     expect(script.errors).toEqual([
-      "line 2: path must start with /: 'a'",
       "line 3: unknown operation 'foo' (expected create, get, set, delete, ls, stat, sync, exists)",
       'line 4: unterminated double quote (opened at column 8)',
     ]);

@@ -11,16 +11,23 @@ import { ANY_VERSION, GATEWAY_OP_NAMES, MAX_DATA_LENGTH, pathProblem, type Gatew
  * are literal; outside quotes a backslash makes the next character literal; quoted parts next to
  * each other join into one token ("a"'b' is ab). `#` outside quotes starts a comment. A version
  * is an integer from -1 (any version) to 2^31-1. Errors read `line N: …`.
+ *
+ * A well-formed line whose path is not a valid znode path is not a bad line: as ZooKeeper's
+ * client rejects that one request (BadArguments, never sent) and goes on with the next, the op
+ * carries the `problem` and the CLI answers it BadArguments. Bad lines are the CLI's own syntax
+ * (unknown operation, quoting, arguments, versions) and refuse the whole file.
  */
 
 export type LineResult =
-  | { readonly kind: 'op'; readonly op: GatewayOp }
+  /** `problem`: why ZooKeeper's client would reject this request (BadArguments) rather than send it. */
+  | { readonly kind: 'op'; readonly op: GatewayOp; readonly problem?: string }
   | { readonly kind: 'blank' }
   | { readonly kind: 'error'; readonly message: string };
 
 export interface ScriptLine {
   readonly line: number;
   readonly op: GatewayOp;
+  readonly problem?: string;
 }
 
 export interface Script {
@@ -46,7 +53,7 @@ export function parseScript(text: string): Script {
   const errors: string[] = [];
   text.split(/\r?\n/).forEach((source, index) => {
     const result = parseLine(source, index + 1);
-    if (result.kind === 'op') lines.push({ line: index + 1, op: result.op });
+    if (result.kind === 'op') lines.push({ line: index + 1, op: result.op, ...(result.problem === undefined ? {} : { problem: result.problem }) });
     if (result.kind === 'error') errors.push(result.message);
   });
   return { lines, errors };
@@ -58,7 +65,8 @@ export function parseLine(source: string, line: number): LineResult {
   if (tokens.length === 0) return { kind: 'blank' };
   const result = operationOf(tokens);
   if (typeof result === 'string') return { kind: 'error', message: `line ${line}: ${result}` };
-  return { kind: 'op', op: result };
+  const problem = pathProblem(result.path, result.op === 'create' && result.sequential);
+  return problem === null ? { kind: 'op', op: result } : { kind: 'op', op: result, problem: `${problem}: '${result.path}'` };
 }
 
 /** Splits a line into tokens, or says why it cannot. */
@@ -132,8 +140,6 @@ function operationOf(tokens: string[]): GatewayOp | string {
   if (op === 'create') return createOf(args);
   const path = args[0];
   if (path === undefined) return `${op} needs a path: ${USAGE[op]}`;
-  const problem = pathProblem(path);
-  if (problem !== null) return `${problem}: '${path}'`;
   switch (op) {
     case 'set': {
       if (args.length < 2 || args.length > 3) return `set takes a path, data and an optional version: ${USAGE.set}`;
@@ -166,8 +172,6 @@ function createOf(args: string[]): GatewayOp | string {
   }
   const path = args[index];
   if (path === undefined) return `create needs a path: ${USAGE.create}`;
-  const problem = pathProblem(path, sequential);
-  if (problem !== null) return `${problem}: '${path}'`;
   const rest = args.slice(index + 1);
   if (rest.length > 1) return `create takes one data argument, got ${rest.length} (quote data with spaces): ${USAGE.create}`;
   const data = dataOf(rest[0] ?? '');

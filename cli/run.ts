@@ -15,7 +15,8 @@ import { parseLine, parseScript } from './parse.ts';
  *
  * stdin not a terminal: batch. The whole input is parsed first; any bad line is reported (with
  * its line number) and nothing runs (exit 2). Then each operation runs in order and prints one
- * line. Terminal: an interactive prompt with line editing and history.
+ * line; one with an invalid path answers BadArguments without being sent, as ZooKeeper's client
+ * rejects it, and the next runs. Terminal: an interactive prompt with line editing and history.
  *
  * Exit codes: 0 every operation ran (ZooKeeper errors such as NoNode are results, not failures);
  * 1 connection failure (no tab of the cluster could be reached); 2 bad line or bad flags.
@@ -88,7 +89,7 @@ async function runBatch(options: CliOptions, streams: CliStreams): Promise<numbe
   const session = new Session(options, streams);
   try {
     await session.connect();
-    for (const { line, op } of script.lines) await session.run(line, op);
+    for (const { line, op, problem } of script.lines) await session.run(line, op, problem);
     return EXIT_OK;
   } catch (error) {
     return session.fail(error);
@@ -121,7 +122,7 @@ async function runInteractive(options: CliOptions, streams: CliStreams): Promise
     if (parsed.kind === 'error') streams.stderr.write(`${parsed.message}\n`);
     if (parsed.kind === 'op') {
       try {
-        await session.run(lineNumber, parsed.op);
+        await session.run(lineNumber, parsed.op, parsed.problem);
       } catch (error) {
         exitCode = session.fail(error);
       }
@@ -162,7 +163,14 @@ class Session {
     await this.client.connect();
   }
 
-  async run(line: number, op: GatewayOp): Promise<GatewayResult> {
+  async run(line: number, op: GatewayOp, problem?: string): Promise<GatewayResult> {
+    if (problem !== undefined) {
+      // ZooKeeper's client refuses the request before sending it (IllegalArgumentException: BadArguments).
+      this.streams.stderr.write(`# line ${line}: ${problem}\n`);
+      const result: GatewayResult = { ok: false, error: 'BadArguments' };
+      this.streams.stdout.write(`${this.options.json ? formatJson(line, op, result) : formatReadable(op, result)}\n`);
+      return result;
+    }
     const call = historyNow();
     const result = await this.client.run(op);
     const record = historyRecord(this.client.clientId, op, call, historyNow(), result);

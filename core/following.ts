@@ -2,6 +2,7 @@ import { assert } from './assert.ts';
 import { MAX_SESSIONS_PER_PONG, type Message, type MessageOf } from './messages.ts';
 import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
+import { SnapAssembler } from './sync-messages.ts';
 import type { ServerId } from './types.ts';
 import { parseSeatList } from './seats.ts';
 import { compareZxid, formatZxid, isSuccessor, zxidEquals } from './zxid.ts';
@@ -23,6 +24,8 @@ export class FollowingRole implements Role {
   /** Sessions of clients attached here touched since the last PONG. */
   private touched = new Set<string>();
   private readonly deadline: number;
+  /** A snapshot arriving in SNAP chunks. */
+  private readonly snap = new SnapAssembler();
 
   constructor(
     private readonly server: ZabServer,
@@ -116,6 +119,7 @@ export class FollowingRole implements Role {
 
   private handleSync(message: MessageOf<'TRUNC' | 'SNAP' | 'DIFF' | 'NEWLEADER'>): void {
     if (this.phase !== 'sync') return this.server.becomeLooking(`${message.kind} in phase ${this.phase}`);
+    if (message.kind !== 'SNAP' && this.snap.inProgress) return this.server.becomeLooking(`${message.kind} before the SNAP was complete`);
     switch (message.kind) {
       case 'TRUNC':
         return this.handleTrunc(message);
@@ -146,7 +150,10 @@ export class FollowingRole implements Role {
 
   private handleSnap(message: MessageOf<'SNAP'>): void {
     const server = this.server;
-    const snapshot = message.snapshot;
+    const progress = this.snap.accept(message);
+    if (progress.kind === 'refused') return this.refuseSync(message, progress.reason);
+    if (progress.kind === 'partial') return server.trace(() => `SNAP ${formatZxid(message.zxid)}: chunk ${progress.received} of ${progress.count}`);
+    const snapshot = progress.snapshot;
     // A snapshot is of committed state of this leader's history: never past its epoch, never
     // behind what this server already committed, with a digest that matches what it restores to.
     if (snapshot.zxid.epoch > message.epoch) return this.refuseSync(message, `SNAP at ${formatZxid(snapshot.zxid)} is past epoch ${message.epoch}`);
@@ -229,6 +236,8 @@ export class FollowingRole implements Role {
     const server = this.server;
     const zxid = message.proposal.zxid;
     if (server.observer || (this.phase !== 'synced' && this.phase !== 'broadcast')) return server.drop(message, `in phase ${this.phase}`);
+    // A duplicate of what the log already holds (a replay, a resent message) changes nothing.
+    if (compareZxid(zxid, server.log.lastZxid) <= 0 && this.holds(zxid)) return server.drop(message, 'already logged');
     if (zxid.epoch !== this.epoch || !isSuccessor(server.log.lastZxid, zxid)) {
       return server.becomeLooking(`proposal ${formatZxid(zxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
     }
@@ -236,36 +245,43 @@ export class FollowingRole implements Role {
     server.sendAfterPersist(this.leader, { kind: 'transaction_acknowledge', from: server.sid, epoch: this.epoch, zxid });
   }
 
+  /**
+   * A COMMIT of a proposal this learner holds commits it and everything before it, whatever this
+   * learner committed so far. After a reload its committedZxid is its snapshot's, and from
+   * NEWLEADER on its log is the leader's history: the leader forwards every commit to a learner
+   * in sync, so one that accepted only the next zxid would refuse them until UPTODATE and never
+   * rejoin under sustained writes (issue 10, item 1).
+   */
   private handleCommit(message: MessageOf<'transaction_commit'>): void {
     const server = this.server;
     if (server.observer || (this.phase !== 'synced' && this.phase !== 'broadcast')) return server.drop(message, `in phase ${this.phase}`);
     if (compareZxid(message.zxid, server.committedZxid) <= 0) return server.drop(message, 'already committed');
-    if (!this.isNextToCommit(message.zxid)) {
-      return server.becomeLooking(`commit ${formatZxid(message.zxid)} is not next after ${formatZxid(server.committedZxid)}`);
+    if (!this.holds(message.zxid)) {
+      return server.becomeLooking(`commit ${formatZxid(message.zxid)} of a proposal not in log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
     }
     server.commitThrough(message.zxid);
   }
 
+  /** The observer's COMMIT: the proposal comes with it, so it may also extend the log by one. */
   private handleInform(message: MessageOf<'inform'>): void {
     const server = this.server;
     const zxid = message.proposal.zxid;
     if (!server.observer || (this.phase !== 'synced' && this.phase !== 'broadcast')) return server.drop(message, `in phase ${this.phase}`);
     if (compareZxid(zxid, server.committedZxid) <= 0) return server.drop(message, 'already committed');
     if (compareZxid(zxid, server.log.lastZxid) > 0) {
-      // A commit beyond the log: only the direct successor of a fully committed log is acceptable.
-      const follows = zxidEquals(server.committedZxid, server.log.lastZxid) && isSuccessor(server.log.lastZxid, zxid);
-      if (!follows) return server.becomeLooking(`inform ${formatZxid(zxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
+      // A commit beyond the log: only the direct successor of the log is acceptable.
+      if (!isSuccessor(server.log.lastZxid, zxid)) return server.becomeLooking(`inform ${formatZxid(zxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
       server.appendToLog([message.proposal]);
-    } else if (!this.isNextToCommit(zxid)) {
-      return server.becomeLooking(`inform ${formatZxid(zxid)} is not next after ${formatZxid(server.committedZxid)}`);
+    } else if (!this.holds(zxid)) {
+      return server.becomeLooking(`inform ${formatZxid(zxid)} of a proposal not in log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
     }
     server.commitThrough(zxid);
   }
 
-  private isNextToCommit(zxid: { epoch: number; counter: number }): boolean {
+  /** Whether the log holds `zxid` (above its base: what is below was committed with the snapshot). */
+  private holds(zxid: { epoch: number; counter: number }): boolean {
     const log = this.server.log;
-    const index = log.countThrough(this.server.committedZxid);
-    return index < log.length && zxidEquals(log.entryAt(index).zxid, zxid);
+    return compareZxid(zxid, log.baseZxid) > 0 && log.hasPoint(zxid);
   }
 
   private pong(epoch: number): void {

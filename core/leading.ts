@@ -1,12 +1,13 @@
 import { assert } from './assert.ts';
-import { MAX_DIFF_PROPOSALS, type Message, type MessageOf } from './messages.ts';
+import type { Message, MessageOf } from './messages.ts';
 import { isQuorum, isVoter, quorumSize } from './quorum.ts';
-import { compareHistory, formatRank } from './rank.ts';
+import { compareHistory, compareRank, formatRank } from './rank.ts';
 import type { DurableMark } from './ready.ts';
 import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { planSync } from './sync-plan.ts';
 import { SessionTracker } from './session-tracker.ts';
+import { diffMessages, snapMessages } from './sync-messages.ts';
 import type { StateMachine } from './state-machine.ts';
 import { admits, describeRecord, seatList, withEntries } from './seats.ts';
 import type { ServerId, Txn } from './types.ts';
@@ -103,6 +104,8 @@ export class LeadingRole implements Role {
     switch (message.kind) {
       case 'election':
         return this.handleElection(message);
+      case 'coordinator':
+        return this.handleCoordinator(message);
       case 'FOLLOWERINFO':
         return this.handleFollowerInfo(message);
       case 'ACKEPOCH':
@@ -127,6 +130,26 @@ export class LeadingRole implements Role {
     // A learner that is looking again has lost its place: it must resync from scratch.
     this.learners.delete(message.from);
     this.server.send(message.from, { kind: 'coordinator', from: this.server.sid, rank: this.server.rank(), leading: this.phase === 'broadcast' });
+  }
+
+  /**
+   * Another server claims leadership too (both heard no `higher_id`, e.g. one dropped the other's
+   * `election` while reloading). Resolve by rank at once instead of both waiting out initLimit:
+   * a leader-elect steps back for an established leader or a higher rank (the server then
+   * follows it, see ZabServer.defer), and answers a lower one with its own claim so it steps back.
+   */
+  private handleCoordinator(message: MessageOf<'coordinator'>): void {
+    const server = this.server;
+    const rank = server.rank();
+    // A higher leader-elect whose storage is not admitted here silences no one (core/seats.ts).
+    const outranks = compareRank(message.rank, rank) > 0 && server.admission.countsPeer(message.from, server.admission.identityOf(message.from));
+    if (this.phase !== 'broadcast' && (message.leading || outranks)) {
+      server.mark('leader-elect steps back for a higher one');
+      return server.becomeLooking(`${message.leading ? 'established leader' : 'leader-elect'} ${message.from} outranks ${formatRank(rank)}`);
+    }
+    if (message.leading) return server.drop(message, 'established leader of another epoch: the one without a quorum steps down');
+    this.learners.delete(message.from);
+    server.send(message.from, { kind: 'coordinator', from: server.sid, rank, leading: this.phase === 'broadcast' });
   }
 
   private handleFollowerInfo(message: MessageOf<'FOLLOWERINFO'>): void {
@@ -224,14 +247,8 @@ export class LeadingRole implements Role {
     server.mark(`sync: ${plan.mode}`);
     server.trace(() => `syncs ${learner.sid} (last ${formatZxid(learner.lastZxid)}) by ${plan.mode} from ${formatZxid(plan.from)}`);
     if (plan.mode === 'TRUNC') server.send(learner.sid, { kind: 'TRUNC', from: server.sid, epoch, zxid: plan.truncateTo });
-    if (plan.mode === 'SNAP') server.send(learner.sid, { kind: 'SNAP', from: server.sid, epoch, snapshot: server.snapshotNow() });
-    const proposals = server.log.entriesAfter(plan.from);
-    let previous = plan.from;
-    for (let start = 0; start < proposals.length; start += MAX_DIFF_PROPOSALS) {
-      const chunk = proposals.slice(start, start + MAX_DIFF_PROPOSALS);
-      server.send(learner.sid, { kind: 'DIFF', from: server.sid, epoch, prevZxid: previous, proposals: chunk });
-      previous = chunk[chunk.length - 1]!.zxid;
-    }
+    if (plan.mode === 'SNAP') for (const chunk of snapMessages(server.sid, epoch, server.snapshotNow())) server.send(learner.sid, chunk);
+    for (const diff of diffMessages(server.sid, epoch, plan.from, server.log.entriesAfter(plan.from))) server.send(learner.sid, diff);
     server.send(learner.sid, { kind: 'NEWLEADER', from: server.sid, epoch, zxid: server.log.lastZxid });
     learner.syncPoint = server.log.lastZxid;
     learner.phase = 'syncing';

@@ -63,8 +63,13 @@ export class LookingRole implements Role {
         return this.handleHigherId(message);
       case 'coordinator':
         return this.handleCoordinator(message);
+      case 'lower_id':
+        // A lower-ranked server answered this round: it is alive and lets this one lead. Nothing
+        // to wait for; the round ends at its deadline (a higher one may still answer).
+        this.server.trace(() => `heard lower_id from ${message.from}: it defers to this round`);
+        return;
       default:
-        // lower_id needs no action; anything else belongs to a role this server no longer has.
+        // Anything else belongs to a role this server no longer has.
         return this.server.drop(message, 'not LOOKING business');
     }
   }

@@ -15,6 +15,8 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const MAX_SERVER_ID = 1000;
 /** Most proposals one DIFF carries; a longer sync is split into several DIFFs. */
 export const MAX_DIFF_PROPOSALS = 1000;
+/** Most UTF-16 units of snapshot text one SNAP chunk carries (far below MAX_MESSAGE_BYTES even in UTF-8). */
+export const SNAP_CHUNK_CHARS = 512 * 1024;
 /** Most session touches one PONG carries; more wait for the next one. */
 export const MAX_SESSIONS_PER_PONG = 10_000;
 /** Epochs and counters are 32-bit, as ZooKeeper's halves of a 64-bit zxid. */
@@ -35,13 +37,6 @@ const TxnSchema = v.strictObject({
   op: JsonSchema,
 });
 const ProposalSchema = v.strictObject({ zxid: ZxidSchema, txn: TxnSchema });
-const SnapshotSchema = v.strictObject({
-  zxid: ZxidSchema,
-  data: JsonSchema,
-  digest: v.pipe(v.string(), v.maxLength(64)),
-  /** Checked where it is installed (core/seats.ts); a malformed one refuses the SNAP. */
-  seats: v.optional(JsonSchema),
-});
 /** Bully rank: (currentEpoch, lastZxid, sid), compared in that order. */
 const RankSchema = v.strictObject({ currentEpoch: Count, lastZxid: ZxidSchema, sid: Sid, storageId: StorageIdSchema });
 
@@ -78,7 +73,20 @@ export const MessageSchema = v.variant('kind', [
     proposals: v.pipe(v.array(ProposalSchema), v.maxLength(MAX_DIFF_PROPOSALS)),
   }),
   message('TRUNC', { epoch: Count, zxid: ZxidSchema }),
-  message('SNAP', { epoch: Count, snapshot: SnapshotSchema }),
+  /**
+   * One chunk of a snapshot's JSON text (core/sync-messages.ts): chunks `0..count-1` of one
+   * (zxid, digest) come in order; the learner restores the snapshot once it has all of them.
+   */
+  message('SNAP', {
+    epoch: Count,
+    zxid: ZxidSchema,
+    digest: v.pipe(v.string(), v.maxLength(64)),
+    index: Count,
+    count: v.pipe(Count, v.minValue(1)),
+    chunk: v.pipe(v.string(), v.maxLength(SNAP_CHUNK_CHARS)),
+    /** The seat record at `zxid` (core/seats.ts), in chunk 0; checked where it is installed. */
+    seats: v.optional(JsonSchema),
+  }),
   message('NEWLEADER', { epoch: Count, zxid: ZxidSchema }),
   /** `zxid` repeats NEWLEADER's: the ack is for that sync, not for an earlier one in the same epoch. */
   message('ACKNEWLEADER', { epoch: Count, zxid: ZxidSchema }),

@@ -87,6 +87,12 @@ export class ZabServer {
   private replies: ClientReply[] = [];
   private applied: AppliedTxn[] = [];
   private reload = false;
+  /**
+   * Election messages that arrived while this server reloaded its storage (or that made it step
+   * back), latest per sender and kind: handed to the LOOKING role once it exists, so a peer's
+   * round is answered instead of dropped (two leader-elects would otherwise wait out initLimit).
+   */
+  private readonly deferred = new Map<string, Message>();
 
   constructor(
     readonly config: ServerConfig,
@@ -135,6 +141,8 @@ export class ZabServer {
       case 'LinkDown':
         this.lastHeardTick.delete(input.peer);
         this.admission.forget(input.peer);
+        this.deferred.delete(`election/${input.peer}`);
+        this.deferred.delete(`coordinator/${input.peer}`);
         this.role.onLinkDown(input.peer);
         return;
       case 'ClientRequest':
@@ -154,11 +162,19 @@ export class ZabServer {
     if (message.kind === 'election' && message.observer === isVoter(message.from, this.config.voterCount)) {
       return this.drop(message, `observer flag does not match seat ${message.from}`);
     }
-    if (this.recovering) return this.drop(message, 'recovering');
     this.lastHeardTick.set(message.from, this.ticks);
     this.admission.notePeer(message);
     if (message.kind === 'SEATS') return this.admission.onSeats(message);
+    if (this.recovering) return this.defer(message, 'recovering');
     this.role.step(message);
+    // A leader-elect that stepped back for a higher one follows it once reloaded.
+    if (this.recovering && message.kind === 'coordinator') this.defer(message, 'stepped back for it');
+  }
+
+  private defer(message: Message, reason: string): void {
+    if (message.kind !== 'election' && message.kind !== 'coordinator') return this.drop(message, reason);
+    this.trace(() => `deferred ${message.kind} from ${message.from} (${reason})`);
+    this.deferred.set(`${message.kind}/${message.from}`, message);
   }
 
   private handleClientRequest(request: Extract<LocalInput, { kind: 'ClientRequest' }>): void {
@@ -267,6 +283,7 @@ export class ZabServer {
   becomeLeading(): void {
     this.assertTransition('LEADING');
     this.trace(() => 'becomes LEADING (discovery)');
+    this.mark('becomes leader-elect');
     this.role = new LeadingRole(this);
   }
 
@@ -304,6 +321,13 @@ export class ZabServer {
     this.recovering = false;
     this.trace(() => `recovered: acceptedEpoch ${this.acceptedEpoch}, log (${formatZxid(this.log.baseZxid)}, ${formatZxid(this.log.lastZxid)}], snapshot ${formatZxid(this.snapshotZxid)}`);
     this.role = new LookingRole(this);
+    const deferred = [...this.deferred.values()];
+    this.deferred.clear();
+    for (const message of deferred) {
+      if (this.recovering) break;
+      this.trace(() => `takes deferred ${message.kind} from ${message.from}`);
+      this.role.step(message);
+    }
   }
 
   // ---------------------------------------------------------------- output (for roles)

@@ -57,7 +57,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       return browser.context;
     });
     if (testInfo.status !== testInfo.expectedStatus) await attachDiagnostics(testInfo, browsers, signaling);
+    const unsendable = testInfo.status === testInfo.expectedStatus ? await unsendableMessages(browsers) : [];
     await Promise.all(browsers.map((browser) => browser.close()));
+    // A message too large for the transport is a bug, never a silent counter: it fails the test.
+    if (unsendable.length > 0) throw new Error(`tabs could not send messages above the transport's limit:\n${unsendable.join('\n')}`);
   },
 
   profile: async ({ launchBrowser }, use) => {
@@ -71,6 +74,18 @@ export { expect } from '@playwright/test';
 export function note(type: string, description: string): void {
   base.info().annotations.push({ type, description });
   process.stdout.write(`    [${type}] ${description}\n`);
+}
+
+/** Open tabs that refused to send a message too large for the transport (status().unsendable > 0). */
+async function unsendableMessages(browsers: readonly ProfileBrowser[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const browser of browsers) {
+    for (const page of browser.context.pages()) {
+      const count = await page.evaluate(() => (globalThis as PageGlobals).tabkeeper?.status().unsendable ?? 0).catch(() => 0);
+      if (count > 0) found.push(`${page.url()}: ${count}`);
+    }
+  }
+  return found;
 }
 
 /** On failure: every open tab's status() and the signaling server's log, attached to the report. */

@@ -70,6 +70,13 @@ export class NodeProcess {
     });
   }
 
+  /** Sends `signal` (SIGKILL: a crash; SIGTERM: a graceful stop, SIGKILL after 10 s) and waits for the exit. */
+  async kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (signal === 'SIGTERM') await this.stop(10_000);
+    else if (this.running) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
   /** Stops the process (SIGTERM, then SIGKILL after `graceMs`) and waits for it to exit. */
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.running) return;
@@ -100,21 +107,30 @@ export class NodeProcess {
 export interface SignalingServer {
   readonly url: string;
   readonly process: NodeProcess;
+  /** The port of its ZooKeeper listener (zookeeper/), read from its log once it listens. */
+  zookeeperPort(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export async function startSignalingServer(staticDirectory: string): Promise<SignalingServer> {
+/**
+ * Starts a signaling server serving the built app on loopback: on a free port unless `port` is
+ * given (a restart on the port its tabs know), with `args` added (`--redis …`).
+ */
+export async function startSignalingServer(staticDirectory: string, options: { port?: number; args?: readonly string[] } = {}): Promise<SignalingServer> {
   const server = NodeProcess.start('signaling/main.ts', [
     '--host',
     '127.0.0.1',
     '--port',
-    '0',
+    String(options.port ?? 0),
     '--static',
     staticDirectory,
     '--log-format',
     'json',
     '--log-level',
     'info',
+    '--zk-port',
+    '0',
+    ...(options.args ?? []),
   ]);
   const url = await server.waitFor(
     'the signaling server\'s "listening" line',
@@ -129,5 +145,18 @@ export async function startSignalingServer(staticDirectory: string): Promise<Sig
     },
     30_000,
   );
-  return { url, process: server, stop: () => server.stop() };
+  const zookeeperPort = () =>
+    server.waitFor(
+      'the ZooKeeper listener\'s "zookeeper listening" line',
+      () => {
+        for (const line of server.stderr) {
+          if (!line.startsWith('{')) continue;
+          const record = JSON.parse(line) as { msg?: string; port?: number };
+          if (record.msg === 'zookeeper listening' && record.port !== undefined) return record.port;
+        }
+        return undefined;
+      },
+      30_000,
+    );
+  return { url, process: server, zookeeperPort, stop: () => server.stop() };
 }

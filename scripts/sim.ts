@@ -36,6 +36,8 @@ interface SeedReport {
   readonly committed: number;
   readonly operations: number;
   readonly marks: [string, number][];
+  readonly failoverMs: number | null;
+  readonly failoverBoundMs: number;
 }
 
 function report(result: SeedResult): SeedReport {
@@ -48,6 +50,8 @@ function report(result: SeedResult): SeedReport {
     committed: result.committed,
     operations: result.operations,
     marks: [...result.marks],
+    failoverMs: result.failoverMs,
+    failoverBoundMs: result.failoverBoundMs,
   };
 }
 
@@ -133,6 +137,12 @@ async function main(): Promise<number> {
   const unknown = reports.filter((seedReport) => seedReport.linearizability === 'Unknown').length;
   console.log(`coverage marks: ${[...marks].sort().map(([name, hits]) => `${name}=${hits}`).join(', ')}`);
   console.log(`committed ${reports.reduce((sum, r) => sum + r.committed, 0)} txns, ${reports.reduce((sum, r) => sum + r.operations, 0)} client operations; linearizability unknown (search bound) in ${unknown} seeds`);
+  const failovers = reports.flatMap((seedReport) => (seedReport.failoverMs === null ? [] : [seedReport.failoverMs])).sort((a, b) => a - b);
+  if (failovers.length > 0) {
+    const at = (quantile: number) => failovers[Math.min(failovers.length - 1, Math.floor(quantile * failovers.length))]!.toFixed(0);
+    const worst = Math.max(...reports.map((r) => (r.failoverMs ?? 0) / Math.max(1, r.failoverBoundMs)));
+    console.log(`leader crash to next established leader: median ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms; at most ${(worst * 100).toFixed(0)}% of each seed's bound`);
+  }
   console.log(`${reports.length - failures.length} passed, ${failures.length} failed in ${seconds.toFixed(1)} s (${(reports.length / seconds).toFixed(1)} seeds/s)`);
   if (failures.length > 0) {
     mkdirSync('sim-failures', { recursive: true });

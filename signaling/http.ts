@@ -19,6 +19,10 @@ export interface Health {
   readonly seats: number;
   /** Sockets connected to this server. */
   readonly sockets: number;
+  /** Seats held by tabs connected to this server. */
+  readonly localSeats: number;
+  /** The signaling servers this server hands to its tabs. */
+  readonly servers: string[];
   readonly redis: boolean;
   readonly serverId: string;
   /** Why the status is degraded (Redis unreachable). */

@@ -3,7 +3,7 @@ import { ChildProcessUnderTest } from './testing/process.ts';
 import { TestClient } from './testing/test-client.ts';
 
 // Goal: `npm run signaling` as a user runs it: it starts from flags, logs readable structured
-// lines, and on SIGTERM / SIGINT releases every seat and exits 0. Method: the real entry point
+// lines, and on SIGTERM / SIGINT disconnects every tab, keeps their seats for them, and exits 0. Method: the real entry point
 // in a child process on port 0.
 describe('signaling/main.ts', () => {
   const processes: ChildProcessUnderTest[] = [];
@@ -21,8 +21,8 @@ describe('signaling/main.ts', () => {
     return { child, url };
   }
 
-  test.each(['SIGTERM', 'SIGINT'] as const)('on %s it disconnects tabs, releases their seats and exits 0', async (signal) => {
-    const { child, url } = await startServer(['--log-format', 'json']);
+  test.each(['SIGTERM', 'SIGINT'] as const)('on %s it disconnects tabs, leaves their seats to them and exits 0', async (signal) => {
+    const { child, url } = await startServer(['--log-format', 'json', '--seat-grace-ms', '0']);
     const tab = await TestClient.connect(url);
     clients.push(tab);
     expect(await tab.join({ cluster: 'demo' })).toMatchObject({ ok: true, seat: 1 });
@@ -30,7 +30,9 @@ describe('signaling/main.ts', () => {
     await tab.disconnected();
     expect(await child.exited).toEqual({ code: 0, signal: null });
     const messages = child.lines.filter((line) => line.startsWith('{')).map((line) => (JSON.parse(line) as { msg: string }).msg);
-    expect(messages).toEqual(expect.arrayContaining(['listening', 'seat claimed', 'signal received', 'seat released', 'stopped']));
+    expect(messages).toEqual(expect.arrayContaining(['listening', 'seat claimed', 'signal received', 'seat kept for its tab', 'stopped']));
+    // The tabs come back with their seat tokens (seat-ownership.ts): no seat is released, and no tab hears peer-left.
+    expect(messages).not.toContain('seat released');
   });
 
   test('text logs are one readable line per event', async () => {

@@ -1,11 +1,12 @@
 /**
  * `npm run signaling -- [options]`: starts the signaling server (see options.ts, or --help).
- * Stops gracefully on SIGINT / SIGTERM: tabs are disconnected so their seats are released, then
+ * Stops gracefully on SIGINT / SIGTERM: tabs are disconnected (they keep their seats and come back), then
  * the port and Redis are closed. A second signal, or a shutdown longer than 10 s, exits at once.
  */
 import { createLogger } from './logger.ts';
 import { parseServerOptions } from './options.ts';
 import { SignalingServer } from './server.ts';
+import { startZooKeeperListener } from '../zookeeper/start.ts';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
     logger.error('failed to start', { error: (error as Error).message });
     return 1;
   }
+  const zookeeper = await startZooKeeperListener(options, server.url, logger);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -46,7 +48,7 @@ async function main(): Promise<number> {
         logger.error('shutdown took too long; exiting', { limitMs: SHUTDOWN_LIMIT_MS });
         resolve(1);
       }, SHUTDOWN_LIMIT_MS).unref();
-      server.close().then(
+      Promise.all([server.close(), zookeeper?.close()]).then(
         () => resolve(0),
         (error: Error) => {
           logger.error('shutdown failed', { error: error.message });

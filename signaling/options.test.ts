@@ -22,7 +22,19 @@ describe('server options', () => {
     expect(parseServerOptions([], { TABKEEPER_REDIS_URL: 'redis://r:6379' })).toMatchObject({ options: { redisUrl: 'redis://r:6379' } });
   });
 
+  test('failover options: the seat grace, this server\'s public URL and the other servers\' URLs', () => {
+    expect(DEFAULT_OPTIONS).toMatchObject({ seatGraceMs: 10_000, publicUrl: null, signalingUrls: [] });
+    const env = { TABKEEPER_SIGNALING_URLS: 'https://a.example:3001, https://b.example:3002/', TABKEEPER_SEAT_GRACE_MS: '0' };
+    expect(parseServerOptions(['--public-url', 'https://a.example:3001'], env)).toMatchObject({
+      options: { seatGraceMs: 0, publicUrl: 'https://a.example:3001', signalingUrls: ['https://a.example:3001', 'https://b.example:3002'] },
+    });
+  });
+
   test.each([
+    [['--public-url', 'ws://x.example'], {}, "--public-url: expected http:// or https://, got 'ws://x.example'"],
+    [['--public-url', 'https://x.example/app'], {}, '--public-url: expected a URL without a path'],
+    [[], { TABKEEPER_SIGNALING_URLS: 'https://ok.example,nonsense' }, "TABKEEPER_SIGNALING_URLS: not a URL: 'nonsense'"],
+    [[], { TABKEEPER_SEAT_GRACE_MS: '-1' }, 'TABKEEPER_SEAT_GRACE_MS: must be between 0 and 3600000, got -1'],
     [['--port', 'eighty'], {}, "--port: expected an integer, got 'eighty'"],
     [['--port', '70000'], {}, '--port: must be between 0 and 65535, got 70000'],
     [[], { TABKEEPER_CLUSTER_SIZE: '16' }, 'TABKEEPER_CLUSTER_SIZE: must be between 1 and 15, got 16'],

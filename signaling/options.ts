@@ -29,6 +29,21 @@ export interface ServerOptions {
   readonly redisLivenessMs: number;
   /** How long an empty cluster keeps its size and key, so the tabs of a short outage come back to the same cluster. */
   readonly emptyClusterTtlMs: number;
+  /**
+   * How long seats whose signaling server went away stay reserved for their tabs: after this
+   * process starts (memory mode), or after a server is found dead (Redis mode). seat-ownership.ts.
+   */
+  readonly seatGraceMs: number;
+  /** This server's URL as tabs reach it, published to the others through Redis; null: its own listening URL. */
+  readonly publicUrl: string | null;
+  /** Signaling server URLs handed to tabs besides the ones published through Redis (servers behind one name). */
+  readonly signalingUrls: readonly string[];
+  /** The ZooKeeper listener's port (zookeeper/), null: none. */
+  readonly zkPort: number | null;
+  /** The one cluster ZooKeeper clients reach; null: the connect string's chroot names it. */
+  readonly zkCluster: string | null;
+  /** The join key the ZooKeeper listener presents (a client may give one with `addauth digest`). */
+  readonly zkKey: string | null;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -44,6 +59,12 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   rateLimitBurst: 400,
   redisLivenessMs: 15_000,
   emptyClusterTtlMs: 60 * 60_000,
+  seatGraceMs: 10_000,
+  publicUrl: null,
+  signalingUrls: [],
+  zkPort: 2181,
+  zkCluster: null,
+  zkKey: null,
 };
 
 interface OptionSpec {
@@ -115,6 +136,36 @@ const SPECS: readonly OptionSpec[] = [
     help: 'an empty cluster keeps its size and key this long',
     parse: (text) => integer(text, 0, 30 * 24 * 3_600_000),
   },
+  {
+    flag: 'seat-grace-ms',
+    env: 'TABKEEPER_SEAT_GRACE_MS',
+    key: 'seatGraceMs',
+    help: 'seats of a restarted or dead server stay reserved for their tabs this long',
+    parse: (text) => integer(text, 0, 3_600_000),
+  },
+  { flag: 'public-url', env: 'TABKEEPER_PUBLIC_URL', key: 'publicUrl', help: 'this server\'s URL as tabs reach it (default: its listening URL)', parse: httpUrl },
+  {
+    flag: 'signaling-urls',
+    env: 'TABKEEPER_SIGNALING_URLS',
+    key: 'signalingUrls',
+    help: 'comma-separated signaling server URLs tabs may move to',
+    parse: (text) => text.split(',').map((url) => url.trim()).filter((url) => url !== '').map(httpUrl),
+  },
+  {
+    flag: 'zk-port',
+    env: 'TABKEEPER_ZK_PORT',
+    key: 'zkPort',
+    help: 'port for ZooKeeper clients (0: any free port, off: none)',
+    parse: (text) => (text === 'off' ? null : integer(text, 0, 65535)),
+  },
+  {
+    flag: 'zk-cluster',
+    env: 'TABKEEPER_ZK_CLUSTER',
+    key: 'zkCluster',
+    help: 'the cluster every ZooKeeper client reaches (default: the connect string\'s chroot names it)',
+    parse: (text) => nonEmpty(text),
+  },
+  { flag: 'zk-key', env: 'TABKEEPER_ZK_KEY', key: 'zkKey', help: 'join key the ZooKeeper listener presents', parse: (text) => nonEmpty(text) },
 ];
 
 export type ParsedOptions = { readonly kind: 'run'; readonly options: ServerOptions } | { readonly kind: 'help'; readonly text: string };
@@ -171,6 +222,18 @@ function oneOf<T extends string>(text: string, choices: readonly T[]): T {
   const found = choices.find((choice) => choice === text);
   if (found === undefined) throw new Error(`expected one of ${choices.join(', ')}, got '${text}'`);
   return found;
+}
+
+function httpUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new Error(`not a URL: '${text}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`expected http:// or https://, got '${text}'`);
+  if (url.pathname !== '/' || url.search !== '') throw new Error(`expected a URL without a path (the server's origin), got '${text}'`);
+  return url.origin;
 }
 
 function redisUrl(text: string): string {

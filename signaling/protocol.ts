@@ -21,6 +21,11 @@ export const LIMITS = {
   seat: MAX_SERVER_ID,
   keyLength: 256,
   clientIdLength: 64,
+  /** A seat token (the proof that a tab owns its seat): the server issues 32 hex characters. */
+  seatTokenLength: 64,
+  /** Signaling server URLs handed to tabs, and the characters of each. */
+  serverUrls: 32,
+  serverUrlLength: 512,
   /**
    * Sizes of opaque JSON are counted in characters of its JSON text (UTF-16 code units, so
    * bytes for ASCII, which SDP and ICE candidates are). One relayed WebRTC signal: an SDP offer is
@@ -72,6 +77,12 @@ const ClientIdSchema = v.pipe(
   v.maxLength(LIMITS.clientIdLength, `clientId is longer than ${LIMITS.clientIdLength} characters`),
   v.regex(NAME_PATTERN, 'clientId may hold only A-Z a-z 0-9 _ -'),
 );
+const SeatTokenSchema = v.pipe(
+  v.string(),
+  v.minLength(16, 'token is shorter than 16 characters'),
+  v.maxLength(LIMITS.seatTokenLength, `token is longer than ${LIMITS.seatTokenLength} characters`),
+  v.regex(NAME_PATTERN, 'token may hold only A-Z a-z 0-9 _ -'),
+);
 const RequestIdSchema = v.pipe(
   v.number(),
   v.integer('requestId must be an integer'),
@@ -96,6 +107,12 @@ export const JoinRequestSchema = v.strictObject({
   size: v.optional(ClusterSizeSchema),
   key: v.optional(KeySchema),
   seat: v.optional(SeatSchema),
+  /**
+   * The seat token this tab was given when it first claimed `seat`: proof that it is the same
+   * tab coming back (after its signaling server died or restarted), so it gets the seat back
+   * even while the seat table still shows its old socket or keeps the seat reserved for it.
+   */
+  token: v.optional(SeatTokenSchema),
 });
 export const SignalRequestSchema = v.strictObject({ to: SeatSchema, data: opaqueJson(LIMITS.signalJsonLength) });
 export const GatewayConnectRequestSchema = v.strictObject({
@@ -144,6 +161,13 @@ export type JoinReply =
       readonly size: number;
       /** Seats held by other live tabs of the cluster when this one joined. */
       readonly peers: ServerId[];
+      /**
+       * Proof of owning the seat: kept by the tab (sessionStorage) and presented when it
+       * reclaims the seat through this or another signaling server. Never logged.
+       */
+      readonly token: string;
+      /** Public URLs of the deployment's live signaling servers, to move to if this one dies. */
+      readonly servers: string[];
     }
   | Refusal;
 
@@ -192,6 +216,8 @@ export interface ServerToClientEvents {
   /** To a CLI: the tab it was attached to left; requests in flight are lost. */
   'gateway-lost': (event: { seat: ServerId }) => void;
   'error-event': (event: ErrorEvent) => void;
+  /** To a tab: the deployment's signaling servers changed (one started or died). */
+  'signaling-servers': (event: { urls: string[] }) => void;
 }
 
 export const CLIENT_EVENTS = ['join', 'signal', 'gateway-connect', 'gateway-request', 'gateway-reply'] as const;

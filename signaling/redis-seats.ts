@@ -19,7 +19,8 @@ import {
  *
  * Keys (under `prefix`, `tabkeeper:` by default):
  *   cluster:<name>  hash   size, maxSeat, keyHash ('' for none)
- *   seats:<name>    hash   seat -> "<serverId> <socketId>"
+ *   seats:<name>    hash   seat -> "<serverId> <socketId>", or "~orphan <ms>" (reserved, below)
+ *   tokens:<name>   hash   seat -> SHA-256 of its seat token (seat-ownership.ts)
  *   clusters        set    names of clusters, for upkeep and /health
  *   server:<id>     string liveness mark of one signaling server, with a TTL
  *
@@ -30,8 +31,11 @@ import {
  * lives exactly as long as its server process does (its disconnect releases the seat at once).
  * So the only case the TTL must cover is a server that dies without releasing, and one mark
  * per server, refreshed every third of its TTL, covers all its seats at the cost of one SET per
- * server instead of one per seat. A holder whose server mark has expired counts as gone: claims
- * may take its seat, and the periodic sweep deletes it and tells its room (`peer-left`).
+ * server instead of one per seat. A holder whose server mark has expired (or was removed by a
+ * graceful shutdown, which leaves its seats in place) is gone, but its tab is probably alive and
+ * reconnecting through another server: the seat stays reserved for its token. The periodic sweep
+ * turns such a holder into "~orphan <ms>", and frees the seat (telling its room, `peer-left`)
+ * once `seatGraceMs` has passed without the tab reclaiming it.
  * If a server finds at refresh time that its own mark had expired (a long stall, a Redis
  * outage), its seats may already have been granted elsewhere, so it fences itself: it
  * disconnects every socket it seats (`onLivenessLost`), and those tabs rejoin.
@@ -50,6 +54,16 @@ local function holder_live(prefix, holder)
   local server = string.match(holder, '^(%S+) ')
   return server ~= nil and redis.call('EXISTS', prefix .. 'server:' .. server) == 1
 end
+-- 'live', 'reserved' (its server is gone, or an orphan within the grace) or 'free'.
+local function seat_state(prefix, entry, now, grace)
+  local since = string.match(entry, '^~orphan (%d+)$')
+  if since ~= nil then
+    if now - tonumber(since) >= grace then return 'free' end
+    return 'reserved'
+  end
+  if holder_live(prefix, entry) then return 'live' end
+  return 'reserved'
+end
 local function live_seats(prefix, seats_key)
   local flat = redis.call('HGETALL', seats_key)
   local live = {}
@@ -62,8 +76,9 @@ end
 `;
 
 /**
- * KEYS: cluster, seats, clusters. ARGV: name, size ('' = default), defaultSize, maxObservers,
- * keyHash ('' = none), seat ('' = lowest free), holder, prefix.
+ * KEYS: cluster, seats, clusters, tokens. ARGV: name, size ('' = default), defaultSize,
+ * maxObservers, keyHash ('' = none), seat ('' = lowest free), holder, prefix, tokenHash,
+ * tokenPresented ('1' / '0'), nowMs, graceMs.
  * Returns JSON: {seat, size, peers, created} or {refusal, stored, size, maxSeat}.
  */
 const CLAIM_SCRIPT = `${LUA_HELPERS}
@@ -83,32 +98,52 @@ local function refusal(code)
 end
 if key_hash ~= ARGV[5] then return refusal('wrong-key') end
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= size then return refusal('size-mismatch') end
-local live = live_seats(ARGV[8], KEYS[2])
-local held = {}
-for _, s in ipairs(live) do held[s] = true end
+local now, grace = tonumber(ARGV[11]), tonumber(ARGV[12])
+local flat = redis.call('HGETALL', KEYS[2])
+local taken, live = {}, {}
+for i = 1, #flat, 2 do
+  local s = tonumber(flat[i])
+  local state = seat_state(ARGV[8], flat[i + 1], now, grace)
+  if state ~= 'free' then taken[s] = {state = state, entry = flat[i + 1]} end
+  if state == 'live' then live[#live + 1] = s end
+end
 local seat = tonumber(ARGV[6])
 if seat ~= nil then
   if seat > max_seat then return refusal('seat-out-of-range') end
-  if held[seat] then return refusal('seat-taken') end
+  local held = taken[seat]
+  if held ~= nil then
+    -- Only the seat's own tab (its token) may replace a holder, and never a live one of its own server.
+    local token_ok = ARGV[10] == '1' and redis.call('HGET', KEYS[4], seat) == ARGV[9]
+    local claimant = string.match(ARGV[7], '^(%S+) ')
+    local same_server_live = held.state == 'live' and string.match(held.entry, '^(%S+) ') == claimant
+    if not token_ok or same_server_live then return refusal('seat-taken') end
+  end
 else
   for s = 1, max_seat do
-    if not held[s] then seat = s break end
+    if taken[s] == nil then seat = s break end
   end
   if seat == nil then return refusal('cluster-full') end
 end
 if created then
   redis.call('HSET', KEYS[1], 'size', size, 'maxSeat', max_seat, 'keyHash', key_hash)
 end
+local peers = {}
+for _, s in ipairs(live) do
+  if s ~= seat then peers[#peers + 1] = s end
+end
+table.sort(peers)
 redis.call('PERSIST', KEYS[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[2], seat, ARGV[7])
-return cjson.encode({seat = seat, size = size, peers = live, created = created})
+redis.call('HSET', KEYS[4], seat, ARGV[9])
+return cjson.encode({seat = seat, size = size, peers = peers, created = created})
 `;
 
-/** KEYS: cluster, seats. ARGV: seat, holder, emptyTtlMs. Deletes the seat only if `holder` holds it. */
+/** KEYS: cluster, seats, tokens. ARGV: seat, holder, emptyTtlMs. Deletes the seat only if `holder` holds it. */
 const RELEASE_SCRIPT = `
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
 if redis.call('HLEN', KEYS[2]) == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return 1
 `;
@@ -121,21 +156,29 @@ return cjson.encode({size = tonumber(meta[1]), maxSeat = tonumber(meta[2]), keyH
 `;
 
 /**
- * KEYS: cluster, seats, clusters. ARGV: name, prefix, emptyTtlMs. Deletes holders whose server
- * is dead and returns their seats (JSON array); forgets a cluster whose record has expired.
+ * KEYS: cluster, seats, clusters, tokens. ARGV: name, prefix, emptyTtlMs, nowMs, graceMs.
+ * Marks holders whose server is dead as orphans (reserved for their token), frees orphans
+ * older than the grace and returns their seats (JSON array); forgets an expired cluster.
  */
 const SWEEP_SCRIPT = `${LUA_HELPERS}
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('SREM', KEYS[3], ARGV[1])
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[2], KEYS[4])
   return '[]'
 end
+local now, grace = tonumber(ARGV[4]), tonumber(ARGV[5])
 local flat = redis.call('HGETALL', KEYS[2])
 local freed = {}
 for i = 1, #flat, 2 do
-  if not holder_live(ARGV[2], flat[i + 1]) then
-    redis.call('HDEL', KEYS[2], flat[i])
-    freed[#freed + 1] = tonumber(flat[i])
+  local since = string.match(flat[i + 1], '^~orphan (%d+)$')
+  if since ~= nil then
+    if now - tonumber(since) >= grace then
+      redis.call('HDEL', KEYS[2], flat[i])
+      redis.call('HDEL', KEYS[4], flat[i])
+      freed[#freed + 1] = tonumber(flat[i])
+    end
+  elseif not holder_live(ARGV[2], flat[i + 1]) then
+    redis.call('HSET', KEYS[2], flat[i], '~orphan ' .. ARGV[4])
   end
 end
 if redis.call('HLEN', KEYS[2]) == 0 and redis.call('PTTL', KEYS[1]) == -1 then
@@ -190,7 +233,8 @@ export class RedisSeatTable implements SeatTable {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const reply = await this.evalJson<ClaimReply>(CLAIM_SCRIPT, [this.clusterKey(request.cluster), this.seatsKey(request.cluster), this.clustersKey()], [
+    const keys = [this.clusterKey(request.cluster), this.seatsKey(request.cluster), this.clustersKey(), this.tokensKey(request.cluster)];
+    const reply = await this.evalJson<ClaimReply>(CLAIM_SCRIPT, keys, [
       request.cluster,
       request.size === undefined ? '' : String(request.size),
       String(this.options.defaultClusterSize),
@@ -199,6 +243,10 @@ export class RedisSeatTable implements SeatTable {
       request.seat === undefined ? '' : String(request.seat),
       holderText(request.holder),
       this.prefix,
+      request.tokenHash,
+      request.tokenPresented ? '1' : '0',
+      String(this.options.now()),
+      String(this.options.seatGraceMs),
     ]);
     if (reply === null) throw new Error('claim script returned nothing');
     if (reply.refusal !== undefined) return this.refusalOf(request, reply);
@@ -209,7 +257,7 @@ export class RedisSeatTable implements SeatTable {
 
   async release(cluster: string, seat: ServerId, holder: Holder): Promise<boolean> {
     const released = await this.redis.eval(RELEASE_SCRIPT, {
-      keys: [this.clusterKey(cluster), this.seatsKey(cluster)],
+      keys: [this.clusterKey(cluster), this.seatsKey(cluster), this.tokensKey(cluster)],
       arguments: [String(seat), holderText(holder), String(this.options.emptyClusterTtlMs)],
     });
     return released === 1;
@@ -246,8 +294,8 @@ export class RedisSeatTable implements SeatTable {
     for (const name of names) {
       const seats = await this.evalJson<unknown>(
         SWEEP_SCRIPT,
-        [this.clusterKey(String(name)), this.seatsKey(String(name)), this.clustersKey()],
-        [String(name), this.prefix, String(this.options.emptyClusterTtlMs)],
+        [this.clusterKey(String(name)), this.seatsKey(String(name)), this.clustersKey(), this.tokensKey(String(name))],
+        [String(name), this.prefix, String(this.options.emptyClusterTtlMs), String(this.options.now()), String(this.options.seatGraceMs)],
       );
       for (const seat of toSeats(seats)) freed.push({ cluster: String(name), seat });
     }
@@ -302,6 +350,9 @@ export class RedisSeatTable implements SeatTable {
   }
   private seatsKey(cluster: string): string {
     return `${this.prefix}seats:${cluster}`;
+  }
+  private tokensKey(cluster: string): string {
+    return `${this.prefix}tokens:${cluster}`;
   }
   private clustersKey(): string {
     return `${this.prefix}clusters`;

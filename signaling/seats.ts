@@ -1,5 +1,6 @@
 import type { ServerId } from '../core/types.ts';
 import type { Refusal } from './protocol.ts';
+import { mayReplaceHolder, StartupGrace } from './seat-ownership.ts';
 
 /**
  * The seat table: which live socket holds which seat (server id) of which cluster, and each
@@ -8,7 +9,16 @@ import type { Refusal } from './protocol.ts';
  *
  * Invariant: a seat has at most one holder, and a holder is a socket that is (or, in Redis mode,
  * was within the liveness window) connected. A claim of a held seat is refused, never stolen: a
- * reloading tab waits until its old socket is gone.
+ * reloading tab waits until its old socket is gone. The one exception is the seat's own tab
+ * coming back through another server: it proves who it is with the seat token it was given at
+ * its first claim (seat-ownership.ts), and its old socket, on a server that died or that it
+ * left, is replaced.
+ *
+ * Seats whose server went away (it died, or shut down, or this process restarted) are not
+ * handed to new tabs at once: their tabs are alive and reconnecting. Redis mode keeps such a
+ * seat reserved for its token for `seatGraceMs` after the server is found dead; memory mode,
+ * which forgets everything on restart, refuses claims that are not reclaims for `seatGraceMs`
+ * after it starts (seat-ownership.ts).
  */
 
 /** A socket on a server. In memory mode `serverId` is the one process's id. */
@@ -26,6 +36,10 @@ export interface ClaimRequest {
   /** The seat the tab names (a reload reclaiming its seat), or undefined for the lowest free one. */
   readonly seat: ServerId | undefined;
   readonly holder: Holder;
+  /** The seat token's hash: the one presented (a reclaim) or a fresh one; stored on success. */
+  readonly tokenHash: string;
+  /** Whether the tab presented a token (it claims to be the seat's own tab). */
+  readonly tokenPresented: boolean;
 }
 
 export type ClaimResult =
@@ -71,6 +85,8 @@ export interface SeatTableOptions {
   readonly defaultClusterSize: number;
   readonly maxObservers: number;
   readonly emptyClusterTtlMs: number;
+  /** How long seats whose server went away stay reserved for their tabs (see above). */
+  readonly seatGraceMs: number;
   readonly now: () => number;
 }
 
@@ -108,6 +124,8 @@ interface ClusterRecord {
   readonly maxSeat: number;
   readonly keyHash: string | null;
   readonly seats: Map<ServerId, Holder>;
+  /** Token hash of each held seat. */
+  readonly tokens: Map<ServerId, string>;
   /** When the last seat was freed; null while any seat is held. */
   emptySinceMs: number | null;
 }
@@ -115,15 +133,20 @@ interface ClusterRecord {
 /** The seat table of a single signaling process. Liveness is the socket's own connection. */
 export class MemorySeatTable implements SeatTable {
   private readonly clusters = new Map<string, ClusterRecord>();
+  private readonly grace: StartupGrace;
 
-  constructor(private readonly options: SeatTableOptions) {}
+  constructor(private readonly options: SeatTableOptions) {
+    this.grace = new StartupGrace(options.now, options.seatGraceMs);
+  }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const waiting = this.grace.refusal(request);
+    if (waiting !== null) return waiting;
     let record = this.live(request.cluster);
     const created = record === null;
     if (record === null) {
       const size = request.size ?? this.options.defaultClusterSize;
-      record = { size, maxSeat: size + this.options.maxObservers, keyHash: request.keyHash, seats: new Map(), emptySinceMs: null };
+      record = { size, maxSeat: size + this.options.maxObservers, keyHash: request.keyHash, seats: new Map(), tokens: new Map(), emptySinceMs: null };
       this.clusters.set(request.cluster, record);
     }
     const refusal = this.checkClaim(request, record);
@@ -133,8 +156,9 @@ export class MemorySeatTable implements SeatTable {
       if (created) this.clusters.delete(request.cluster);
       return refusal ?? refusals.clusterFull(request.cluster, record.maxSeat);
     }
-    const peers = [...record.seats.keys()].sort((a, b) => a - b);
+    const peers = [...record.seats.keys()].filter((held) => held !== seat).sort((a, b) => a - b);
     record.seats.set(seat, request.holder);
+    record.tokens.set(seat, request.tokenHash);
     record.emptySinceMs = null;
     return { ok: true, seat, size: record.size, peers, created };
   }
@@ -144,6 +168,7 @@ export class MemorySeatTable implements SeatTable {
     const current = record?.seats.get(seat);
     if (record === undefined || current === undefined || !sameHolder(current, holder)) return false;
     record.seats.delete(seat);
+    record.tokens.delete(seat);
     if (record.seats.size === 0) record.emptySinceMs = this.options.now();
     return true;
   }
@@ -187,7 +212,10 @@ export class MemorySeatTable implements SeatTable {
     }
     if (request.seat === undefined) return null;
     if (request.seat > record.maxSeat) return refusals.seatOutOfRange(request.cluster, request.seat, record.size, record.maxSeat);
-    if (record.seats.has(request.seat)) return refusals.seatTaken(request.cluster, request.seat);
+    const holder = record.seats.get(request.seat);
+    if (holder !== undefined && !mayReplaceHolder(request, holder, record.tokens.get(request.seat) ?? null, true)) {
+      return refusals.seatTaken(request.cluster, request.seat);
+    }
     return null;
   }
 

@@ -24,6 +24,8 @@ import {
 import { TokenBucket } from './rate-limit.ts';
 import { connectRedis, redactUrl, settlesWithin, type RedisConnections } from './redis.ts';
 import { RedisSeatTable } from './redis-seats.ts';
+import { hashSeatToken, newSeatToken } from './seat-ownership.ts';
+import { ServerDirectory } from './server-directory.ts';
 import { MemorySeatTable, keyRefusal, refuse, refusals, type FreedSeat, type Holder, type SeatTable } from './seats.ts';
 
 /**
@@ -47,6 +49,10 @@ import { MemorySeatTable, keyRefusal, refuse, refusals, type FreedSeat, type Hol
 /** The server's own handlers take `unknown`: payloads are untrusted until their schema passes. */
 type UntrustedEvents = { [K in ClientEventName]: (...args: unknown[]) => void };
 type TabSocket = Socket<UntrustedEvents, ServerToClientEvents>;
+/** Between the servers of one deployment (through the Redis adapter): a server started or is leaving, so re-read the server directory. */
+interface InterServerEvents {
+  'tabkeeper-servers-changed': () => void;
+}
 
 export interface SignalingServerOptions extends Partial<ServerOptions> {
   readonly logger?: Logger;
@@ -95,12 +101,15 @@ export class SignalingServer {
   private readonly now: () => number;
   private readonly startedMs: number;
   private readonly http: HttpServer;
-  private readonly io: Server<UntrustedEvents, ServerToClientEvents>;
+  private readonly io: Server<UntrustedEvents, ServerToClientEvents, InterServerEvents>;
   private readonly sockets = new Map<string, SocketState>();
   /** Releases that failed (Redis unreachable), retried by the sweep so no seat stays held by a gone socket. */
   private readonly pendingReleases: { cluster: string; seat: ServerId; holder: Holder }[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  /** Set while shutting down: the disconnects that follow leave seats to their tabs (seat-ownership.ts). */
+  private shuttingDown = false;
+  private directory: ServerDirectory | null = null;
 
   private constructor(
     options: ServerOptions,
@@ -118,7 +127,7 @@ export class SignalingServer {
     const staticDir = options.staticDir === null ? defaultStaticDir() : existingDirectory(options.staticDir);
     if (options.staticDir !== null && staticDir === null) logger.warn('static directory not found; serving no app', { dir: options.staticDir });
     this.http = createServer(createHttpHandler({ health: () => this.health(), staticDir, logger }));
-    this.io = new Server<UntrustedEvents, ServerToClientEvents>(this.http, {
+    this.io = new Server<UntrustedEvents, ServerToClientEvents, InterServerEvents>(this.http, {
       serveClient: false,
       maxHttpBufferSize: MAX_MESSAGE_BYTES,
       pingInterval: PING_INTERVAL_MS,
@@ -126,6 +135,7 @@ export class SignalingServer {
       ...(redis === null ? {} : { adapter: createAdapter(redis.publish, redis.subscribe, { key: 'tabkeeper-io' }) }),
     });
     this.io.on('connection', (socket) => this.handleConnection(socket));
+    this.io.on('tabkeeper-servers-changed', () => void this.directory?.refresh());
   }
 
   /** Connects to Redis if asked, then listens. Resolves once the port is bound (port 0: see `port`). */
@@ -139,6 +149,7 @@ export class SignalingServer {
       defaultClusterSize: options.defaultClusterSize,
       maxObservers: options.maxObservers,
       emptyClusterTtlMs: options.emptyClusterTtlMs,
+      seatGraceMs: options.seatGraceMs,
       now,
     };
     let redis: RedisConnections | null = null;
@@ -183,7 +194,17 @@ export class SignalingServer {
       await this.closeResources();
       throw error;
     });
-    const interval = this.redis === null ? MEMORY_SWEEP_INTERVAL_MS : Math.max(100, Math.floor(this.options.redisLivenessMs / 2));
+    this.directory = await ServerDirectory.open(this.redis?.commands ?? null, {
+      serverId: this.serverId,
+      publicUrl: this.options.publicUrl ?? this.url,
+      configuredUrls: this.options.signalingUrls,
+      ttlMs: this.options.redisLivenessMs,
+      onChange: (urls) => this.announceServers(urls),
+      onError: (error) => this.logger.warn('server directory refresh failed', { error: error.message }),
+    });
+    // The others learn of this server now rather than at their next refresh: its tabs may need them soon.
+    if (this.redis !== null) this.io.serverSideEmit('tabkeeper-servers-changed');
+    const interval = this.redis === null ? MEMORY_SWEEP_INTERVAL_MS : Math.max(100, Math.floor(Math.min(this.options.redisLivenessMs, this.options.seatGraceMs || Infinity) / 2));
     this.sweepTimer = setInterval(() => void this.sweep(), interval);
     this.sweepTimer.unref();
     this.logger.info('listening', {
@@ -191,13 +212,15 @@ export class SignalingServer {
       serverId: this.serverId,
       redis: this.options.redisUrl === null ? 'off' : redactUrl(this.options.redisUrl),
       clusterSize: this.options.defaultClusterSize,
+      servers: this.directory.urls().join(','),
     });
   }
 
   /**
-   * Graceful shutdown: disconnects every socket so that each releases its seat (in Redis mode
-   * the other servers' tabs hear `peer-left` at once instead of after the liveness TTL), waits
-   * for those releases, then closes Socket.IO, HTTP and Redis. Safe to call twice.
+   * Graceful shutdown: disconnects every socket, then closes Socket.IO, HTTP and Redis. Safe to
+   * call twice. The tabs' seats are not released: the tabs keep serving over their DataChannels
+   * and come back, through another server or this one restarted, with their seat tokens. In
+   * Redis mode their seats stay reserved for them (seatGraceMs) once this server's mark is gone.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -207,10 +230,15 @@ export class SignalingServer {
   private async shutdown(): Promise<void> {
     this.logger.info('shutting down', { sockets: this.sockets.size });
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.shuttingDown = true;
+    // Withdraw this server from the directory first, so the others stop handing it out.
+    if (this.redis !== null && (await settlesWithin(this.directory?.close() ?? Promise.resolve(), CLOSE_STEP_TIMEOUT_MS))) {
+      this.io.serverSideEmit('tabkeeper-servers-changed');
+    }
     // Local only: io.disconnectSockets would reach every server through the Redis adapter.
     this.io.local.disconnectSockets(true);
-    const releases = Promise.allSettled([...this.sockets.values()].map((state) => state.queue));
-    if (!(await settlesWithin(releases, CLOSE_STEP_TIMEOUT_MS))) this.logger.warn('seat releases timed out');
+    const handled = Promise.allSettled([...this.sockets.values()].map((state) => state.queue));
+    if (!(await settlesWithin(handled, CLOSE_STEP_TIMEOUT_MS))) this.logger.warn('disconnects not handled in time');
     await this.closeResources();
     this.logger.info('stopped', { serverId: this.serverId });
   }
@@ -220,6 +248,7 @@ export class SignalingServer {
     if (!(await settlesWithin(this.io.close(), CLOSE_STEP_TIMEOUT_MS))) this.logger.warn('socket.io close timed out');
     this.http.close();
     this.http.closeAllConnections();
+    await this.directory?.close();
     await this.seats.close().catch((error: Error) => this.logger.warn('seat table close failed', { error: error.message }));
     await this.redis?.close();
   }
@@ -295,13 +324,22 @@ export class SignalingServer {
     }
     const request = parsed.value;
     const holder: Holder = { serverId: this.serverId, socketId: socket.id };
-    const result = await this.seats.claim({ cluster: request.cluster, size: request.size, keyHash: hashKey(request.key), seat: request.seat, holder });
+    const token = request.token ?? newSeatToken();
+    const result = await this.seats.claim({
+      cluster: request.cluster,
+      size: request.size,
+      keyHash: hashKey(request.key),
+      seat: request.seat,
+      holder,
+      tokenHash: hashSeatToken(token),
+      tokenPresented: request.token !== undefined,
+    });
     if (!result.ok) return this.refuseWith(socket, 'join', result, ack, { cluster: request.cluster, seat: request.seat });
     state.seat = { cluster: request.cluster, seat: result.seat };
     // A socket that left while the claim was in flight: its queued disconnect releases the seat.
     if (!socket.connected) return;
     socket.join([clusterRoom(request.cluster), seatRoom(request.cluster, result.seat)]);
-    ack({ ok: true, seat: result.seat, size: result.size, peers: result.peers });
+    ack({ ok: true, seat: result.seat, size: result.size, peers: result.peers, token, servers: this.directory?.urls() ?? [] });
     socket.to(clusterRoom(request.cluster)).emit('peer-joined', { seat: result.seat });
     this.logger.info('seat claimed', {
       cluster: request.cluster,
@@ -309,6 +347,7 @@ export class SignalingServer {
       role: result.seat <= result.size ? 'voter' : 'observer',
       size: result.size,
       created: result.created,
+      reclaim: request.token !== undefined,
       socket: socket.id,
     });
   }
@@ -391,6 +430,10 @@ export class SignalingServer {
     if (state.seat === null) return;
     const { cluster, seat } = state.seat;
     state.seat = null;
+    if (this.shuttingDown) {
+      this.logger.info('seat kept for its tab', { cluster, seat, socket: socket.id });
+      return;
+    }
     const holder = { serverId: this.serverId, socketId: socket.id };
     try {
       if (await this.seats.release(cluster, seat, holder)) this.announceLeft({ cluster, seat }, reason);
@@ -404,6 +447,14 @@ export class SignalingServer {
     this.io.to(clusterRoom(freed.cluster)).emit('peer-left', { seat: freed.seat });
     this.io.to(gatewayRoom(freed.cluster, freed.seat)).emit('gateway-lost', { seat: freed.seat });
     this.logger.info('seat released', { cluster: freed.cluster, seat: freed.seat, reason });
+  }
+
+  /** Tells this server's tabs the deployment's signaling servers changed. */
+  private announceServers(urls: string[]): void {
+    this.logger.info('signaling servers changed', { servers: urls.join(',') });
+    for (const [socketId, state] of this.sockets) {
+      if (state.seat !== null) this.io.sockets.sockets.get(socketId)?.emit('signaling-servers', { urls });
+    }
   }
 
   private detachGateway(socket: TabSocket, state: SocketState): void {
@@ -420,7 +471,7 @@ export class SignalingServer {
       for (const pending of this.pendingReleases.splice(0)) {
         if (await this.seats.release(pending.cluster, pending.seat, pending.holder)) this.announceLeft(pending, 'released late');
       }
-      for (const freed of await this.seats.sweep()) this.announceLeft(freed, 'its server died');
+      for (const freed of await this.seats.sweep()) this.announceLeft(freed, 'its server died and its tab did not come back');
     } catch (error) {
       this.logger.warn('sweep failed', { error: (error as Error).message });
     }
@@ -438,6 +489,8 @@ export class SignalingServer {
     const base = {
       uptimeSeconds: Math.round((this.now() - this.startedMs) / 1000),
       sockets: this.io.engine.clientsCount,
+      localSeats: [...this.sockets.values()].filter((state) => state.seat !== null).length,
+      servers: this.directory?.urls() ?? [],
       redis: this.redis !== null,
       serverId: this.serverId,
     };

@@ -29,6 +29,12 @@ export interface TabStatus {
    */
   readonly restored: { readonly lastZxid: string; readonly committedZxid: string } | null;
   readonly error: string | null;
+  /**
+   * Messages this tab could not send because they were above the transport's size limit (a bug:
+   * core cuts what it sends below it). The page shows them as an error (`data-testid="unsendable"`);
+   * e2e tests require 0. Absent on pages older than this field.
+   */
+  readonly unsendable?: number;
 }
 
 export interface TabKeeperPage {

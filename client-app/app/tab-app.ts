@@ -11,8 +11,11 @@ import { databaseName, IndexedDbStorage } from '../storage/indexeddb-storage.ts'
 import { WebRtcTransport } from '../transport/webrtc-transport.ts';
 import { BrowserClock } from './browser-clock.ts';
 import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
+import { isZkTabOp } from '../../zookeeper/tab-ops.ts';
+import { ZooKeeperSessions } from './zookeeper-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
-import { seatStorageKey, type TabParams } from './params.ts';
+import type { TabParams } from './params.ts';
+import { readRememberedSeat, rememberSeat } from './seat-memory.ts';
 import { SignalingLink } from './signaling-link.ts';
 import { acquireSeatLock, type SeatLock } from './web-lock.ts';
 
@@ -73,7 +76,10 @@ export class TabApp implements TabKeeperPage {
   private node: ZabNode | null = null;
   private client: TabKeeperClient | null = null;
   private gateway: GatewaySessions | null = null;
+  /** Sessions of ZooKeeper clients, relayed by the ZooKeeper listener (zookeeper/). */
+  private zookeeper: ZooKeeperSessions | null = null;
   private sweepTimer: number | null = null;
+  private zkSweepTimer: number | null = null;
   private restored: TabStatus['restored'] = null;
   private failure: string | null = null;
   private storageOpenError: string | null = null;
@@ -114,7 +120,7 @@ export class TabApp implements TabKeeperPage {
     const reply = await signaling.join(this.params, remembered);
     this.seat = reply.seat;
     this.size = reply.size;
-    rememberSeat(this.params.cluster, reply.seat);
+    rememberSeat(this.params.cluster, reply.seat, reply.token);
     this.log(`seat ${reply.seat} of ${this.params.cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'}, N=${reply.size}); peers ${reply.peers.join(',') || 'none'}`);
     // Connect at once, while storage opens: the node learns of links already open when it starts.
     const transport = new WebRtcTransport({
@@ -171,7 +177,9 @@ export class TabApp implements TabKeeperPage {
     node.start();
     this.client = this.newClient();
     this.gateway = new GatewaySessions({ clock: this.clock, server: node, sessionTimeoutMs: SESSION_TIMEOUT_MS, idleMs: 10 * 60_000, maxSessions: 64 });
+    this.zookeeper = new ZooKeeperSessions({ clock: this.clock, server: node, maxSessions: 256, attachWaitMs: 5_000 });
     this.sweepTimer = window.setInterval(() => this.gateway?.sweep(), 30_000);
+    this.zkSweepTimer = window.setInterval(() => this.zookeeper?.sweep(), 1_000);
     this.log(`node ${seat} started (tick ${TICK_MS} ms, ${this.clock.unthrottled ? 'worker timers' : 'page timers'})`);
     this.changed();
   }
@@ -206,6 +214,7 @@ export class TabApp implements TabKeeperPage {
       peers: this.transport?.openPeers() ?? [],
       restored: this.restored,
       error: this.failure,
+      unsendable: this.transport?.stats.sendsOversized ?? 0,
     };
   }
 
@@ -235,6 +244,11 @@ export class TabApp implements TabKeeperPage {
 
   get logs(): readonly LogLine[] {
     return this.logLines;
+  }
+
+  /** Why the last message too large for the transport could not be sent (a bug), if any. */
+  get unsendableError(): string | null {
+    return this.transport?.stats.lastOversized ?? null;
   }
 
   get storageError(): string | null {
@@ -270,6 +284,11 @@ export class TabApp implements TabKeeperPage {
   private async answerGateway(request: { clientId: string; requestId: number; op: Json }): Promise<void> {
     const serving = await this.untilServing(GATEWAY_WAIT_FOR_SERVING_MS);
     const gateway = this.gateway;
+    if (isZkTabOp(request.op) && this.zookeeper !== null && serving) {
+      const answer = await this.zookeeper.run(request.clientId, request.op);
+      this.signaling?.gatewayReply(request.clientId, request.requestId, answer as unknown as Json);
+      return;
+    }
     const result: GatewayResult =
       gateway === null || !serving ? { ok: false, error: 'ConnectionLoss' } : await gateway.run(request.clientId, request.op);
     this.signaling?.gatewayReply(request.clientId, request.requestId, result as unknown as Json);
@@ -304,7 +323,9 @@ export class TabApp implements TabKeeperPage {
     if (this.closed) return;
     this.closed = true;
     if (this.sweepTimer !== null) window.clearInterval(this.sweepTimer);
+    if (this.zkSweepTimer !== null) window.clearInterval(this.zkSweepTimer);
     this.gateway?.abandonAll();
+    this.zookeeper?.abandonAll();
     this.client?.abandon();
     this.node?.stop();
     this.transport?.close();
@@ -326,16 +347,6 @@ export class TabApp implements TabKeeperPage {
   private changed(): void {
     for (const listener of this.changeListeners) listener();
   }
-}
-
-function readRememberedSeat(cluster: string): ServerId | null {
-  const text = sessionStorage.getItem(seatStorageKey(cluster));
-  const seat = text === null ? Number.NaN : Number(text);
-  return Number.isInteger(seat) && seat >= 1 ? seat : null;
-}
-
-function rememberSeat(cluster: string, seat: ServerId): void {
-  sessionStorage.setItem(seatStorageKey(cluster), String(seat));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {

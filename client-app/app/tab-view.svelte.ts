@@ -11,6 +11,7 @@ export class TabView {
   tree = $state.raw<TreeEntry[]>([]);
   logs = $state.raw<LogLine[]>([]);
   storageError = $state.raw<string | null>(null);
+  unsendableError = $state.raw<string | null>(null);
   private readonly app: TabApp;
 
   constructor(app: TabApp) {
@@ -23,5 +24,6 @@ export class TabView {
     this.tree = this.app.tree();
     this.logs = this.app.logs.slice(-40).reverse();
     this.storageError = this.app.storageError;
+    this.unsendableError = this.app.unsendableError;
   }
 }

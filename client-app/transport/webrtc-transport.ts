@@ -4,6 +4,7 @@ import { encodeMessage, MAX_MESSAGE_BYTES, type Message } from '../../core/messa
 import type { Transport } from '../../core/transport.ts';
 import type { Json, ServerId } from '../../core/types.ts';
 import { encodeFrames, FrameSender, Reassembler, type FrameChannel } from './framing.ts';
+import { LinkProbes, parseControl } from './link-probe.ts';
 
 /**
  * `Transport` over WebRTC DataChannels (simple-peer) to every other seat of the cluster, with
@@ -16,8 +17,10 @@ import { encodeFrames, FrameSender, Reassembler, type FrameChannel } from './fra
  *   the answerer's old connection.
  * - Drops: a channel that closes or errors reports `onLinkDown`. The initiator reconnects after a
  *   pause while the other seat is in the cluster; the answerer asks it to (`restart`), in case only
- *   the answerer noticed. `peer-left` from the signaling server destroys the link at once, since
- *   a dead peer's channel never closes by itself (BROWSER-NOTES.md); `peer-joined` connects.
+ *   the answerer noticed. What the signaling server says about a seat (`peer-left`, `peer-joined`)
+ *   is a hint: an open link to that seat is probed over the DataChannel and closed only if the
+ *   peer does not answer (link-probe.ts), since a dead peer's channel never closes by itself
+ *   (BROWSER-NOTES.md) while a live one must survive any signaling server's failure.
  * - Connecting gets a timeout of its own: a connection not open by then is torn down and retried.
  * - Messages: `encodeMessage` text, cut into ≤ 16 KiB frames (framing.ts), sent while the
  *   channel's `bufferedAmount` is below a high-water mark and queued above it until
@@ -68,8 +71,15 @@ export interface WebRtcTransportOptions {
 export interface TransportStats {
   messagesSent: number;
   messagesReceived: number;
-  /** Messages for a seat with no open link, or too large to send. */
+  /** Messages for a seat with no open link. */
   sendsDropped: number;
+  /**
+   * Messages above MAX_MESSAGE_BYTES, which no framing carries. Core cuts everything it sends
+   * below that limit (DIFF by bytes, SNAP in chunks), so this is a bug: it is logged as an error
+   * and shown on the page (`unsendable`), never only counted.
+   */
+  sendsOversized: number;
+  lastOversized: string | null;
   framesDropped: number;
   messagesDropped: number;
   signalsDropped: number;
@@ -94,6 +104,8 @@ export class WebRtcTransport implements Transport {
     messagesSent: 0,
     messagesReceived: 0,
     sendsDropped: 0,
+    sendsOversized: 0,
+    lastOversized: null,
     framesDropped: 0,
     messagesDropped: 0,
     signalsDropped: 0,
@@ -110,10 +122,24 @@ export class WebRtcTransport implements Transport {
   private linkUpCallback: ((peer: ServerId) => void) | null = null;
   private linkDownCallback: ((peer: ServerId) => void) | null = null;
   private readonly linkListeners: (() => void)[] = [];
+  private readonly probes: LinkProbes<Link>;
   private isClosed = false;
 
   constructor(private readonly options: WebRtcTransportOptions) {
     this.timing = { ...DEFAULT_TRANSPORT_TIMING, ...options.timing };
+    this.probes = new LinkProbes<Link>({
+      send: (link, text) => this.sendControl(link, text),
+      dead: (link, why) => {
+        this.options.log(`link to ${link.remote} closed: ${why}`);
+        this.closeLink(link, true);
+      },
+      alive: (link) => {
+        // The peer is there, whatever the signaling server said: keep reconnecting to it if the link drops.
+        if (this.links.get(link.remote) === link) this.present.add(link.remote);
+      },
+      setTimer: (callback, ms) => window.setTimeout(callback, ms),
+      clearTimer: (timer) => window.clearTimeout(timer as number),
+    });
   }
 
   // ---------------------------------------------------------------- Transport
@@ -122,7 +148,7 @@ export class WebRtcTransport implements Transport {
     const link = this.links.get(to);
     if (link === undefined || !link.up || link.sender === null) return this.dropSend(`no open link to ${to} for ${message.kind}`);
     const frames = encodeFrames(encodeMessage(message), link.nextMessageId++, MAX_MESSAGE_BYTES);
-    if (frames === null) return this.dropSend(`${message.kind} to ${to} is above ${MAX_MESSAGE_BYTES} bytes`);
+    if (frames === null) return this.refuseOversized(to, message);
     let accepted: boolean;
     try {
       accepted = link.sender.enqueue(frames);
@@ -177,20 +203,29 @@ export class WebRtcTransport implements Transport {
     }
   }
 
-  /** A tab took `seat`: a new tab, so any link that is not open was to its predecessor. */
+  /**
+   * A tab took `seat`: a new tab (any link that is not open was to its predecessor; an open one
+   * is probed, and closed if nobody answers), or this cluster's own tab registering again after
+   * its signaling server died (the open link answers the probe and stays).
+   */
   peerJoined(seat: ServerId): void {
     if (this.isClosed || seat === this.options.seat) return;
     this.present.add(seat);
     this.retryDelays.delete(seat);
     this.cancelRetry(seat);
-    if (this.initiates(seat) && this.links.get(seat)?.up !== true) this.connect(seat);
+    const link = this.links.get(seat);
+    if (link?.up === true) this.probes.probe(link, 'peer-joined');
+    else if (this.initiates(seat)) this.connect(seat);
   }
 
+  /** The signaling server says the seat's tab left: no more reconnecting to it, and an open link is probed. */
   peerLeft(seat: ServerId): void {
     this.present.delete(seat);
     this.cancelRetry(seat);
     const link = this.links.get(seat);
-    if (link !== undefined) this.closeLink(link, false);
+    if (link === undefined) return;
+    if (link.up) this.probes.probe(link, 'peer-left');
+    else this.closeLink(link, false);
   }
 
   /** A signal relayed from another seat. Anything malformed or stale is dropped and counted. */
@@ -315,6 +350,8 @@ export class WebRtcTransport implements Transport {
       this.stats.lastDropReason = `from ${link.remote}: ${result.reason}`;
       return;
     }
+    const control = parseControl(result.text);
+    if (control !== null) return this.probes.receive(link, control);
     this.stats.messagesReceived++;
     this.messageCallback?.(link.remote, result.text);
   }
@@ -329,6 +366,7 @@ export class WebRtcTransport implements Transport {
     if (link.connectTimer !== null) window.clearTimeout(link.connectTimer);
     link.connectTimer = null;
     if (this.links.get(link.remote) === link) this.links.delete(link.remote);
+    this.probes.forget(link);
     link.peer.destroy();
     if (link.up) {
       link.up = false;
@@ -337,6 +375,17 @@ export class WebRtcTransport implements Transport {
       this.notifyLinks();
     }
     if (retry && !this.isClosed && this.present.has(link.remote) && !this.links.has(link.remote)) this.scheduleRetry(link);
+  }
+
+  /** Sends transport control text (link-probe.ts) on an open link; false if it cannot. */
+  private sendControl(link: Link, text: string): boolean {
+    if (link.closed || !link.up || link.sender === null) return false;
+    const frames = encodeFrames(text, link.nextMessageId++, MAX_MESSAGE_BYTES);
+    try {
+      return frames !== null && link.sender.enqueue(frames);
+    } catch {
+      return false;
+    }
   }
 
   private scheduleRetry(link: Link): void {
@@ -357,6 +406,15 @@ export class WebRtcTransport implements Transport {
     const timer = this.retryTimers.get(remote);
     if (timer !== undefined) window.clearTimeout(timer);
     this.retryTimers.delete(remote);
+  }
+
+  private refuseOversized(to: ServerId, message: Message): void {
+    const what = `ERROR: cannot send ${message.kind} to ${to}: above the transport's limit of ${MAX_MESSAGE_BYTES} bytes (a bug: nothing may be this large)`;
+    this.stats.sendsOversized++;
+    this.stats.lastOversized = what;
+    this.stats.lastDropReason = what;
+    this.options.log(what);
+    console.error(`tabkeeper: ${what}`);
   }
 
   private dropSend(reason: string): void {

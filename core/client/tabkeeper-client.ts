@@ -27,6 +27,12 @@ export interface ClientOptions {
    * `world.noteSettledPromise` so that awaiting code resumes at the simulated time it settled.
    */
   readonly onPromiseSettled?: () => void;
+  /**
+   * Take over a session created elsewhere (a ZooKeeper client reconnecting with its session id):
+   * no createSession; SessionExpired if the server does not hold it. `lastSeenZxid` is what the
+   * client has seen, which the server must have applied before it serves this client.
+   */
+  readonly resume?: { readonly lastSeenZxid: Zxid };
 }
 
 /** One operation as the client queues it. Reads run on the attached server's committed state. */
@@ -79,6 +85,10 @@ export class TabKeeperClient {
   private readonly stateListeners: ((state: ConnectionState) => void)[] = [];
 
   constructor(private readonly options: ClientOptions) {
+    if (options.resume !== undefined) {
+      this.sessionCreated = true;
+      this.lastSeenZxid = options.resume.lastSeenZxid;
+    }
     this.poll();
   }
 

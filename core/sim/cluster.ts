@@ -1,6 +1,6 @@
 import type { ServerConfig } from '../config.ts';
 import { KvMachine } from '../kv-machine.ts';
-import { decodeMessage, type Message } from '../messages.ts';
+import { decodeMessage, MAX_MESSAGE_BYTES, type Message } from '../messages.ts';
 import { ZabNode } from '../node.ts';
 import type { StateMachineFactory } from '../state-machine.ts';
 import type { ServerId } from '../types.ts';
@@ -65,6 +65,12 @@ export class SimCluster {
       this.storages.set(sid, new SimStorage(this.world, storagePrng, { writeLatencyMsMin: options.writeLatencyMsMin, writeLatencyMsMax: options.writeLatencyMsMax, label: `s${sid}-` }));
     }
     if (options.trace) this.network.onTrace((event) => this.traceNetwork(event));
+    // A message no transport can frame is a bug, never a silent drop: the run fails loudly.
+    this.network.onOversized((from, to, message, bytes) => {
+      const error = new Error(`${from}->${to} ${describeMessage(message)} is ${bytes} bytes, above the transport's limit of ${MAX_MESSAGE_BYTES}`);
+      this.note(error.message);
+      this.failure ??= { sid: from, error };
+    });
   }
 
   /** Calls `listener` for every delivered message (the junk injector records some to replay). */
@@ -140,6 +146,17 @@ export class SimCluster {
     this.nodes.set(sid, node);
     this.clocks.set(sid, clock);
     node.start();
+  }
+
+  /** The server's timers stop firing (ticks, request timeouts) until `resumeTimers`: a throttled background tab. */
+  pauseTimers(sid: ServerId): void {
+    this.note(`pause timers of ${sid}`);
+    this.clocks.get(sid)?.pause();
+  }
+
+  resumeTimers(sid: ServerId): void {
+    this.note(`resume timers of ${sid}`);
+    this.clocks.get(sid)?.resume();
   }
 
   /** The server dies at once: no clean close, its peers' channels stay open (BROWSER-NOTES). */
@@ -269,7 +286,7 @@ export function describeMessage(message: Message): string {
     case 'DIFF':
       return `DIFF after ${formatZxid(message.prevZxid)} x${message.proposals.length}`;
     case 'SNAP':
-      return `SNAP ${formatZxid(message.snapshot.zxid)}`;
+      return `SNAP ${formatZxid(message.zxid)} chunk ${message.index + 1}/${message.count}`;
     case 'UPTODATE':
       return `UPTODATE ${formatZxid(message.committedZxid)}`;
     case 'election':

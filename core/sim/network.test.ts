@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../messages.ts';
+import { decodeMessage, encodeMessage, MAX_MESSAGE_BYTES, type Message } from '../messages.ts';
 import type { Transport } from '../transport.ts';
 import type { ServerId } from '../types.ts';
 import type { NetworkTraceEvent, SimNetworkOptions } from './network.ts';
@@ -21,7 +21,8 @@ function setup(sids: ServerId[], seed = 1, options: SimNetworkOptions = { delayM
   const attach = (sid: ServerId): Transport => {
     const transport = network.attach(sid);
     transport.onMessage((from, data) => {
-      const text = typeof data === 'string' ? data : `${(data as Message).kind}#${(data as { epoch: number }).epoch}`;
+      const decoded = decodeMessage(data);
+      const text = decoded.ok ? `${decoded.message.kind}#${(decoded.message as { epoch: number }).epoch}` : String(data);
       received.push(`${from}->${sid} ${text}`);
     });
     transport.onLinkUp((peer) => links.push(`${sid} up ${peer}`));
@@ -74,14 +75,29 @@ describe('SimNetwork: links', () => {
     expect(Math.max(...delays)).toBe(9);
   });
 
-  it('delivers the very object that was sent', async () => {
+  it('delivers the encoded text of what was sent, as a browser transport does', async () => {
     const { world, network } = setup([1, 2]);
     const message = ping(1, 7);
     let got: unknown = null;
     network.attach(3).onMessage((_from, data) => (got = data));
     network.attach(4).send(3, message);
     await world.runUntil(100);
-    expect(got).toBe(message);
+    expect(got).toBe(encodeMessage(message));
+  });
+
+  it('refuses a message above the transport limit and reports it instead of delivering it', async () => {
+    const { world, network } = setup([1, 2]);
+    const oversized: string[] = [];
+    network.onOversized((from, to, message, bytes) => oversized.push(`${from}->${to} ${message.kind} ${bytes > MAX_MESSAGE_BYTES}`));
+    let got: unknown = null;
+    network.attach(3).onMessage((_from, data) => (got = data));
+    // 12 Mi characters of U+00E9 (under the limit as characters) are 24 MiB of UTF-8: only counting bytes sees it.
+    const value = '\u00e9'.repeat(6 * 1024 * 1024);
+    const big: Message = { kind: 'transaction_request', from: 4, epoch: 1, requestId: 1, type: 'op', op: { type: 'put', key: 'k', value: value + value } };
+    network.attach(4).send(3, big);
+    await world.runUntil(100);
+    expect(oversized).toEqual(['4->3 transaction_request true']);
+    expect(got).toBeNull();
   });
 
   it('loses messages in flight when a link is cut, and delivers later ones after restore', async () => {

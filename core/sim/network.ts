@@ -1,5 +1,6 @@
 import { assert } from '../assert.ts';
-import type { Message } from '../messages.ts';
+import { encodeMessage, MAX_MESSAGE_BYTES, type Message } from '../messages.ts';
+import { utf8ByteLength } from '../tree/limits.ts';
 import type { Transport } from '../transport.ts';
 import type { ServerId } from '../types.ts';
 import type { Prng } from './prng.ts';
@@ -23,7 +24,9 @@ export type DropReason =
   /** The scenario filter said 'drop'. */
   | 'filter'
   /** The link was cut, or an end detached, while it was in flight. */
-  | 'lost-in-flight';
+  | 'lost-in-flight'
+  /** Its encoded size is above the transport's limit: a browser could not frame it. */
+  | 'oversized';
 
 /**
  * One line of a network trace. Messages: 'send' when sent, then 'deliver' or 'drop'. Link
@@ -64,8 +67,11 @@ class Endpoint {
 
 /**
  * Simulated DataChannels between servers. Each directed link is FIFO and reliable while up;
- * a cut loses what is in flight. Messages are delivered as the very object that was sent (no
- * serialization, for speed): receivers and senders must treat messages as immutable.
+ * a cut loses what is in flight. Every message a server sends goes through the real codec
+ * (`encodeMessage`) and arrives as that text, which the receiver decodes and validates as a
+ * browser's would; one whose UTF-8 size is above the transport's limit (MAX_MESSAGE_BYTES) is
+ * not delivered and is reported to `onOversized` (the cluster fails the run: a browser's
+ * transport could not frame it). Filters, traces and `inject` see message objects.
  *
  * Channel model. Besides the two directions, each pair has a channel that is "open" as the ends
  * see it. Attaching opens channels to attached peers whose links are up both ways (both ends get
@@ -88,6 +94,7 @@ export class SimNetwork {
   /** Unordered pairs (key of min->max) whose channel is open. */
   private readonly openChannels = new Set<number>();
   private filter: NetworkFilter | null = null;
+  private oversized: ((from: ServerId, to: ServerId, message: Message, bytes: number) => void) | null = null;
   private trace: ((event: NetworkTraceEvent) => void) | null = null;
 
   constructor(world: SimWorld, prng: Prng, options: SimNetworkOptions) {
@@ -238,6 +245,11 @@ export class SimNetwork {
     this.transmit(from, to, data);
   }
 
+  /** Called for every send above the transport's size limit (the message is dropped). */
+  onOversized(callback: (from: ServerId, to: ServerId, message: Message, bytes: number) => void): void {
+    this.oversized = callback;
+  }
+
   /** Sets (or with null removes) the one trace listener. No trace objects are built without one. */
   onTrace(callback: ((event: NetworkTraceEvent) => void) | null): void {
     this.trace = callback;
@@ -258,11 +270,21 @@ export class SimNetwork {
       this.drop(from, to, message, 'filter');
       return;
     }
-    this.transmit(from, to, message);
+    const wire = encodeMessage(message);
+    // A JSON text of n UTF-16 units is at most 3n bytes of UTF-8: count exactly only near the limit.
+    const bytes = wire.length * 3 <= MAX_MESSAGE_BYTES ? wire.length : utf8ByteLength(wire);
+    if (bytes > MAX_MESSAGE_BYTES) {
+      this.messagesSent++;
+      this.emit('send', from, to, message);
+      this.drop(from, to, message, 'oversized');
+      this.oversized?.(from, to, message, bytes);
+      return;
+    }
+    this.transmit(from, to, message, wire);
   }
 
-  /** Sends on the directed link, checking only the link and the receiver. */
-  private transmit(from: ServerId, to: ServerId, data: unknown): void {
+  /** Sends on the directed link, checking only the link and the receiver. `wire`: what the receiver gets (the data itself if absent). */
+  private transmit(from: ServerId, to: ServerId, data: unknown, wire: unknown = data): void {
     assertServerId(to);
     this.messagesSent++;
     this.emit('send', from, to, data);
@@ -273,10 +295,10 @@ export class SimNetwork {
     const deliveryMs = Math.max(this.world.now + delayMs, link.lastDeliveryMs);
     link.lastDeliveryMs = deliveryMs;
     const generation = link.generation;
-    this.world.schedule(deliveryMs, () => this.deliver(link, generation, from, to, data));
+    this.world.schedule(deliveryMs, () => this.deliver(link, generation, from, to, data, wire));
   }
 
-  private deliver(link: DirectedLink, generation: number, from: ServerId, to: ServerId, data: unknown): void {
+  private deliver(link: DirectedLink, generation: number, from: ServerId, to: ServerId, data: unknown, wire: unknown): void {
     if (link.generation !== generation) return this.drop(from, to, data, 'lost-in-flight');
     const endpoint = this.endpoints.get(to);
     // Detaching bumps the generation, so the receiver is the incarnation the message was sent to.
@@ -284,7 +306,7 @@ export class SimNetwork {
     assert(link.up, () => `SimNetwork.deliver: ${from}->${to} delivered on a down link`);
     this.messagesDelivered++;
     this.emit('deliver', from, to, data);
-    for (const callback of endpoint.messageCallbacks) callback(from, data);
+    for (const callback of endpoint.messageCallbacks) callback(from, wire);
   }
 
   private drop(from: ServerId, to: ServerId, data: unknown, reason: DropReason): void {

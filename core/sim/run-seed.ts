@@ -28,6 +28,24 @@ export interface SeedResult {
   /** Bad input fed to the servers, and how much of it (or of anything) they refused. */
   readonly junk: { readonly injected: number; readonly malformed: number; readonly refused: number };
   readonly junkByKind: Readonly<Record<string, number>>;
+  /** Time from the liveness phase's leader crash to the next established leader with a serving quorum (null if not reached). */
+  readonly failoverMs: number | null;
+  readonly failoverBoundMs: number;
+}
+
+/**
+ * The liveness phase crashes the established leader once (a killed renderer) and requires the
+ * next leader to be established with a serving quorum within this bound, from the seed's own
+ * timing: noticing the crash (syncLimit) and an election round with its coordinator (3
+ * election timeouts) on the slowest clock, then discovery and sync: five durable writes in a
+ * row on the slowest disk and a dozen one-way messages. Two leader-elects waiting out initLimit
+ * (60 ticks) do not fit in it.
+ */
+export function failoverBoundMs(options: SwarmOptions): number {
+  const cluster = options.cluster;
+  const tickMs = cluster.tickMs / Math.min(...cluster.clockRates);
+  const writeMs = Math.max(cluster.writeLatencyMsMax, options.slowDisks.length > 0 ? options.slowDiskLatencyMs[1] : 0);
+  return Math.round(tickMs * (cluster.timing.syncLimitTicks + 3 * cluster.timing.electionTimeoutTicks) + 5 * writeMs + 12 * cluster.delayMsMax + 200);
 }
 
 class SeedFailure extends Error {}
@@ -57,6 +75,8 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     cluster.onDelivery((from, to, message) => junk.record(from, to, message));
   }
   let failure: string | null = null;
+  let failoverMs: number | null = null;
+  let failoverBound = 0;
   let linearizability: SeedResult['linearizability'] = 'Ok';
   const healthy = () => cluster.failure === null;
   const failed = (what: string): never => {
@@ -82,11 +102,31 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
     cluster.network.heal();
     cluster.network.setDelayRange(options.cluster.delayMsMin, options.cluster.delayMsMax);
     for (const sid of cluster.sids()) cluster.start(sid);
-    const deadline = world.now + options.livenessBoundMs;
+    let deadline = world.now + options.livenessBoundMs;
     const before = clients.map((client) => client.successes);
     const progressed = () => cluster.hasServingQuorum() && clients.every((client, index) => client.successes >= before[index]! + 3);
     await world.runWhile(() => healthy() && !progressed(), deadline);
     if (healthy() && !progressed()) failed(`liveness: no leader with a serving quorum, or clients stuck, ${options.livenessBoundMs} ms after faults stopped`);
+
+    // The leader crashes (or its tab closes): the next one must be established within the bound
+    // (with three voters or more: the others are still a quorum).
+    if (options.cluster.voters >= 3) {
+      const crashed = cluster.leader()!;
+      const cleanly = faultPrng.chance(0.5);
+      failoverBound = failoverBoundMs(options);
+      cluster.note(`liveness: the leader ${crashed} ${cleanly ? 'closes' : 'crashes'}; the next must serve within ${failoverBound} ms`);
+      if (cleanly) cluster.close(crashed);
+      else cluster.crash(crashed);
+      const crashedAt = world.now;
+      const failedOver = () => cluster.leader() !== null && cluster.hasServingQuorum();
+      await world.runWhile(() => healthy() && !failedOver(), crashedAt + options.livenessBoundMs);
+      if (healthy() && failedOver()) failoverMs = world.now - crashedAt;
+      if (healthy() && (failoverMs === null || failoverMs > failoverBound)) {
+        failed(`liveness: ${failoverMs === null ? 'no leader' : `the next leader took ${failoverMs.toFixed(0)} ms`} after leader ${crashed} ${cleanly ? 'closed' : 'crashed'} (bound ${failoverBound} ms)`);
+      }
+      cluster.start(crashed);
+      deadline = world.now + options.livenessBoundMs;
+    }
 
     for (const client of clients) client.stop();
     const converged = () => clients.every((client) => client.idle) && isConverged(cluster);
@@ -140,6 +180,8 @@ export async function runSeed(request: SwarmRequest): Promise<SeedResult> {
       refused: cluster.refusedMessages(),
     },
     junkByKind: Object.fromEntries(junk?.injected ?? []),
+    failoverMs,
+    failoverBoundMs: failoverBound,
   };
 }
 

@@ -1,8 +1,11 @@
 import type { KvMachine, KvOp } from '../kv-machine.ts';
 import type { Message } from '../messages.ts';
 import type { ApplyResult, StateMachineFactory } from '../state-machine.ts';
+import type { PersistedState } from '../storage.ts';
 import type { ServerId } from '../types.ts';
 import { SimCluster } from './cluster.ts';
+
+type MessageFilter = (from: ServerId, to: ServerId, message: Message) => 'deliver' | 'drop';
 
 export interface ScenarioOptions {
   readonly voters: number;
@@ -29,6 +32,8 @@ export interface Pending {
  */
 export class Scenario {
   readonly cluster: SimCluster;
+  /** Active filters: a message is dropped if any says so (every filter sees every message). */
+  private readonly filters = new Set<MessageFilter>();
 
   constructor(options: ScenarioOptions) {
     const servers = options.voters + (options.observers ?? 0);
@@ -151,13 +156,63 @@ export class Scenario {
     return this.cluster.checker.committedTxns().some(({ txn }) => (txn.op as { value?: string } | null)?.value === value);
   }
 
-  /** Drops every message for which `predicate` holds, from now until `deliverAll()`. */
-  drop(predicate: (from: ServerId, to: ServerId, message: Message) => boolean): void {
-    this.cluster.network.setFilter((from, to, message) => (predicate(from, to, message as Message) ? 'drop' : 'deliver'));
+  /**
+   * Drops every message for which `predicate` holds, from now until `deliverAll()` or until the
+   * returned function is called. Several drops may be active at once.
+   */
+  drop(predicate: (from: ServerId, to: ServerId, message: Message) => boolean): () => void {
+    return this.addFilter((from, to, message) => (predicate(from, to, message) ? 'drop' : 'deliver'));
   }
 
+  /** Runs `action` once, when the first message for which `predicate` holds is sent (it is delivered). */
+  onceSent(predicate: (from: ServerId, to: ServerId, message: Message) => boolean, action: () => void): void {
+    const remove = this.addFilter((from, to, message) => {
+      if (predicate(from, to, message)) {
+        remove();
+        action();
+      }
+      return 'deliver';
+    });
+  }
+
+  /** Removes every filter: every message is delivered again. */
   deliverAll(): void {
+    this.filters.clear();
     this.cluster.network.setFilter(null);
+  }
+
+  private addFilter(filter: MessageFilter): () => void {
+    this.filters.add(filter);
+    this.cluster.network.setFilter((from, to, message) => {
+      let verdict: 'deliver' | 'drop' = 'deliver';
+      for (const each of [...this.filters]) if (each(from, to, message as Message) === 'drop') verdict = 'drop';
+      return verdict;
+    });
+    return () => {
+      this.filters.delete(filter);
+      if (this.filters.size === 0) this.cluster.network.setFilter(null);
+    };
+  }
+
+  /** Boots server `sid` (which must be down) from a chosen durable state instead of its own disk. */
+  bootFrom(sid: ServerId, state: PersistedState): void {
+    if (this.cluster.isRunning(sid)) throw new Error(`server ${sid} is running: crash it before booting it from a chosen state`);
+    this.cluster.storage(sid).setDurable(state);
+    this.cluster.start(sid);
+  }
+
+  /** The next storage write (or load: a reload after a role change) of server `sid` takes `ms` longer. */
+  delayStorage(sid: ServerId, kind: 'write' | 'load', ms: number): void {
+    this.cluster.storage(sid).delayNext(kind, ms);
+  }
+
+  /** Server `sid`'s timers stop (no ticks, no timeouts) until `resumeTimers`; it still handles messages. */
+  pauseTimers(sid: ServerId): void {
+    this.cluster.pauseTimers(sid);
+  }
+
+  resumeTimers(sid: ServerId): void {
+    this.cluster.resumeTimers(sid);
   }
 
   mark(name: string): number {

@@ -22,6 +22,8 @@ export class SimClock implements Clock {
   /** Invariant: world event ids of this clock's timers that have neither fired nor been cleared. */
   private readonly timers = new Set<number>();
   private stopped = false;
+  /** While paused, timers that come due wait here and fire at `resume()` (a tab whose timers the browser throttles). */
+  private paused: (() => void)[] | null = null;
   /** Ids handed out after stop(): negative, so they never collide with world event ids. */
   private lastDeadTimerId = 0;
 
@@ -45,7 +47,8 @@ export class SimClock implements Clock {
     if (this.stopped) return --this.lastDeadTimerId;
     const id = this.world.scheduleAfter(delayMs / this.rate, () => {
       this.timers.delete(id);
-      callback();
+      if (this.paused !== null) this.paused.push(callback);
+      else callback();
     });
     this.timers.add(id);
     return id;
@@ -55,10 +58,24 @@ export class SimClock implements Clock {
     if (this.timers.delete(id)) this.world.cancel(id);
   }
 
+  /** Timers that come due from now on wait until `resume()` (the server's code runs, its clock does not tick). */
+  pause(): void {
+    this.paused ??= [];
+  }
+
+  /** Fires, in order, every timer that came due while paused; timers run normally again. */
+  resume(): void {
+    const due = this.paused ?? [];
+    this.paused = null;
+    if (this.stopped) return;
+    for (const callback of due) callback();
+  }
+
   /** The crash: cancels every timer; later timers never fire. */
   stop(): void {
     for (const id of this.timers) this.world.cancel(id);
     this.timers.clear();
+    this.paused = null;
     this.stopped = true;
   }
 

@@ -86,6 +86,8 @@ export class SimStorage {
   private storagesMade = 0;
   /** Durable states kept for `rollBack`: what an old copy of this database would hold. */
   private readonly copies: PersistedState[] = [];
+  /** Extra latency for the next completion of one kind (scenario tests: one slow write or reload). */
+  private extraDelayNext: { readonly kind: 'write' | 'load'; readonly ms: number } | null = null;
 
   constructor(world: SimWorld, prng: Prng, options: SimStorageOptions) {
     assert(Number.isInteger(options.writeLatencyMsMin), () => `SimStorage: writeLatencyMsMin ${options.writeLatencyMsMin}`);
@@ -149,6 +151,22 @@ export class SimStorage {
     this.options = { ...this.options, writeLatencyMsMin, writeLatencyMsMax };
   }
 
+  /**
+   * The next write (or load) issued completes `ms` later than it would: one slow IndexedDB
+   * transaction, as a scenario chooses. Later completions still keep issue order behind it.
+   */
+  delayNext(kind: 'write' | 'load', ms: number): void {
+    assert(Number.isFinite(ms) && ms >= 0, () => `SimStorage.delayNext(${kind}, ${ms})`);
+    this.extraDelayNext = { kind, ms };
+  }
+
+  /** Replaces the durable state of a server that is down: it boots from `state` (a scenario's chosen disk). */
+  setDurable(state: PersistedState): void {
+    assert(!this.handleOpen, 'SimStorage.setDurable: the server is running (crash it first)');
+    this.durable = state;
+    this.issued = state;
+  }
+
   /** The Storage of the server's current incarnation. One live handle at a time. */
   open(): Storage {
     assert(!this.handleOpen, 'SimStorage.open: a live handle exists (crash() the old incarnation first)');
@@ -205,7 +223,7 @@ export class SimStorage {
     this.issued = result;
     this.counters.writes++;
     return new Promise<void>((resolve) => {
-      const eventId = this.world.schedule(this.nextCompletionMs(), () => this.complete(write));
+      const eventId = this.world.schedule(this.nextCompletionMs('write'), () => this.complete(write));
       const write: InFlightWrite = { eventId, result, opCount: batch.length, resolve };
       this.inFlight.push(write);
     });
@@ -221,7 +239,7 @@ export class SimStorage {
 
   private loadState(): Promise<PersistedState> {
     return new Promise<PersistedState>((resolve) => {
-      const eventId = this.world.schedule(this.nextCompletionMs(), () => {
+      const eventId = this.world.schedule(this.nextCompletionMs('load'), () => {
         this.loadEvents.delete(eventId);
         resolve(this.durable);
         this.world.noteSettledPromise();
@@ -237,8 +255,12 @@ export class SimStorage {
   }
 
   /** Completions keep issue order: never before the previous one. */
-  private nextCompletionMs(): number {
-    const latencyMs = this.prng.int(this.options.writeLatencyMsMin, this.options.writeLatencyMsMax);
+  private nextCompletionMs(kind: 'write' | 'load'): number {
+    let latencyMs = this.prng.int(this.options.writeLatencyMsMin, this.options.writeLatencyMsMax);
+    if (this.extraDelayNext?.kind === kind) {
+      latencyMs += this.extraDelayNext.ms;
+      this.extraDelayNext = null;
+    }
     const completionMs = Math.max(this.world.now + latencyMs, this.lastCompletionMs);
     this.lastCompletionMs = completionMs;
     return completionMs;

@@ -78,7 +78,9 @@ export function swarmOptions(request: SwarmRequest): SwarmOptions {
       timing: {
         // Round trips must fit in an election round: delays stay below half of it.
         electionTimeoutTicks: 5,
-        initLimitTicks: 25,
+        // As the tab app's: discovery and sync (four durable writes in a row on disks of up to
+        // 150 ms, on clocks up to 1.5x fast) must fit, or a slow joiner retries forever.
+        initLimitTicks: 60,
         syncLimitTicks: 10,
         snapshotEveryTxns: prng.int(3, 60),
         retainLogTxns: prng.int(0, 20),

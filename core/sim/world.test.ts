@@ -174,7 +174,7 @@ async function runToyWorkload(seed: number): Promise<string[]> {
     servers.set(sid, server);
     server.transport.onLinkUp((peer) => trace.push(`${world.now} ${sid} up ${peer}`));
     server.transport.onLinkDown((peer) => trace.push(`${world.now} ${sid} down ${peer}`));
-    server.transport.onMessage((from, data) => void handle(sid, server, from, data as Message));
+    server.transport.onMessage((from, data) => void handle(sid, server, from, JSON.parse(data as string) as Message));
     void (async () => {
       const state = await server.storage.loadState();
       server.counter = state.log.length;

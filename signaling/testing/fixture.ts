@@ -14,7 +14,8 @@ export class ServerFixture {
 
   async start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
     const logger = createLogger({ level: 'debug', format: 'json', write: (line) => this.logs.push(JSON.parse(line) as Record<string, unknown>) });
-    this.current = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger, ...options });
+    // No grace after start unless a test asks for one: most tests open tabs at once on a fresh server.
+    this.current = await SignalingServer.start({ host: '127.0.0.1', port: 0, logger, seatGraceMs: 0, ...options });
     return this.current;
   }
 
