@@ -4,6 +4,7 @@ import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { SnapAssembler } from './sync-messages.ts';
 import type { ServerId } from './types.ts';
+import { epochWithinBounds, MAX_EPOCH_JUMP } from './bounds.ts';
 import { parseSeatList } from './seats.ts';
 import { compareZxid, formatZxid, isSuccessor, zxidEquals } from './zxid.ts';
 
@@ -94,6 +95,11 @@ export class FollowingRole implements Role {
     // The leader restarted the handshake: it no longer counts this learner, so start over.
     if (this.phase !== 'discovery') return this.server.becomeLooking(`NEWEPOCH in phase ${this.phase}`);
     const server = this.server;
+    if (!epochWithinBounds(message.epoch, server.acceptedEpoch)) {
+      // Never persisted: an epoch past the wire's room would leave the cluster unable to elect (core/bounds.ts).
+      server.mark('follower: refused NEWEPOCH out of bounds');
+      return server.becomeLooking(`refused NEWEPOCH ${message.epoch} from ${message.from}: more than ${MAX_EPOCH_JUMP} above acceptedEpoch ${server.acceptedEpoch}`);
+    }
     // Never ack an epoch twice (two leaders could otherwise both establish it), except to
     // rejoin a leader that a quorum already accepted: no other leader can ever establish it.
     const rejoin = message.epoch === server.acceptedEpoch && message.quorumAccepted;

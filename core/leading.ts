@@ -9,6 +9,7 @@ import { planSync } from './sync-plan.ts';
 import { SessionTracker } from './session-tracker.ts';
 import { diffMessages, snapMessages } from './sync-messages.ts';
 import type { StateMachine } from './state-machine.ts';
+import { counterWithinBounds, epochWithinBounds, MAX_EPOCH_JUMP } from './bounds.ts';
 import { admits, describeRecord, seatList, withEntries } from './seats.ts';
 import type { ServerId, Txn } from './types.ts';
 import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, zxidEquals, type Zxid } from './zxid.ts';
@@ -156,6 +157,11 @@ export class LeadingRole implements Role {
     if (message.observer === isVoter(message.from, this.server.config.voterCount)) {
       return this.server.drop(message, `observer flag ${message.observer} does not match seat ${message.from}`);
     }
+    if (!message.observer && !epochWithinBounds(message.acceptedEpoch, this.server.acceptedEpoch)) {
+      // Its epoch would push ours past what the wire carries (core/bounds.ts): this learner is not heard.
+      this.server.mark('leader: refused FOLLOWERINFO epoch out of bounds');
+      return this.server.drop(message, `acceptedEpoch ${message.acceptedEpoch} is more than ${MAX_EPOCH_JUMP} above ${this.server.acceptedEpoch}`);
+    }
     const learner: Learner = {
       sid: message.from,
       observer: message.observer,
@@ -202,6 +208,10 @@ export class LeadingRole implements Role {
       return;
     }
     const epoch = Math.max(this.server.acceptedEpoch, ...informed.map((learner) => learner.acceptedEpoch)) + 1;
+    if (!epochWithinBounds(epoch, this.server.acceptedEpoch)) {
+      this.server.mark('leader: epoch space exhausted');
+      return this.server.becomeLooking(`epoch ${epoch} would not fit on the wire`);
+    }
     this.epoch = epoch;
     this.server.acceptedEpoch = epoch;
     this.server.persist({ kind: 'saveEpochs', acceptedEpoch: epoch, currentEpoch: this.server.currentEpoch });
@@ -342,6 +352,12 @@ export class LeadingRole implements Role {
 
   private propose(request: Txn): Zxid | null {
     const zxid = nextZxid(this.server.log.lastZxid, this.epoch!);
+    if (!counterWithinBounds(zxid.counter)) {
+      // ZooKeeper's rollover: a new epoch restarts the counter.
+      this.server.mark('leader: zxid counter exhausted');
+      this.server.becomeLooking(`zxid counter ${zxid.counter} would not fit on the wire: a new epoch starts`);
+      return null;
+    }
     let txn = request;
     if (request.type === 'op') {
       const speculative = this.speculative!;
@@ -445,10 +461,16 @@ export class LeadingRole implements Role {
     return admits(record, learner.sid, { storageId: learner.storageId, currentEpoch: learner.presentedEpoch });
   }
 
-  /** Whether no record this leader holds (its own pending `seats` txns included) admits the learner's storage yet. */
+  /**
+   * Whether a voter that just synced must be recorded: no record this leader holds (its own
+   * pending `seats` txns included) admits its storage yet, or its entry is from an older epoch
+   * (raising it to this epoch lets a later rollback to a copy from before it be recognised).
+   */
   private needsRecord(learner: Learner): boolean {
     if (learner.observer || learner.admissionZxid !== null) return false;
-    return !admits(this.server.admission.record(), learner.sid, { storageId: learner.storageId, currentEpoch: learner.presentedEpoch });
+    const record = this.server.admission.record();
+    const entry = record.get(learner.sid);
+    return !admits(record, learner.sid, { storageId: learner.storageId, currentEpoch: learner.presentedEpoch }) || entry!.epoch < this.epoch!;
   }
 
   private isCountedQuorum(learners: readonly Learner[]): boolean {
@@ -473,7 +495,7 @@ export class LeadingRole implements Role {
     this.server.emit({ kind: 'recorded', zxid, seats: op });
     // Each recorded learner counts by this record once it commits (its currentEpoch is now this epoch).
     for (const learner of learners) if (!learner.observer) learner.admissionZxid = zxid;
-    this.server.mark(establishing ? 'leader records seats' : 'leader re-admits a storage');
+    this.server.mark(establishing ? 'leader records seats' : learners.some((learner) => !this.counts(learner)) ? 'leader re-admits a storage' : 'leader raises a storage to this epoch');
     this.server.trace(() => `records seats ${describeRecord(record)} at ${formatZxid(zxid)}`);
   }
 

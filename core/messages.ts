@@ -20,7 +20,7 @@ export const SNAP_CHUNK_CHARS = 512 * 1024;
 /** Most session touches one PONG carries; more wait for the next one. */
 export const MAX_SESSIONS_PER_PONG = 10_000;
 /** Epochs and counters are 32-bit, as ZooKeeper's halves of a 64-bit zxid. */
-const MAX_ZXID_PART = 0xffff_ffff;
+export const MAX_ZXID_PART = 0xffff_ffff;
 
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ZXID_PART));
 const Sid = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_SERVER_ID));

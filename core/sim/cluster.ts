@@ -56,6 +56,8 @@ export class SimCluster {
   private readonly storages = new Map<ServerId, SimStorage>();
   private readonly nodes = new Map<ServerId, ZabNode>();
   private readonly clocks = new Map<ServerId, SimClock>();
+  /** World time at which each stopped server stopped. */
+  private readonly stoppedAt = new Map<ServerId, number>();
 
   constructor(readonly options: ClusterOptions) {
     this.prng = new Prng(options.seed);
@@ -179,6 +181,7 @@ export class SimCluster {
     this.network.detach(sid, { notify });
     this.storage(sid).crash();
     this.storage(sid).keepCopy();
+    this.stoppedAt.set(sid, this.world.now);
     this.nodes.delete(sid);
     this.clocks.delete(sid);
   }
@@ -193,6 +196,13 @@ export class SimCluster {
     this.note(`wipe ${sid}: storage ${this.storage(sid).id}`);
     // Before anything committed there is nothing to forget (and a new cluster is founded by blank storages).
     if (this.checker.committedCount > 0) this.checker.markAmnesiac(sid, this.storage(sid).id, null);
+  }
+
+  /** How long server `sid` has been down (ms); Infinity if it never ran, 0 if it runs. */
+  downForMs(sid: ServerId): number {
+    if (this.nodes.has(sid)) return 0;
+    const at = this.stoppedAt.get(sid);
+    return at === undefined ? Infinity : this.world.now - at;
   }
 
   /** The seat's storage goes back to an old copy with the same storageId (a restored backup). The server must be down. */

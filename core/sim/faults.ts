@@ -143,17 +143,20 @@ function wipe(cluster: SimCluster, prng: Prng): string {
 function rollBack(cluster: SimCluster, prng: Prng): string {
   const options: { sid: ServerId; copy: PersistedState }[] = [];
   for (const sid of cluster.sids()) {
-    if (!mayLoseStorage(cluster, sid)) continue;
+    // A backup is restored into a seat whose tab has been gone a while: acks its old incarnation
+    // sent before the rollback (still in flight, or counted) were true when sent.
+    if (cluster.downForMs(sid) < ROLLBACK_AFTER_DOWN_MS || !mayLoseStorage(cluster, sid)) continue;
     for (const copy of cluster.storage(sid).keptCopies()) if (recognised(cluster, sid, copy)) options.push({ sid, copy });
   }
   if (options.length === 0) return 'rollback: no copy the ensemble would recognise';
   const { sid, copy } = prng.pick(options);
-  cluster.crash(sid);
   cluster.rollBack(sid, copy);
   const restart = prng.chance(0.6);
   if (restart) cluster.start(sid);
   return `rollback ${sid} to a copy of epoch ${copy.currentEpoch}${restart ? ' and restart' : ''}`;
 }
+
+const ROLLBACK_AFTER_DOWN_MS = 2000;
 
 function recognised(cluster: SimCluster, sid: ServerId, copy: PersistedState): boolean {
   const voters = cluster.options.voters;

@@ -290,11 +290,10 @@ describe('Cluster: amnesia: a seat whose storage was replaced (recovery before v
     const s = await committedByOneAndTwo();
     s.cluster.start(3);
     await s.stabilize();
-    for (const sid of [2, 3]) {
-      s.cluster.close(sid);
-      s.cluster.wipe(sid);
-      s.cluster.start(sid);
-    }
+    // Every tab closes; seats 2 and 3 come back on blank storage (two other profiles), seat 1 on its own.
+    for (const sid of [1, 2, 3]) s.cluster.close(sid);
+    for (const sid of [2, 3]) s.cluster.wipe(sid);
+    s.cluster.startAll();
     await s.run(5000);
     expect(s.cluster.leader()).toBeNull();
     for (const sid of [1, 2, 3]) {
@@ -312,5 +311,35 @@ describe('Cluster: amnesia: a seat whose storage was replaced (recovery before v
       expect(s.node(sid).view().admission.state).toBe('member');
     }
     expect(s.node(1).server.admission.forcing).toBe(false);
+  });
+});
+
+describe('Cluster: epoch poisoning (core/bounds.ts, issue 9 item 2)', () => {
+  it('a voter’s coordinator and NEWEPOCH with epoch 2^32-1 cannot leave the cluster unable to elect, even after every server restarts', async () => {
+    const s = await Scenario.started({ voters: 3 });
+    const leader = s.leader();
+    expect(await s.write(leader, 'a', 'before')).toEqual({ ok: true, value: null });
+    const hostile = 3;
+    const others = [1, 2];
+    const poison = 0xffff_ffff;
+    // Everyone restarts; seat 3's tab (a voter) claims to lead with the highest epoch there is.
+    for (const sid of s.cluster.running()) s.cluster.crash(sid);
+    for (const sid of others) s.cluster.start(sid);
+    await s.run(30);
+    const storageId = s.cluster.storage(hostile).id;
+    for (const to of others) {
+      s.cluster.network.inject(hostile, to, { kind: 'coordinator', from: hostile, rank: { currentEpoch: poison, lastZxid: { epoch: poison, counter: 9 }, sid: hostile, storageId }, leading: true });
+      s.cluster.network.inject(hostile, to, { kind: 'NEWEPOCH', from: hostile, epoch: poison, quorumAccepted: true });
+    }
+    await s.run(1000);
+    for (const sid of others) expect(s.cluster.storage(sid).state().acceptedEpoch).toBeLessThan(poison);
+    // Every tab reloads, the hostile one too (honest now): the cluster elects and serves.
+    for (const sid of s.cluster.running()) s.cluster.crash(sid);
+    s.cluster.startAll();
+    const next = await s.stabilize();
+    expect(await s.write(next, 'a', 'after')).toEqual({ ok: true, value: null });
+    await s.stabilize();
+    for (const sid of [1, 2, 3]) expect(s.value(sid, 'a')).toBe('after');
+    expect(s.mark('follower: refused NEWEPOCH out of bounds')).toBeGreaterThan(0);
   });
 });

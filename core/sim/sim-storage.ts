@@ -125,7 +125,7 @@ export class SimStorage {
   }
 
   /** Keeps a copy of the durable state that `rollBack` may later restore (at most `keep`, oldest dropped). */
-  keepCopy(keep = 4): void {
+  keepCopy(keep = 8): void {
     this.copies.push(this.durable);
     if (this.copies.length > keep) this.copies.shift();
   }
