@@ -15,7 +15,7 @@ if ('error' in params) {
 } else {
   const app = new TabApp(params);
   const view = new TabView(app);
-  window.tabkeeper = { status: () => app.status(), run: (op) => app.run(op), history: () => app.history() };
+  window.tabkeeper = { status: () => app.status(), run: (op) => app.run(op), history: () => app.history(), forceNewCluster: () => app.forceNewCluster() };
   mount(App, { target, props: { app, view } });
   let refreshQueued = false;
   app.onChange(() => {
