@@ -18,7 +18,7 @@ if (new URLSearchParams(window.location.search).has('replay')) {
 } else {
   const app = new TabApp(params);
   const model = new TabModel(app);
-  window.tabkeeper = { status: () => app.status(), run: (op) => app.run(op), history: () => app.history() };
+  window.tabkeeper = { status: () => app.status(), run: (op) => app.run(op), history: () => app.history(), forceNewCluster: () => app.forceNewCluster() };
   mount(App, { target, props: { app, model } });
   // Close peer connections at once, so the other tabs notice within milliseconds (a dead tab's
   // DataChannel never closes by itself); release the seat, the lock and the database.

@@ -4,6 +4,8 @@ import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { SnapAssembler } from './sync-messages.ts';
 import type { ServerId } from './types.ts';
+import { epochWithinBounds, MAX_EPOCH_JUMP } from './bounds.ts';
+import { parseSeatList } from './seats.ts';
 import { compareZxid, formatZxid, isSuccessor, zxidEquals } from './zxid.ts';
 
 /**
@@ -44,6 +46,7 @@ export class FollowingRole implements Role {
       currentEpoch: server.currentEpoch,
       lastZxid: server.log.lastZxid,
       observer: server.observer,
+      storageId: server.admission.storageId,
     });
   }
 
@@ -96,6 +99,11 @@ export class FollowingRole implements Role {
     // The leader restarted the handshake: it no longer counts this learner, so start over.
     if (this.phase !== 'discovery') return this.server.becomeLooking(`NEWEPOCH in phase ${this.phase}`);
     const server = this.server;
+    if (!epochWithinBounds(message.epoch, server.acceptedEpoch)) {
+      // Never persisted: an epoch past the wire's room would leave the cluster unable to elect (core/bounds.ts).
+      server.mark('follower: refused NEWEPOCH out of bounds');
+      return server.becomeLooking(`refused NEWEPOCH ${message.epoch} from ${message.from}: more than ${MAX_EPOCH_JUMP} above acceptedEpoch ${server.acceptedEpoch}`);
+    }
     // Never ack an epoch twice (two leaders could otherwise both establish it), except to
     // rejoin a leader that a quorum already accepted: no other leader can ever establish it.
     const rejoin = message.epoch === server.acceptedEpoch && message.quorumAccepted;
@@ -136,9 +144,14 @@ export class FollowingRole implements Role {
 
   private handleTrunc(message: MessageOf<'TRUNC'>): void {
     const server = this.server;
-    // ZAB guarantees the leader truncates only what never committed, to a point both histories share.
-    assert(server.log.hasPoint(message.zxid), () => `${server.sid}: TRUNC to ${formatZxid(message.zxid)}, not a point of log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
-    assert(compareZxid(message.zxid, server.committedZxid) >= 0, () => `${server.sid}: TRUNC to ${formatZxid(message.zxid)} below committed ${formatZxid(server.committedZxid)}`);
+    // ZAB guarantees the leader truncates only what never committed, to a point both histories
+    // share. A TRUNC that contradicts this comes from a broken or fake leader: refuse it, loudly.
+    if (!server.log.hasPoint(message.zxid)) {
+      return this.refuseSync(message, `TRUNC to ${formatZxid(message.zxid)}, not a point of log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
+    }
+    if (compareZxid(message.zxid, server.committedZxid) < 0 || compareZxid(message.zxid, server.snapshotZxid) < 0) {
+      return this.refuseSync(message, `TRUNC to ${formatZxid(message.zxid)} below committed ${formatZxid(server.committedZxid)}`);
+    }
     server.mark('follower: TRUNC');
     server.trace(() => `truncates after ${formatZxid(message.zxid)}`);
     server.log.truncateAfter(message.zxid);
@@ -148,12 +161,23 @@ export class FollowingRole implements Role {
   private handleSnap(message: MessageOf<'SNAP'>): void {
     const server = this.server;
     const progress = this.snap.accept(message);
-    if (progress.kind === 'refused') return server.becomeLooking(progress.reason);
+    if (progress.kind === 'refused') return this.refuseSync(message, progress.reason);
     if (progress.kind === 'partial') return server.trace(() => `SNAP ${formatZxid(message.zxid)}: chunk ${progress.received} of ${progress.count}`);
     const snapshot = progress.snapshot;
-    server.machine.restore(snapshot.data);
-    const digest = server.machine.digest();
-    assert(digest === snapshot.digest, () => `${server.sid}: SNAP ${formatZxid(snapshot.zxid)} digest ${snapshot.digest} restored as ${digest}`);
+    // A snapshot is of committed state of this leader's history: never past its epoch, never
+    // behind what this server already committed, with a digest that matches what it restores to.
+    if (snapshot.zxid.epoch > message.epoch) return this.refuseSync(message, `SNAP at ${formatZxid(snapshot.zxid)} is past epoch ${message.epoch}`);
+    if (compareZxid(snapshot.zxid, server.committedZxid) < 0) {
+      return this.refuseSync(message, `SNAP at ${formatZxid(snapshot.zxid)} is behind committed ${formatZxid(server.committedZxid)}`);
+    }
+    const seats = parseSeatList(snapshot.seats);
+    if (seats === null) return this.refuseSync(message, `SNAP at ${formatZxid(snapshot.zxid)} carries a malformed seat record`);
+    const machine = server.restoredMachine(snapshot.data);
+    if (machine === null) return this.refuseSync(message, `SNAP at ${formatZxid(snapshot.zxid)} does not restore`);
+    const digest = machine.digest();
+    if (digest !== snapshot.digest) return this.refuseSync(message, `SNAP ${formatZxid(snapshot.zxid)} digest ${snapshot.digest} restores as ${digest}`);
+    server.machine = machine;
+    server.admission.installSnapshot(seats);
     server.mark('follower: SNAP');
     server.trace(() => `installs snapshot at ${formatZxid(snapshot.zxid)}`);
     server.log.installSnapshot(snapshot);
@@ -163,6 +187,13 @@ export class FollowingRole implements Role {
     server.emit({ kind: 'restored', zxid: snapshot.zxid, digest });
   }
 
+  /** Sync content that contradicts itself or this server's committed history: never applied, never an assertion. */
+  private refuseSync(message: Message, reason: string): void {
+    this.server.mark(`follower: refused ${message.kind}`);
+    this.server.trace(() => `refuses ${message.kind} from ${message.from}: ${reason}`);
+    this.server.becomeLooking(`refused ${message.kind} from ${message.from}: ${reason}`);
+  }
+
   private handleDiff(message: MessageOf<'DIFF'>): void {
     const server = this.server;
     if (!zxidEquals(message.prevZxid, server.log.lastZxid)) {
@@ -170,6 +201,7 @@ export class FollowingRole implements Role {
     }
     let previous = message.prevZxid;
     for (const proposal of message.proposals) {
+      if (proposal.zxid.epoch > message.epoch) return this.refuseSync(message, `DIFF entry ${formatZxid(proposal.zxid)} is past epoch ${message.epoch}`);
       if (!isSuccessor(previous, proposal.zxid)) {
         return server.becomeLooking(`DIFF entry ${formatZxid(proposal.zxid)} does not follow ${formatZxid(previous)}`);
       }

@@ -10,6 +10,8 @@ import { ReadIndexRounds } from './read-index.ts';
 import { SessionTracker } from './session-tracker.ts';
 import { diffMessages, snapMessages } from './sync-messages.ts';
 import type { StateMachine } from './state-machine.ts';
+import { counterWithinBounds, epochWithinBounds, MAX_EPOCH_JUMP } from './bounds.ts';
+import { admits, describeRecord, seatList, withEntries } from './seats.ts';
 import type { ServerId, Txn } from './types.ts';
 import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, zxidEquals, type Zxid } from './zxid.ts';
 
@@ -34,6 +36,11 @@ interface Learner {
   /** Highest zxid known durable on this learner (its NEWLEADER ack covers syncPoint). */
   acked: Zxid;
   lastHeardTick: number;
+  /** The storage it presented in FOLLOWERINFO, with the currentEpoch it had then (core/seats.ts). */
+  readonly storageId: string;
+  readonly presentedEpoch: number;
+  /** The `seats` txn this leader proposed to re-admit its storage; it counts once that commits. */
+  admissionZxid: Zxid | null;
 }
 
 const FORWARDED: ReadonlySet<LearnerPhase> = new Set(['syncing', 'synced', 'uptodate']);
@@ -67,11 +74,13 @@ export class LeadingRole implements Role {
   private readonly sessions = new SessionTracker();
   /** Request ids of txns the leader proposes on its own (session expiry); no client waits on them. */
   private internalRequestId = 0;
+  /** Founding a brand-new cluster: the blank voters that were all present (core/seats.ts). */
+  private bootstrap: ReadonlySet<ServerId> | null = null;
 
   constructor(private readonly server: ZabServer) {
     this.leader = server.sid;
     this.deadline = server.ticks + server.config.initLimitTicks;
-    const rank = { currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, sid: server.sid };
+    const rank = server.rank();
     for (const sid of [...server.otherVoters(), ...server.knownObservers()]) {
       server.send(sid, { kind: 'coordinator', from: server.sid, rank, leading: false });
     }
@@ -130,8 +139,7 @@ export class LeadingRole implements Role {
   private handleElection(message: MessageOf<'election'>): void {
     // A learner that is looking again has lost its place: it must resync from scratch.
     this.learners.delete(message.from);
-    const rank = { currentEpoch: this.server.currentEpoch, lastZxid: this.server.log.lastZxid, sid: this.server.sid };
-    this.server.send(message.from, { kind: 'coordinator', from: this.server.sid, rank, leading: this.phase === 'broadcast' });
+    this.server.send(message.from, { kind: 'coordinator', from: this.server.sid, rank: this.server.rank(), leading: this.phase === 'broadcast' });
   }
 
   /**
@@ -142,8 +150,10 @@ export class LeadingRole implements Role {
    */
   private handleCoordinator(message: MessageOf<'coordinator'>): void {
     const server = this.server;
-    const rank = { currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, sid: server.sid };
-    if (this.phase !== 'broadcast' && (message.leading || compareRank(message.rank, rank) > 0)) {
+    const rank = server.rank();
+    // A higher leader-elect whose storage is not admitted here silences no one (core/seats.ts).
+    const outranks = compareRank(message.rank, rank) > 0 && server.admission.countsPeer(message.from, server.admission.identityOf(message.from));
+    if (this.phase !== 'broadcast' && (message.leading || outranks)) {
       server.mark('leader-elect steps back for a higher one');
       return server.becomeLooking(`${message.leading ? 'established leader' : 'leader-elect'} ${message.from} outranks ${formatRank(rank)}`);
     }
@@ -156,6 +166,11 @@ export class LeadingRole implements Role {
     if (message.observer === isVoter(message.from, this.server.config.voterCount)) {
       return this.server.drop(message, `observer flag ${message.observer} does not match seat ${message.from}`);
     }
+    if (!message.observer && !epochWithinBounds(message.acceptedEpoch, this.server.acceptedEpoch)) {
+      // Its epoch would push ours past what the wire carries (core/bounds.ts): this learner is not heard.
+      this.server.mark('leader: refused FOLLOWERINFO epoch out of bounds');
+      return this.server.drop(message, `acceptedEpoch ${message.acceptedEpoch} is more than ${MAX_EPOCH_JUMP} above ${this.server.acceptedEpoch}`);
+    }
     const learner: Learner = {
       sid: message.from,
       observer: message.observer,
@@ -166,6 +181,9 @@ export class LeadingRole implements Role {
       syncPoint: ZERO_ZXID,
       acked: ZERO_ZXID,
       lastHeardTick: this.server.ticks,
+      storageId: message.storageId,
+      presentedEpoch: message.currentEpoch,
+      admissionZxid: null,
     };
     this.learners.set(message.from, learner);
     if (learner.observer) {
@@ -186,8 +204,23 @@ export class LeadingRole implements Role {
 
   private maybeProposeEpoch(): void {
     const informed = this.votersIn(new Set(['info']));
-    if (!isQuorum([this.server.sid, ...informed.map((learner) => learner.sid)], this.server.config.voterCount)) return;
+    const admission = this.server.admission;
+    if (admission.record().size === 0 && !admission.forcing && zxidEquals(this.server.log.lastZxid, ZERO_ZXID)) {
+      // Blank storage and nothing recorded: a brand-new cluster, or this storage lost everything.
+      // Only all N voters, every one blank, may found a cluster: blank seats never outvote one
+      // that holds a history (core/seats.ts).
+      const blank = informed.filter((learner) => zxidEquals(learner.lastZxid, ZERO_ZXID));
+      if (blank.length < this.server.config.voterCount - 1) return;
+      this.bootstrap = new Set(blank.map((learner) => learner.sid));
+      this.server.mark('leader: founds a new cluster');
+    } else if (!this.isCountedQuorum(informed)) {
+      return;
+    }
     const epoch = Math.max(this.server.acceptedEpoch, ...informed.map((learner) => learner.acceptedEpoch)) + 1;
+    if (!epochWithinBounds(epoch, this.server.acceptedEpoch)) {
+      this.server.mark('leader: epoch space exhausted');
+      return this.server.becomeLooking(`epoch ${epoch} would not fit on the wire`);
+    }
     this.epoch = epoch;
     this.server.acceptedEpoch = epoch;
     this.server.persist({ kind: 'saveEpochs', acceptedEpoch: epoch, currentEpoch: this.server.currentEpoch });
@@ -215,7 +248,7 @@ export class LeadingRole implements Role {
     learner.lastZxid = message.lastZxid;
     if (this.phase !== 'discovery') return this.startSync(learner);
     const acked = this.votersIn(new Set(['epochAcked']));
-    if (!isQuorum([this.server.sid, ...acked.map((each) => each.sid)], this.server.config.voterCount)) return;
+    if (!this.isCountedQuorum(acked)) return;
     // A quorum confirmed this leader's history is the most recent: only now may anyone be synced to it.
     this.phase = 'sync';
     this.server.currentEpoch = message.epoch;
@@ -255,6 +288,7 @@ export class LeadingRole implements Role {
     learner.acked = maxZxid(learner.acked, learner.syncPoint);
     if (this.phase === 'broadcast') {
       this.sendUpToDate(learner);
+      if (this.needsRecord(learner)) this.proposeSeats([learner]);
       this.maybeCommit();
       return;
     }
@@ -272,7 +306,7 @@ export class LeadingRole implements Role {
   private maybeEstablish(): void {
     if (this.phase !== 'sync' || !this.ownEpochDurable) return;
     const synced = this.votersIn(ACKED_NEWLEADER);
-    if (!isQuorum([this.server.sid, ...synced.map((learner) => learner.sid)], this.server.config.voterCount)) return;
+    if (!this.isCountedQuorum(synced)) return;
     this.phase = 'broadcast';
     this.server.mark('leader established');
     this.server.emit({ kind: 'established', epoch: this.epoch! });
@@ -280,6 +314,14 @@ export class LeadingRole implements Role {
     // The synced history is now on a quorum in this epoch: all of it is committed.
     this.server.commitThrough(this.server.log.lastZxid);
     this.speculative = this.server.cloneMachine();
+    this.emitCounted(this.server.committedZxid, synced.filter((learner) => this.counts(learner)));
+    // The first txn of every epoch records the storage of every synced voter, with this epoch
+    // (core/seats.ts): it founds a new cluster, re-admits synced new storages, and raises the
+    // horizon below which a rolled-back copy is recognised.
+    // A new cluster records all its blank founders at once, synced yet or not: each is synced
+    // before any of its acks counts, and one record spares a txn per founder.
+    const founders = this.bootstrap === null ? [] : this.votersIn(new Set(['epochSent', 'epochAcked', 'syncing'])).filter((learner) => this.bootstrap!.has(learner.sid));
+    this.proposeSeats([...synced, ...founders], true);
     for (const learner of this.learners.values()) {
       if (learner.phase === 'synced') this.sendUpToDate(learner);
       else if (learner.observer && learner.phase === 'info') this.startSync(learner);
@@ -350,6 +392,8 @@ export class LeadingRole implements Role {
   private handleSyncConfirmAck(message: MessageOf<'sync_confirm_ack'>, learner: Learner | undefined): void {
     if (message.epoch !== this.epoch) return this.server.drop(message, `sync ack of epoch ${message.epoch}`);
     if (!learner || learner.observer || !ACKED_NEWLEADER.has(learner.phase)) return this.server.drop(message, 'not a synced follower');
+    // Only an admitted storage vouches for this leader: one that lost its memory may have accepted a newer epoch.
+    if (!this.counts(learner)) return this.server.drop(message, 'storage not admitted: does not count toward the read quorum');
     this.ackReadRound(message.round, message.from);
   }
 
@@ -372,8 +416,14 @@ export class LeadingRole implements Role {
     if (next !== null) this.startReadRound(next);
   }
 
-  private propose(request: Txn): void {
+  private propose(request: Txn): Zxid | null {
     const zxid = nextZxid(this.server.log.lastZxid, this.epoch!);
+    if (!counterWithinBounds(zxid.counter)) {
+      // ZooKeeper's rollover: a new epoch restarts the counter.
+      this.server.mark('leader: zxid counter exhausted');
+      this.server.becomeLooking(`zxid counter ${zxid.counter} would not fit on the wire: a new epoch starts`);
+      return null;
+    }
     let txn = request;
     if (request.type === 'op') {
       const speculative = this.speculative!;
@@ -387,6 +437,7 @@ export class LeadingRole implements Role {
         this.server.send(learner.sid, { kind: 'transaction_proposal', from: this.server.sid, epoch: this.epoch!, proposal });
       }
     }
+    return zxid;
   }
 
   private handleAcknowledge(message: MessageOf<'transaction_acknowledge'>, learner: Learner | undefined): void {
@@ -400,7 +451,8 @@ export class LeadingRole implements Role {
   /** Commits, in zxid order, everything a quorum (this leader included, once durable) has acked. */
   private maybeCommit(): boolean {
     if (this.phase !== 'broadcast') return false;
-    const acked = [this.server.durableZxid, ...this.votersIn(ACKED_NEWLEADER).map((learner) => learner.acked)];
+    const counted = this.votersIn(ACKED_NEWLEADER).filter((learner) => this.counts(learner));
+    const acked = [this.server.durableZxid, ...counted.map((learner) => learner.acked)];
     const needed = quorumSize(this.server.config.voterCount);
     if (acked.length < needed) return false;
     acked.sort((a, b) => compareZxid(b, a));
@@ -418,6 +470,7 @@ export class LeadingRole implements Role {
       }
     }
     this.server.commitThrough(target);
+    this.emitCounted(target, counted.filter((learner) => compareZxid(learner.acked, target) >= 0));
     return true;
   }
 
@@ -439,8 +492,8 @@ export class LeadingRole implements Role {
         this.learners.delete(learner.sid);
       }
     }
-    const alive = this.votersIn(ACKED_NEWLEADER).map((learner) => learner.sid);
-    if (!isQuorum([server.sid, ...alive], server.config.voterCount)) {
+    const alive = this.votersIn(ACKED_NEWLEADER);
+    if (!this.isCountedQuorum(alive)) {
       return server.becomeLooking('lost quorum: steps down');
     }
     this.expireSessions();
@@ -453,6 +506,76 @@ export class LeadingRole implements Role {
   onLinkDown(peer: ServerId): void {
     // Whatever was in flight on that link is lost: the learner must resync.
     this.learners.delete(peer);
+  }
+
+  // ---------------------------------------------------------------- recovery before voting (core/seats.ts)
+
+  /**
+   * Whether a voter learner counts toward this leader's quorums: its storage is the one the seat
+   * record admits (by the committed record once established), it was one of the blank founders
+   * of a new cluster, a `seats` txn this leader proposed for it has committed, or an UNSAFE
+   * forced recovery counts everyone.
+   */
+  private counts(learner: Learner): boolean {
+    if (learner.observer) return false;
+    const admission = this.server.admission;
+    if (admission.forcing) return true;
+    if (learner.admissionZxid !== null && compareZxid(this.server.committedZxid, learner.admissionZxid) >= 0) {
+      return admission.committed.get(learner.sid)?.storageId === learner.storageId;
+    }
+    const record = this.phase === 'broadcast' ? admission.committed : admission.record();
+    // Nothing recorded yet: the blank founders of a new cluster, or a log from before seat records.
+    if (record.size === 0) return this.bootstrap === null || this.bootstrap.has(learner.sid);
+    return admits(record, learner.sid, { storageId: learner.storageId, currentEpoch: learner.presentedEpoch });
+  }
+
+  /**
+   * Whether a voter that just synced must be recorded: no record this leader holds (its own
+   * pending `seats` txns included) admits its storage yet, or its entry is from an older epoch
+   * (raising it to this epoch lets a later rollback to a copy from before it be recognised).
+   */
+  private needsRecord(learner: Learner): boolean {
+    if (learner.observer || learner.admissionZxid !== null) return false;
+    const record = this.server.admission.record();
+    const entry = record.get(learner.sid);
+    return !admits(record, learner.sid, { storageId: learner.storageId, currentEpoch: learner.presentedEpoch }) || entry!.epoch < this.epoch!;
+  }
+
+  private isCountedQuorum(learners: readonly Learner[]): boolean {
+    const counted = learners.filter((learner) => this.counts(learner)).map((learner) => learner.sid);
+    return isQuorum([this.server.sid, ...counted], this.server.config.voterCount);
+  }
+
+  /** Proposes a `seats` txn recording these synced voters' storages (and this leader's, at establishment) with this epoch. */
+  private proposeSeats(learners: readonly Learner[], establishing = false): void {
+    const epoch = this.epoch!;
+    // A synced learner's currentEpoch is durably this epoch; a founder not synced yet is recorded
+    // with the epoch it has (0), or it could never count again (see `admits`).
+    const entries = learners
+      .filter((learner) => !learner.observer)
+      .map((learner) => ({ sid: learner.sid, storageId: learner.storageId, epoch: ACKED_NEWLEADER.has(learner.phase) ? epoch : learner.presentedEpoch }));
+    if (establishing) entries.push({ sid: this.server.sid, storageId: this.server.admission.storageId, epoch });
+    else if (entries.length === 0) return;
+    const record = withEntries(this.server.admission.record(), entries);
+    const op = seatList(record).map((entry) => ({ ...entry }));
+    const zxid = this.propose({ originator: this.server.sid, requestId: Number.MAX_SAFE_INTEGER - this.internalRequestId++, type: 'seats', op });
+    if (zxid === null) return;
+    this.server.emit({ kind: 'recorded', zxid, seats: op });
+    // Each recorded learner counts by this record once it commits (its currentEpoch is now this epoch).
+    for (const learner of learners) if (!learner.observer) learner.admissionZxid = zxid;
+    this.server.mark(establishing ? 'leader records seats' : learners.some((learner) => !this.counts(learner)) ? 'leader re-admits a storage' : 'leader raises a storage to this epoch');
+    this.server.trace(() => `records seats ${describeRecord(record)} at ${formatZxid(zxid)}`);
+  }
+
+  private emitCounted(zxid: Zxid, learners: readonly Learner[]): void {
+    // A forced recovery counts whatever is present, by the operator's explicit, unsafe choice.
+    if (this.server.admission.forcing) return;
+    this.server.emit({
+      kind: 'counted',
+      epoch: this.epoch!,
+      zxid,
+      storages: [{ sid: this.server.sid, storageId: this.server.admission.storageId }, ...learners.map((learner) => ({ sid: learner.sid, storageId: learner.storageId }))],
+    });
   }
 
   private votersIn(phases: ReadonlySet<LearnerPhase>): Learner[] {

@@ -29,7 +29,7 @@ export class LookingRole implements Role {
   }
 
   private rank(): Rank {
-    return { currentEpoch: this.server.currentEpoch, lastZxid: this.server.log.lastZxid, sid: this.server.sid };
+    return this.server.rank();
   }
 
   private startRound(): void {
@@ -46,6 +46,11 @@ export class LookingRole implements Role {
   tick(): void {
     if (this.server.ticks < this.deadline) return;
     if (this.server.observer || this.heardHigher || !this.server.canReachQuorum()) return this.startRound();
+    if (!this.server.admission.selfMayVote()) {
+      // Recovery before voting: a storage the ensemble does not know never leads (core/seats.ts).
+      this.server.mark('looking: storage not admitted, does not lead');
+      return this.startRound();
+    }
     this.server.trace(() => 'heard no higher_id: sends coordinator');
     this.server.becomeLeading();
   }
@@ -75,12 +80,16 @@ export class LookingRole implements Role {
       this.server.send(message.from, { kind: 'lower_id', from: this.server.sid, rank: this.rank() });
       return;
     }
+    if (!this.server.admission.selfMayVote()) return this.server.drop(message, 'outranks it, but this storage is not admitted: it silences no one');
     if (!this.server.canReachQuorum()) return this.server.drop(message, 'outranks it but cannot reach a quorum');
     this.server.send(message.from, { kind: 'higher_id', from: this.server.sid, rank: this.rank() });
   }
 
   private handleHigherId(message: MessageOf<'higher_id'>): void {
     if (this.server.observer || compareRank(message.rank, this.rank()) <= 0) return this.server.drop(message, 'not higher');
+    if (!this.server.admission.countsPeer(message.from, this.server.admission.identityOf(message.from))) {
+      return this.server.drop(message, `storage ${message.rank.storageId} of ${message.from} is not admitted: it silences no one`);
+    }
     this.heardHigher = true;
     this.deadline = this.server.ticks + 2 * this.server.config.electionTimeoutTicks;
   }
@@ -93,8 +102,14 @@ export class LookingRole implements Role {
       if (!message.leading) return this.server.drop(message, 'observers follow established leaders only');
       return this.server.becomeFollowing(message.from, message.rank.currentEpoch);
     }
-    const acceptable = message.leading || compareHistory(message.rank, this.rank()) >= 0;
+    const history = compareHistory(message.rank, this.rank());
+    const acceptable = message.leading || history >= 0;
     if (!acceptable) return this.server.drop(message, `coordinator rank ${formatRank(message.rank)} has an older history`);
+    // A leader whose storage our record does not admit is followed only if its history is newer
+    // than ours (then it holds a newer record than we do, and its own rules apply).
+    if (history <= 0 && !this.server.admission.countsPeer(message.from, this.server.admission.identityOf(message.from))) {
+      return this.server.drop(message, `coordinator storage ${message.rank.storageId} is not admitted for seat ${message.from}`);
+    }
     this.server.becomeFollowing(message.from, null);
   }
 

@@ -219,11 +219,17 @@ function ownLog(draft: Draft): Proposal[] {
  * open. `write` applies its batch after one microtask (so callers cannot rely on it being
  * synchronous) and all at once; a batch that breaks an invariant rejects and changes nothing.
  */
+let memoryStorages = 0;
+
 export class MemoryStorage implements Storage {
   /** Invariant: only ever replaced, never mutated (see applyPersistOps). */
   private state: PersistedState;
 
-  constructor(initial: PersistedState = EMPTY_PERSISTED_STATE) {
+  /** `storageId`: unique in this process by default (core/ has no randomness of its own). */
+  constructor(
+    initial: PersistedState = EMPTY_PERSISTED_STATE,
+    readonly storageId: string = `memory-${++memoryStorages}`,
+  ) {
     this.state = initial;
   }
 

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { StorageIdSchema } from './seats.ts';
 import type { Json, ServerId } from './types.ts';
 
 /**
@@ -19,7 +20,7 @@ export const SNAP_CHUNK_CHARS = 512 * 1024;
 /** Most session touches one PONG carries; more wait for the next one. */
 export const MAX_SESSIONS_PER_PONG = 10_000;
 /** Epochs and counters are 32-bit, as ZooKeeper's halves of a 64-bit zxid. */
-const MAX_ZXID_PART = 0xffff_ffff;
+export const MAX_ZXID_PART = 0xffff_ffff;
 
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ZXID_PART));
 const Sid = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_SERVER_ID));
@@ -32,7 +33,7 @@ const JsonSchema = v.custom<Json>(() => true);
 const TxnSchema = v.strictObject({
   originator: Sid,
   requestId: RequestId,
-  type: v.picklist(['op', 'sync']),
+  type: v.picklist(['op', 'sync', 'seats']),
   op: JsonSchema,
 });
 const ProposalSchema = v.strictObject({ zxid: ZxidSchema, txn: TxnSchema });
@@ -44,7 +45,7 @@ const HeartbeatStatusSchema = v.optional(
   v.strictObject({ state: v.picklist(['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING']), epoch: Count, lastZxid: ZxidSchema }),
 );
 /** Bully rank: (currentEpoch, lastZxid, sid), compared in that order. */
-const RankSchema = v.strictObject({ currentEpoch: Count, lastZxid: ZxidSchema, sid: Sid });
+const RankSchema = v.strictObject({ currentEpoch: Count, lastZxid: ZxidSchema, sid: Sid, storageId: StorageIdSchema });
 
 function message<K extends string, E extends v.ObjectEntries>(kind: K, entries: E) {
   return v.strictObject({ kind: v.literal(kind), from: Sid, ...entries });
@@ -62,6 +63,8 @@ export const MessageSchema = v.variant('kind', [
     currentEpoch: Count,
     lastZxid: ZxidSchema,
     observer: v.boolean(),
+    /** The sender's storage (core/seats.ts): it counts only if the ensemble recorded it for its seat. */
+    storageId: StorageIdSchema,
   }),
   /**
    * `quorumAccepted`: a quorum already persisted this epoch for this leader, so no other leader
@@ -88,6 +91,8 @@ export const MessageSchema = v.variant('kind', [
     index: Count,
     count: v.pipe(Count, v.minValue(1)),
     chunk: v.pipe(v.string(), v.maxLength(SNAP_CHUNK_CHARS)),
+    /** The seat record at `zxid` (core/seats.ts), in chunk 0; checked where it is installed. */
+    seats: v.optional(JsonSchema),
   }),
   message('NEWLEADER', { epoch: Count, zxid: ZxidSchema }),
   /** `zxid` repeats NEWLEADER's: the ack is for that sync, not for an earlier one in the same epoch. */
@@ -105,6 +110,12 @@ export const MessageSchema = v.variant('kind', [
   message('sync_confirm', { epoch: Count, round: Count }),
   message('sync_confirm_ack', { epoch: Count, round: Count }),
   message('sync_reply', { epoch: Count, requestId: RequestId, zxid: ZxidSchema }),
+  /**
+   * To a voter whose storage the sender's seat record does not admit (it sent `election`): the
+   * seats whose storage the sender knows is not the recorded one. Informational only: it lets a
+   * tab with new storage say that it is recovering, or that a quorum lost its storage.
+   */
+  message('SEATS', { lost: v.pipe(v.array(Sid), v.maxLength(MAX_SERVER_ID)) }),
   // Failure detection.
   message('PING', { epoch: Count, status: HeartbeatStatusSchema }),
   /** `sessions`: client sessions touched on this learner since its last PONG (kept alive at the leader). */

@@ -13,10 +13,11 @@ import { zxid } from './zxid.ts';
 
 /** A storage whose writes complete only when the test says so. */
 class ManualStorage implements Storage {
+  readonly storageId = 'manual';
   readonly batches: (readonly PersistOp[])[] = [];
   loads = 0;
   durable: PersistedState = EMPTY_PERSISTED_STATE;
-  private pending: { batch: readonly PersistOp[]; resolve: () => void } | null = null;
+  private pending: { batch: readonly PersistOp[]; resolve: () => void; reject: (error: Error) => void } | null = null;
 
   loadState(): Promise<PersistedState> {
     this.loads++;
@@ -26,7 +27,7 @@ class ManualStorage implements Storage {
   write(batch: readonly PersistOp[]): Promise<void> {
     expect(this.pending, 'the driver never has two writes in flight').toBeNull();
     this.batches.push(batch);
-    return new Promise((resolve) => (this.pending = { batch, resolve }));
+    return new Promise((resolve, reject) => (this.pending = { batch, resolve, reject }));
   }
 
   get inFlight(): boolean {
@@ -38,6 +39,14 @@ class ManualStorage implements Storage {
     this.pending = null;
     this.durable = applyPersistOps(this.durable, pending.batch);
     pending.resolve();
+    await settle();
+  }
+
+  /** The write in flight fails (quota exceeded, a broken disk). */
+  async failWrite(error: Error): Promise<void> {
+    const pending = this.pending!;
+    this.pending = null;
+    pending.reject(error);
     await settle();
   }
 }
@@ -116,7 +125,7 @@ async function servingFollower(requestTimeoutMs = 1000) {
   });
   node.start();
   await settle();
-  transport.deliver(3, { kind: 'coordinator', from: 3, rank: { currentEpoch: 0, lastZxid: zxid(0, 0), sid: 3 }, leading: false });
+  transport.deliver(3, { kind: 'coordinator', from: 3, rank: { currentEpoch: 0, lastZxid: zxid(0, 0), sid: 3, storageId: 'storage-3' }, leading: false });
   transport.deliver(3, { kind: 'NEWEPOCH', from: 3, epoch: 1, quorumAccepted: false });
   await storage.complete();
   transport.deliver(3, { kind: 'NEWLEADER', from: 3, epoch: 1, zxid: zxid(0, 0) });
@@ -188,21 +197,36 @@ describe('ZabNode, the driver', () => {
     expect(node.view()).toEqual(view);
   });
 
-  it('a server whose invariant breaks stops at once and reports it', async () => {
+  it('sync content that contradicts itself is refused and logged; the server looks again instead of stopping', async () => {
     const { node, storage, transport } = await servingFollower();
     const failures: unknown[] = [];
     node.onFailure((error) => failures.push(error));
-    // A TRUNC below what this server committed can only come from a bug: it must not be obeyed.
+    // A TRUNC to a point this server never had can only come from a broken or fake leader.
     transport.deliver(3, { kind: 'transaction_proposal', from: 3, epoch: 1, proposal: put(1) });
     transport.linkDown(3);
     await storage.complete();
-    transport.deliver(3, { kind: 'coordinator', from: 3, rank: { currentEpoch: 1, lastZxid: zxid(1, 1), sid: 3 }, leading: true });
+    transport.deliver(3, { kind: 'coordinator', from: 3, rank: { currentEpoch: 1, lastZxid: zxid(1, 1), sid: 3, storageId: 'storage-3' }, leading: true });
     transport.deliver(3, { kind: 'NEWEPOCH', from: 3, epoch: 1, quorumAccepted: true });
     await storage.complete();
     transport.deliver(3, { kind: 'TRUNC', from: 3, epoch: 1, zxid: zxid(0, 5) });
+    await settle();
+    expect(failures).toEqual([]);
+    expect(node.stopped).toBe(false);
+    expect(node.server.state).toBe('LOOKING');
+    expect(node.view().lastZxid).toEqual(zxid(1, 1));
+    expect(node.query({ type: 'get', key: 'k' })).toEqual({ ok: false, error: 'ConnectionLoss' });
+  });
+
+  it('a storage failure stops the server at once and reports it', async () => {
+    const { node, storage, transport } = await servingFollower();
+    const failures: unknown[] = [];
+    node.onFailure((error) => failures.push(error));
+    transport.deliver(3, { kind: 'transaction_proposal', from: 3, epoch: 1, proposal: put(1) });
+    await storage.failWrite(new Error('QuotaExceededError'));
     expect(failures).toHaveLength(1);
-    expect(String(failures[0])).toMatch(/TRUNC to 0:5, not a point of log/);
-    expect(node.view().serving).toBe(false);
+    expect(String(failures[0])).toMatch(/QuotaExceededError/);
+    expect(node.stopped).toBe(true);
+    expect(node.serving).toBe(false);
     expect(node.query({ type: 'get', key: 'k' })).toEqual({ ok: false, error: 'ConnectionLoss' });
   });
 });

@@ -123,6 +123,16 @@ export class ZabNode {
     return this.isStopped;
   }
 
+  /**
+   * UNSAFE recovery for a cluster that refuses to serve because a quorum of seats lost its
+   * storage (core/seats.ts): this server counts every storage present until a new seat record
+   * commits. Writes that only the lost storages held are gone for good. Use it on the seat
+   * whose storage holds the most recent history.
+   */
+  forceNewCluster(): void {
+    this.input({ kind: 'ForceNewCluster' });
+  }
+
   /** Clients attached here are alive: keeps their sessions from expiring at the leader. */
   touchSessions(sessionIds: readonly string[]): void {
     this.input({ kind: 'TouchSessions', sessionIds });
@@ -335,7 +345,7 @@ export class ZabNode {
       return this.fail(error);
     }
     this.reloading = false;
-    this.guarded(() => this.server.step({ kind: 'Recovered', incarnation: this.server.incarnation, state }));
+    this.guarded(() => this.server.step({ kind: 'Recovered', incarnation: this.server.incarnation, state, storageId: this.options.storage.storageId }));
     this.pump();
   }
 

@@ -12,12 +12,12 @@ export function compareHistory(a: Pick<Rank, 'currentEpoch' | 'lastZxid'>, b: Pi
 }
 
 /** The Bully rank (currentEpoch, lastZxid, sid): the history first, the sid breaks ties. */
-export function compareRank(a: Rank, b: Rank): number {
+export function compareRank(a: Pick<Rank, 'currentEpoch' | 'lastZxid' | 'sid'>, b: Pick<Rank, 'currentEpoch' | 'lastZxid' | 'sid'>): number {
   const history = compareHistory(a, b);
   if (history !== 0) return history;
   return a.sid === b.sid ? 0 : a.sid < b.sid ? -1 : 1;
 }
 
-export function formatRank(rank: Rank): string {
+export function formatRank(rank: Pick<Rank, 'currentEpoch' | 'lastZxid' | 'sid'>): string {
   return `(${rank.currentEpoch}, ${rank.lastZxid.epoch}:${rank.lastZxid.counter}, ${rank.sid})`;
 }

@@ -27,18 +27,22 @@ function kinds(envelopes: Ready['messages']): MessageKind[] {
 function establishedLeader(voters: number): ZabServer {
   const log = [proposal(zxid(1, 1)), proposal(zxid(1, 2))];
   const leader = new ZabServer(serverConfig(3, voters), () => new KvMachine());
-  leader.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, acceptedEpoch: 1, currentEpoch: 1, log } });
+  leader.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, acceptedEpoch: 1, currentEpoch: 1, log }, storageId: 'storage-3' });
   const followers = voters === 3 ? [1] : [1, 2];
-  for (const sid of followers) leader.step({ kind: 'election', from: sid, rank: { currentEpoch: 1, lastZxid: zxid(1, 2), sid }, observer: false });
+  for (const sid of followers) leader.step({ kind: 'election', from: sid, rank: { currentEpoch: 1, lastZxid: zxid(1, 2), sid, storageId: `storage-${sid}` }, observer: false });
   for (let tick = 0; tick < 10 && leader.state === 'LOOKING'; tick++) leader.tick();
   expect(leader.state).toBe('LEADING');
   leader.ready();
-  for (const sid of followers) leader.step({ kind: 'FOLLOWERINFO', from: sid, acceptedEpoch: 1, currentEpoch: 1, lastZxid: zxid(1, 2), observer: false });
+  for (const sid of followers) leader.step({ kind: 'FOLLOWERINFO', from: sid, acceptedEpoch: 1, currentEpoch: 1, lastZxid: zxid(1, 2), observer: false, storageId: `storage-${sid}` });
   leader.step({ kind: 'Persisted', incarnation: leader.incarnation, mark: leader.ready().mark });
   for (const sid of followers) leader.step({ kind: 'ACKEPOCH', from: sid, epoch: 2, currentEpoch: 1, lastZxid: zxid(1, 2) });
   leader.step({ kind: 'Persisted', incarnation: leader.incarnation, mark: leader.ready().mark });
   for (const sid of followers) leader.step({ kind: 'ACKNEWLEADER', from: sid, epoch: 2, zxid: zxid(1, 2) });
   expect(leader.serving).toBe(true);
+  // The epoch's first txn records the seats' storages (core/seats.ts): commit it, so the tests start from a quiet leader.
+  leader.step({ kind: 'Persisted', incarnation: leader.incarnation, mark: leader.ready().mark });
+  for (const sid of followers) leader.step({ kind: 'transaction_acknowledge', from: sid, epoch: 2, zxid: zxid(2, 1) });
+  expect(leader.committedZxid).toEqual(zxid(2, 1));
   leader.ready();
   return leader;
 }
@@ -65,7 +69,7 @@ describe('sync without a log write (ReadIndex)', () => {
     const confirmed = leader.ready();
     expect(confirmed.replies).toEqual([{ requestId: 7, result: { ok: true, value: null } }]);
     expect(confirmed.persist).toEqual([]);
-    expect(leader.log.lastZxid).toEqual(zxid(1, 2));
+    expect(leader.log.lastZxid).toEqual(zxid(2, 1));
   });
 
   it('a learner’s sync is answered with the leader’s last proposed zxid, and served there once applied that far', () => {
@@ -77,15 +81,15 @@ describe('sync without a log write (ReadIndex)', () => {
     const round = (asked.messages[1]!.message as { round: number }).round;
     leader.step({ kind: 'sync_confirm_ack', from: 1, epoch: 2, round });
     const answered = leader.ready();
-    // The write that reached the leader before the sync (2:1) is inside the index, though not yet committed.
-    expect(answered.messages.map(({ message }) => message)).toEqual([{ kind: 'sync_reply', from: 3, epoch: 2, requestId: 41, zxid: zxid(2, 1) }]);
+    // The write that reached the leader before the sync (2:2) is inside the index, though not yet committed.
+    expect(answered.messages.map(({ message }) => message)).toEqual([{ kind: 'sync_reply', from: 3, epoch: 2, requestId: 41, zxid: zxid(2, 2) }]);
   });
 
   it('a follower vouches for its leader only while following it in its accepted epoch', () => {
     const follower = new ZabServer(serverConfig(2, 3), () => new KvMachine());
-    follower.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, acceptedEpoch: 1, currentEpoch: 1 } });
+    follower.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, acceptedEpoch: 1, currentEpoch: 1 }, storageId: 'storage-2' });
     follower.ready();
-    follower.step({ kind: 'coordinator', from: 3, rank: { currentEpoch: 1, lastZxid: zxid(1, 0), sid: 3 }, leading: false });
+    follower.step({ kind: 'coordinator', from: 3, rank: { currentEpoch: 1, lastZxid: zxid(1, 0), sid: 3, storageId: 'storage-3' }, leading: false });
     follower.step({ kind: 'sync_confirm', from: 3, epoch: 2, round: 1 }); // not synced yet
     expect(kinds(follower.ready().messages)).toEqual(['FOLLOWERINFO']);
     follower.step({ kind: 'NEWEPOCH', from: 3, epoch: 2, quorumAccepted: false });

@@ -7,7 +7,13 @@ import type { Zxid } from './zxid.ts';
 /** Inputs that do not come from a peer: the driver and the local clients speak through these. */
 export type LocalInput =
   /** Storage was loaded (at boot or after a role change): rebuild from it and start looking. */
-  | { readonly kind: 'Recovered'; readonly incarnation: number; readonly state: PersistedState }
+  | { readonly kind: 'Recovered'; readonly incarnation: number; readonly state: PersistedState; readonly storageId: string }
+  /**
+   * UNSAFE (etcd's --force-new-cluster): count every storage present as if the ensemble had
+   * recorded it, until a new seat record commits. Committed writes held only by lost storages
+   * are gone for good. For a cluster that refuses to serve because a quorum lost its storage.
+   */
+  | { readonly kind: 'ForceNewCluster' }
   /** The persist batch of a Ready of this incarnation is durable. */
   | { readonly kind: 'Persisted'; readonly incarnation: number; readonly mark: DurableMark }
   | { readonly kind: 'LinkUp'; readonly peer: ServerId }
@@ -51,6 +57,23 @@ export interface ServerView {
   readonly committedZxid: Zxid;
   readonly digest: string;
   readonly tick: number;
+  /** Whether this seat's storage may vote, and why not (core/seats.ts). */
+  readonly admission: AdmissionView;
+}
+
+/**
+ * `member`: the ensemble recorded this storage for this seat (or it is an observer).
+ * `new`: blank storage and nothing recorded anywhere heard: a new cluster forms once all N voters are here.
+ * `recovering`: the storage is unknown to the ensemble: it is synced, then re-admitted, before it votes.
+ * `refusing`: a quorum of seats holds storage the ensemble does not know: the cluster will not serve.
+ */
+export interface AdmissionView {
+  readonly state: 'member' | 'new' | 'recovering' | 'refusing';
+  /** Seats whose storage is known not to be the recorded one. */
+  readonly lost: readonly ServerId[];
+  readonly storageId: string;
+  /** One sentence for the page; empty for members. */
+  readonly reason: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { serverConfig } from './config.ts';
 import { KvMachine } from './kv-machine.ts';
-import type { Message, MessageKind } from './messages.ts';
+import { decodeMessage, encodeMessage, type Message, type MessageKind } from './messages.ts';
 import type { Ready } from './ready.ts';
 import { ZabServer } from './server.ts';
 import { EMPTY_PERSISTED_STATE, type PersistedState } from './storage.ts';
@@ -20,7 +20,7 @@ function proposal(at: Zxid, value = `v${at.epoch}.${at.counter}`): Proposal {
 
 function booted(sid: number, state: Partial<PersistedState> = {}, voters = 3): ZabServer {
   const server = new ZabServer(serverConfig(sid, voters), () => new KvMachine());
-  server.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, ...state } });
+  server.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, ...state }, storageId: `storage-${sid}` });
   server.ready();
   return server;
 }
@@ -29,7 +29,7 @@ function kinds(envelopes: Ready['messages']): MessageKind[] {
   return envelopes.map(({ message }) => message.kind);
 }
 
-const rank = (sid: number, currentEpoch: number, last: Zxid) => ({ currentEpoch, lastZxid: last, sid });
+const rank = (sid: number, currentEpoch: number, last: Zxid) => ({ currentEpoch, lastZxid: last, sid, storageId: `storage-${sid}` });
 
 /** A follower of leader 3 that has sent FOLLOWERINFO. */
 function following(state: Partial<PersistedState>): ZabServer {
@@ -103,7 +103,7 @@ function leaderElect(followerLast: Zxid): ZabServer {
   for (let tick = 0; tick < 10 && leader.state === 'LOOKING'; tick++) leader.tick();
   expect(leader.state).toBe('LEADING');
   leader.ready();
-  leader.step({ kind: 'FOLLOWERINFO', from: 1, acceptedEpoch: 1, currentEpoch: 1, lastZxid: followerLast, observer: false });
+  leader.step({ kind: 'FOLLOWERINFO', from: 1, acceptedEpoch: 1, currentEpoch: 1, lastZxid: followerLast, observer: false, storageId: `storage-1` });
   const ready = leader.ready();
   expect(ready.persist).toEqual([{ kind: 'saveEpochs', acceptedEpoch: 2, currentEpoch: 1 }]);
   expect(kinds(ready.messagesAfterPersist)).toEqual(['NEWEPOCH']);
@@ -135,7 +135,7 @@ describe('discovery and synchronization, leader side (Zab Algorithms 2 and 3)', 
     for (const sid of [1, 2]) leader.step({ kind: 'election', from: sid, rank: rank(sid, 1, zxid(1, 1)), observer: false });
     for (let tick = 0; tick < 10 && leader.state === 'LOOKING'; tick++) leader.tick();
     expect(leader.state).toBe('LEADING');
-    for (const sid of [1, 2]) leader.step({ kind: 'FOLLOWERINFO', from: sid, acceptedEpoch: 1, currentEpoch: 1, lastZxid: zxid(1, 1), observer: false });
+    for (const sid of [1, 2]) leader.step({ kind: 'FOLLOWERINFO', from: sid, acceptedEpoch: 1, currentEpoch: 1, lastZxid: zxid(1, 1), observer: false, storageId: `storage-${sid}` });
     const proposed = leader.ready();
     leader.step({ kind: 'Persisted', incarnation: leader.incarnation, mark: proposed.mark });
     leader.step({ kind: 'ACKEPOCH', from: 1, epoch: 2, currentEpoch: 1, lastZxid: zxid(1, 1) });
@@ -161,7 +161,7 @@ describe('discovery and synchronization, leader side (Zab Algorithms 2 and 3)', 
     leader.step({ kind: 'Persisted', incarnation: leader.incarnation, mark: sync.mark });
     leader.step({ kind: 'ACKNEWLEADER', from: 1, epoch: 2, zxid: zxid(1, 2) });
     expect(leader.serving).toBe(true);
-    leader.step({ kind: 'FOLLOWERINFO', from: 2, acceptedEpoch: 5, currentEpoch: 1, lastZxid: ZERO_ZXID, observer: false });
+    leader.step({ kind: 'FOLLOWERINFO', from: 2, acceptedEpoch: 5, currentEpoch: 1, lastZxid: ZERO_ZXID, observer: false, storageId: `storage-2` });
     expect(leader.state).toBe('LOOKING');
   });
 });
@@ -227,5 +227,108 @@ describe('bad input reaching the protocol', () => {
     const ready = follower.ready();
     expect(ready.reload).toBe(false);
     expect(kinds(ready.messages)).toEqual([]);
+  });
+});
+
+describe('epochs and zxids within the wire’s bounds (core/bounds.ts, issue 9 item 2)', () => {
+  const WIRE_MAX = 0xffff_ffff;
+
+  it('a follower never acks nor persists a NEWEPOCH that leaves the wire no room (2^32-1 from a voter)', () => {
+    const follower = following({ acceptedEpoch: 1, currentEpoch: 1 });
+    follower.step({ kind: 'NEWEPOCH', from: 3, epoch: WIRE_MAX, quorumAccepted: false });
+    const ready = follower.ready();
+    expect(ready.persist).toEqual([]);
+    expect(kinds([...ready.messages, ...ready.messagesAfterPersist])).not.toContain('ACKEPOCH');
+    expect(follower.acceptedEpoch).toBe(1);
+    expect(follower.state).toBe('LOOKING');
+  });
+
+  it('a leader-elect ignores a FOLLOWERINFO whose acceptedEpoch would push its epoch past the wire', () => {
+    const leader = booted(3, { acceptedEpoch: 1, currentEpoch: 1, log: [proposal(zxid(1, 1))] });
+    leader.step({ kind: 'election', from: 1, rank: rank(1, 1, zxid(1, 1)), observer: false });
+    for (let tick = 0; tick < 10 && leader.state === 'LOOKING'; tick++) leader.tick();
+    expect(leader.state).toBe('LEADING');
+    leader.ready();
+    leader.step({ kind: 'FOLLOWERINFO', from: 1, acceptedEpoch: WIRE_MAX, currentEpoch: 1, lastZxid: zxid(1, 1), observer: false, storageId: 'storage-1' });
+    const ready = leader.ready();
+    expect(ready.persist).toEqual([]);
+    expect(leader.acceptedEpoch).toBe(1);
+    // An honest learner is still heard, and the epoch proposed is one the wire carries.
+    leader.step({ kind: 'FOLLOWERINFO', from: 2, acceptedEpoch: 4, currentEpoch: 1, lastZxid: zxid(1, 1), observer: false, storageId: 'storage-2' });
+    const next = leader.ready();
+    expect(next.persist).toEqual([{ kind: 'saveEpochs', acceptedEpoch: 5, currentEpoch: 1 }]);
+    for (const { message } of next.messagesAfterPersist) expect(decodeMessage(encodeMessage(message)).ok).toBe(true);
+  });
+
+  it('a TRUNC below what the follower committed, or a SNAP whose digest does not match, is refused and changes nothing', () => {
+    const follower = following({ acceptedEpoch: 2, currentEpoch: 1, log: [1, 2, 3].map((counter) => proposal(zxid(1, counter))) });
+    follower.step({ kind: 'NEWEPOCH', from: 3, epoch: 3, quorumAccepted: false });
+    follower.ready();
+    follower.step({ kind: 'SNAP', from: 3, epoch: 3, zxid: zxid(2, 2), digest: 'not-the-digest', index: 0, count: 1, chunk: '[["k","v"]]' });
+    const ready = follower.ready();
+    expect(ready.persist).toEqual([]);
+    expect(follower.state).toBe('LOOKING');
+    expect(follower.log.lastZxid).toEqual(zxid(1, 3));
+
+    const other = following({ acceptedEpoch: 2, currentEpoch: 1, log: [1, 2].map((counter) => proposal(zxid(1, counter))) });
+    other.step({ kind: 'NEWEPOCH', from: 3, epoch: 3, quorumAccepted: false });
+    other.ready();
+    other.step({ kind: 'TRUNC', from: 3, epoch: 3, zxid: zxid(1, 7) });
+    expect(other.ready().persist).toEqual([]);
+    expect(other.state).toBe('LOOKING');
+    // A DIFF entry from an epoch after the leader's own is not a history any leader could have.
+    const third = following({ acceptedEpoch: 2, currentEpoch: 1, log: [proposal(zxid(1, 1))] });
+    third.step({ kind: 'NEWEPOCH', from: 3, epoch: 3, quorumAccepted: false });
+    third.ready();
+    third.step({ kind: 'DIFF', from: 3, epoch: 3, prevZxid: zxid(1, 1), proposals: [proposal(zxid(WIRE_MAX, 1))] });
+    expect(third.ready().persist).toEqual([]);
+    expect(third.state).toBe('LOOKING');
+  });
+});
+
+describe('recovery before voting (core/seats.ts, issue 9 item 1)', () => {
+  /** Server 3 of a cluster whose record names storages storage-1..3 in epoch 1, with one txn after it. */
+  function recorded(sid: number): ZabServer {
+    const seats: Proposal = {
+      zxid: zxid(1, 1),
+      txn: { originator: 3, requestId: 1, type: 'seats', op: [1, 2, 3].map((seat) => ({ sid: seat, storageId: `storage-${seat}`, epoch: 1 })) },
+    };
+    return booted(sid, { acceptedEpoch: 1, currentEpoch: 1, log: [seats, proposal(zxid(1, 2))] });
+  }
+
+  it('a server does not count a voter whose storage the record does not name: no higher_id, no leading', () => {
+    const server = recorded(3);
+    // Seat 1 presents a new storage: 3 hears only itself and an unknown storage, which is no quorum.
+    server.step({ kind: 'election', from: 1, rank: { ...rank(1, 0, ZERO_ZXID), storageId: 'blank' }, observer: false });
+    const ready = server.ready();
+    expect(kinds(ready.messages)).toEqual(['SEATS']);
+    for (let tick = 0; tick < 10; tick++) server.tick();
+    expect(server.state).toBe('LOOKING');
+    expect(server.view().admission.lost).toEqual([1]);
+    // The recorded storage of seat 1 counts.
+    const other = recorded(3);
+    other.step({ kind: 'election', from: 1, rank: rank(1, 1, zxid(1, 2)), observer: false });
+    expect(kinds(other.ready().messages)).toEqual(['higher_id']);
+  });
+
+  it('a storage rolled back to a copy from before the epoch it was last recorded in does not count', () => {
+    const server = recorded(3);
+    // storage-1, recorded in epoch 1, presents currentEpoch 0: an older copy of it.
+    server.step({ kind: 'election', from: 1, rank: rank(1, 0, ZERO_ZXID), observer: false });
+    expect(kinds(server.ready().messages)).toEqual(['SEATS']);
+  });
+
+  it('a server whose own storage is not recorded never silences others and never leads', () => {
+    // A fresh boot of seat 3 on another storage that holds the record (synced, not yet re-admitted).
+    const fresh = new ZabServer(serverConfig(3, 3), () => new KvMachine());
+    const seats: Proposal = { zxid: zxid(1, 1), txn: { originator: 3, requestId: 1, type: 'seats', op: [1, 2, 3].map((seat) => ({ sid: seat, storageId: `storage-${seat}`, epoch: 1 })) } };
+    fresh.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, acceptedEpoch: 1, currentEpoch: 1, log: [seats] }, storageId: 'new-storage' });
+    fresh.ready();
+    fresh.step({ kind: 'election', from: 1, rank: rank(1, 0, ZERO_ZXID), observer: false });
+    fresh.step({ kind: 'election', from: 2, rank: rank(2, 0, ZERO_ZXID), observer: false });
+    expect(kinds(fresh.ready().messages)).not.toContain('higher_id');
+    for (let tick = 0; tick < 20; tick++) fresh.tick();
+    expect(fresh.state).toBe('LOOKING');
+    expect(fresh.view().admission.state).toBe('recovering');
   });
 });

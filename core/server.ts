@@ -1,3 +1,4 @@
+import { Admission } from './admission.ts';
 import { assert } from './assert.ts';
 import type { ServerConfig } from './config.ts';
 import { FollowingRole } from './following.ts';
@@ -9,8 +10,9 @@ import type { AppliedTxn, ClientReply, DurableMark, Input, LocalInput, Ready, Se
 import { RecoveringRole, type Role } from './role.ts';
 import type { Applied, ApplyResult, StateMachine, StateMachineFactory } from './state-machine.ts';
 import type { PersistedState, PersistOp } from './storage.ts';
-import type { Proposal, ServerId, Snapshot } from './types.ts';
+import type { Json, Proposal, ServerId, Snapshot } from './types.ts';
 import { SyncWaiters } from './read-index.ts';
+import type { Rank } from './messages.ts';
 import { ZabLog } from './zab-log.ts';
 import { compareZxid, formatZxid, ZERO_ZXID, type Zxid } from './zxid.ts';
 
@@ -21,7 +23,14 @@ export type ServerEvent =
   /** The state machine was replaced by a snapshot at `zxid` (reload from storage, or SNAP). */
   | { readonly kind: 'restored'; readonly zxid: Zxid; readonly digest: string }
   /** A snapshot of committed state at `zxid` was taken here. */
-  | { readonly kind: 'snapshot'; readonly zxid: Zxid; readonly digest: string };
+  | { readonly kind: 'snapshot'; readonly zxid: Zxid; readonly digest: string }
+  /**
+   * The leader counted these voters' storages toward a quorum: to establish `epoch` (zxid: its
+   * initial history) or to commit through `zxid`. The simulator checks that none was amnesiac.
+   */
+  | { readonly kind: 'counted'; readonly epoch: number; readonly zxid: Zxid; readonly storages: readonly { readonly sid: ServerId; readonly storageId: string }[] }
+  /** The leader proposed a `seats` txn at `zxid` recording these synced voters' storages (core/seats.ts). */
+  | { readonly kind: 'recorded'; readonly zxid: Zxid; readonly seats: Json };
 
 /** Where a server's log lines, coverage marks and events go. All optional: the simulator runs fast without them. */
 export interface ServerHooks {
@@ -32,7 +41,7 @@ export interface ServerHooks {
   readonly digestAfterApply?: (zxid: Zxid, digest: string) => void;
 }
 
-const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest', 'TouchSessions']);
+const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest', 'TouchSessions', 'ForceNewCluster']);
 
 /** What an observer (a sid above N) may say; everything else is a voter's or a leader's to say. */
 const OBSERVER_KINDS = new Set<Message['kind']>(['election', 'FOLLOWERINFO', 'ACKNEWLEADER', 'transaction_request', 'sync_request', 'PONG']);
@@ -58,6 +67,8 @@ export class ZabServer {
   committedZxid: Zxid = ZERO_ZXID;
   /** Last zxid of the log as the driver last reported it durable (this incarnation). */
   durableZxid: Zxid = ZERO_ZXID;
+  /** This server's storage and the ensemble's seat record: who may vote (core/seats.ts). */
+  readonly admission = new Admission(this);
 
   /** Bumped on every role change; Ready batches and Persisted reports of older ones are fenced. */
   incarnation = 0;
@@ -117,7 +128,10 @@ export class ZabServer {
   private stepLocal(input: LocalInput): void {
     switch (input.kind) {
       case 'Recovered':
-        if (input.incarnation === this.incarnation && this.recovering) this.recover(input.state);
+        if (input.incarnation === this.incarnation && this.recovering) this.recover(input.state, input.storageId);
+        return;
+      case 'ForceNewCluster':
+        this.admission.force();
         return;
       case 'Persisted':
         if (input.incarnation !== this.incarnation || this.recovering) return;
@@ -129,6 +143,7 @@ export class ZabServer {
         return;
       case 'LinkDown':
         this.lastHeardTick.delete(input.peer);
+        this.admission.forget(input.peer);
         this.deferred.delete(`election/${input.peer}`);
         this.deferred.delete(`coordinator/${input.peer}`);
         this.role.onLinkDown(input.peer);
@@ -151,6 +166,8 @@ export class ZabServer {
       return this.drop(message, `observer flag does not match seat ${message.from}`);
     }
     this.lastHeardTick.set(message.from, this.ticks);
+    this.admission.notePeer(message);
+    if (message.kind === 'SEATS') return this.admission.onSeats(message);
     if (this.recovering) return this.defer(message, 'recovering');
     this.role.step(message);
     // A leader-elect that stepped back for a higher one follows it once reloaded.
@@ -219,7 +236,7 @@ export class ZabServer {
     return {
       sid: this.sid,
       state: this.role.state,
-      serving: this.role.serving,
+      serving: this.serving,
       leader: this.role.leader,
       acceptedEpoch: this.acceptedEpoch,
       currentEpoch: this.currentEpoch,
@@ -227,6 +244,7 @@ export class ZabServer {
       committedZxid: this.committedZxid,
       digest: this.machine.digest(),
       tick: this.ticks,
+      admission: this.admission.view(),
     };
   }
 
@@ -240,12 +258,18 @@ export class ZabServer {
     return this.role.leader;
   }
 
+  /** This server's Bully rank, with the storage it presents. */
+  rank(): Rank {
+    return { currentEpoch: this.currentEpoch, lastZxid: this.log.lastZxid, sid: this.sid, storageId: this.admission.storageId };
+  }
+
   get state(): Role['state'] {
     return this.role.state;
   }
 
+  /** A follower whose storage the ensemble has not re-admitted yet is synced but does not serve (core/seats.ts). */
   get serving(): boolean {
-    return this.role.serving;
+    return this.role.serving && (this.role.state === 'LEADING' || this.admission.selfMayVote());
   }
 
   // ---------------------------------------------------------------- transitions (for roles)
@@ -290,7 +314,7 @@ export class ZabServer {
     assert(to !== 'LEADING' || !this.observer, () => `observer ${this.sid} cannot lead`);
   }
 
-  private recover(state: PersistedState): void {
+  private recover(state: PersistedState, storageId: string): void {
     this.acceptedEpoch = state.acceptedEpoch;
     this.currentEpoch = state.currentEpoch;
     this.log = ZabLog.fromPersisted(state);
@@ -306,6 +330,7 @@ export class ZabServer {
     }
     this.committedZxid = this.snapshotZxid;
     this.durableZxid = this.log.lastZxid;
+    this.admission.recover(storageId, state.snapshot?.seats);
     this.emit({ kind: 'restored', zxid: this.snapshotZxid, digest: this.machine.digest() });
     this.recovering = false;
     this.trace(() => `recovered: acceptedEpoch ${this.acceptedEpoch}, log (${formatZxid(this.log.baseZxid)}, ${formatZxid(this.log.lastZxid)}], snapshot ${formatZxid(this.snapshotZxid)}`);
@@ -374,6 +399,10 @@ export class ZabServer {
 
   private applyTxn(proposal: Proposal): Applied {
     if (proposal.txn.type === 'sync') return { result: { ok: true, value: null }, events: [] };
+    if (proposal.txn.type === 'seats') {
+      this.admission.applyCommitted(proposal.txn.op, proposal.zxid);
+      return { result: { ok: true, value: null }, events: [] };
+    }
     return this.machine.apply(proposal.txn.op, proposal.zxid);
   }
 
@@ -384,9 +413,21 @@ export class ZabServer {
     return copy;
   }
 
+  /** A fresh machine restored from a peer's snapshot data, or null if it does not restore (a peer's junk). */
+  restoredMachine(data: Snapshot['data']): StateMachine | null {
+    const machine = this.createMachine();
+    try {
+      machine.restore(data);
+    } catch (error) {
+      this.trace(() => `snapshot data does not restore: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
+    return machine;
+  }
+
   /** The committed state, for SNAP. */
   snapshotNow(): Snapshot {
-    return { zxid: this.committedZxid, data: this.machine.snapshot(), digest: this.machine.digest() };
+    return { zxid: this.committedZxid, data: this.machine.snapshot(), digest: this.machine.digest(), seats: this.admission.snapshotSeats() };
   }
 
   private maybeSnapshot(): boolean {
@@ -409,11 +450,14 @@ export class ZabServer {
 
   // ---------------------------------------------------------------- peers (for roles)
 
-  /** Voters this server can hear: itself and those heard within syncLimit. */
+  /**
+   * Voters this server can hear and that may vote: itself and those heard within syncLimit, each
+   * only if its storage is the one the ensemble recorded for its seat (core/seats.ts).
+   */
   canReachQuorum(): boolean {
-    const reachable: ServerId[] = [this.sid];
+    const reachable: ServerId[] = this.admission.selfMayVote() ? [this.sid] : [];
     for (const [sid, tick] of this.lastHeardTick) {
-      if (this.ticks - tick <= this.config.syncLimitTicks) reachable.push(sid);
+      if (this.ticks - tick <= this.config.syncLimitTicks && this.admission.countsPeer(sid, this.admission.identityOf(sid))) reachable.push(sid);
     }
     return isQuorum(reachable, this.config.voterCount);
   }

@@ -41,6 +41,12 @@ export type PersistOp =
  * they were issued; the driver never has two in flight.
  */
 export interface Storage {
+  /**
+   * A random id made when this storage was created and kept for its whole life (core/seats.ts):
+   * the ensemble compares it with the one it recorded for the seat, so a blank or replaced
+   * storage never counts toward a quorum until it is synced and re-admitted.
+   */
+  readonly storageId: string;
   loadState(): Promise<PersistedState>;
   write(batch: readonly PersistOp[]): Promise<void>;
 }

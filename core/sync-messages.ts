@@ -56,7 +56,8 @@ export function snapMessages(from: ServerId, epoch: number, snapshot: Snapshot):
   const chunks: MessageOf<'SNAP'>[] = [];
   for (let index = 0; index < count; index++) {
     const chunk = text.slice(index * SNAP_CHUNK_CHARS, (index + 1) * SNAP_CHUNK_CHARS);
-    chunks.push({ kind: 'SNAP', from, epoch, zxid: snapshot.zxid, digest: snapshot.digest, index, count, chunk });
+    const seats = index === 0 && snapshot.seats !== undefined ? { seats: snapshot.seats } : {};
+    chunks.push({ kind: 'SNAP', from, epoch, zxid: snapshot.zxid, digest: snapshot.digest, index, count, chunk, ...seats });
   }
   return chunks;
 }
@@ -69,7 +70,7 @@ export type SnapProgress =
 /** A learner's snapshot in transfer: chunks must come in order, all of one snapshot. */
 export class SnapAssembler {
   private parts: string[] = [];
-  private current: { readonly zxid: Zxid; readonly digest: string; readonly count: number } | null = null;
+  private current: { readonly zxid: Zxid; readonly digest: string; readonly count: number; readonly seats: Json | undefined } | null = null;
 
   /** Whether a transfer started and has not completed. */
   get inProgress(): boolean {
@@ -80,7 +81,7 @@ export class SnapAssembler {
     if (message.count > MAX_SNAP_CHUNKS) return this.refuse(`SNAP of ${message.count} chunks is above ${MAX_SNAP_CHUNKS}`);
     if (message.index === 0) {
       this.parts = [];
-      this.current = { zxid: message.zxid, digest: message.digest, count: message.count };
+      this.current = { zxid: message.zxid, digest: message.digest, count: message.count, seats: message.seats };
     }
     const current = this.current;
     if (current === null) return this.refuse(`SNAP chunk ${message.index} without chunk 0`);
@@ -99,7 +100,8 @@ export class SnapAssembler {
     } catch {
       return this.refuse('SNAP text is not JSON');
     }
-    return { kind: 'complete', snapshot: { zxid: current.zxid, digest: current.digest, data } };
+    const seats = current.seats === undefined ? {} : { seats: current.seats };
+    return { kind: 'complete', snapshot: { zxid: current.zxid, digest: current.digest, data, ...seats } };
   }
 
   private refuse(reason: string): SnapProgress {

@@ -15,9 +15,11 @@ export interface Txn {
   readonly requestId: number;
   /**
    * `op` txns go to the state machine. A `sync` txn changes nothing: its commit tells the
-   * originator that every write committed before the sync began has been applied here.
+   * originator that every write committed before the sync began has been applied here. A
+   * `seats` txn is the ZAB core's own: its op is the ensemble's record of which storage holds
+   * each seat (core/seats.ts), and the state machine never sees it.
    */
-  readonly type: 'op' | 'sync';
+  readonly type: 'op' | 'sync' | 'seats';
   readonly op: Json;
 }
 
@@ -32,6 +34,8 @@ export interface Snapshot {
   readonly zxid: Zxid;
   readonly data: Json;
   readonly digest: string;
+  /** The ensemble's seat record at `zxid` (core/seats.ts), beside the state machine's state. Absent: none. */
+  readonly seats?: Json;
 }
 
 /** The ZAB server states, with ZooKeeper's names. */

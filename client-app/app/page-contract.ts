@@ -47,6 +47,21 @@ export interface TabStatus {
    * e2e tests require 0. Absent on pages older than this field.
    */
   readonly unsendable?: number;
+  /**
+   * Whether this seat's storage may vote (core/seats.ts): `member` (the ensemble recorded it),
+   * `new` (blank, nothing recorded yet: a new cluster forms once all N seats are here),
+   * `recovering` (the storage is unknown to the ensemble: synced, then re-admitted, before it
+   * votes or serves), `refusing` (a quorum of seats lost its storage: the cluster will not serve
+   * until their storage is restored or someone forces a new cluster, UNSAFE). `reason` says why;
+   * `lost` are the seats whose storage is known not to be the recorded one. The page shows it as
+   * `data-testid="admission"` (state) and `admission-reason`. Null until the node runs.
+   */
+  readonly admission?: {
+    readonly state: 'member' | 'new' | 'recovering' | 'refusing';
+    readonly lost: number[];
+    readonly storageId: string;
+    readonly reason: string;
+  } | null;
 }
 
 export interface TabKeeperPage {
@@ -55,6 +70,13 @@ export interface TabKeeperPage {
   run(op: GatewayOp): Promise<GatewayResult>;
   /** The call/return records of run(), DESIGN.md's history format (cli/history.ts). */
   history(): unknown[];
+  /**
+   * UNSAFE recovery for a cluster that refuses to serve because a quorum of seats lost its
+   * storage (like etcd's --force-new-cluster): this tab counts every storage present until a new
+   * seat record commits. Writes that only the lost storages held are gone. The page's
+   * "Force a new cluster" button and the URL parameter `forceNewCluster=1` call it.
+   */
+  forceNewCluster(): void;
 }
 
 declare global {

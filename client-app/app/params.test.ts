@@ -3,8 +3,8 @@ import { parseTabParams } from './params.ts';
 
 describe('parseTabParams', () => {
   it('reads cluster, size and key, with demo as the default cluster', () => {
-    expect(parseTabParams('?cluster=c1&size=5&key=s3cret')).toEqual({ cluster: 'c1', size: 5, key: 's3cret', snapshotEveryTxns: null, retainLogTxns: null, iceServers: [] });
-    expect(parseTabParams('')).toEqual({ cluster: 'demo', size: null, key: null, snapshotEveryTxns: null, retainLogTxns: null, iceServers: [] });
+    expect(parseTabParams('?cluster=c1&size=5&key=s3cret')).toEqual({ cluster: 'c1', size: 5, key: 's3cret', snapshotEveryTxns: null, retainLogTxns: null, iceServers: [], forceNewCluster: false });
+    expect(parseTabParams('')).toEqual({ cluster: 'demo', size: null, key: null, snapshotEveryTxns: null, retainLogTxns: null, iceServers: [], forceNewCluster: false });
     expect(parseTabParams('?snapshotEvery=20&retainLog=0')).toMatchObject({ snapshotEveryTxns: 20, retainLogTxns: 0 });
   });
 

@@ -17,6 +17,8 @@ export interface TabParams {
    * default: tabs on one machine or one LAN connect with host candidates, and no traffic leaves.
    */
   readonly iceServers: readonly { readonly urls: string }[];
+  /** `forceNewCluster=1`: the UNSAFE recovery of a cluster that lost a quorum of storages (core/seats.ts). */
+  readonly forceNewCluster: boolean;
 }
 
 const MAX_TUNING = 1_000_000;
@@ -44,7 +46,9 @@ export function parseTabParams(search: string): TabParams | { readonly error: st
   if (typeof retainLogTxns === 'string') return { error: retainLogTxns };
   const iceServers = iceParam(query.get('ice'));
   if (typeof iceServers === 'string') return { error: iceServers };
-  return { cluster, size, key, snapshotEveryTxns, retainLogTxns, iceServers };
+  // UNSAFE recovery (core/seats.ts): `forceNewCluster=1` re-records the storages present.
+  const forceNewCluster = query.get('forceNewCluster') === '1';
+  return { cluster, size, key, snapshotEveryTxns, retainLogTxns, iceServers, forceNewCluster };
 }
 
 /** Comma-separated `stun:` / `turn:` / `turns:` URLs, or why they are wrong. */

@@ -223,6 +223,7 @@ export class TabApp implements TabKeeperPage {
     node.onFailure((error) => this.fail(`the node stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`));
     this.node = node;
     node.start();
+    if (this.params.forceNewCluster) this.forceNewCluster();
     this.client = this.newClient();
     this.gateway = new GatewaySessions({ clock: this.clock, server: node, sessionTimeoutMs: SESSION_TIMEOUT_MS, idleMs: 10 * 60_000, maxSessions: 64 });
     this.zookeeper = new ZooKeeperSessions({ clock: this.clock, server: node, maxSessions: 256, attachWaitMs: 5_000, log: (line) => this.log(line) });
@@ -275,7 +276,14 @@ export class TabApp implements TabKeeperPage {
       restored: this.restored,
       error: this.failure,
       unsendable: this.transport?.stats.sendsOversized ?? 0,
+      admission: view === null ? null : { ...view.admission, lost: [...view.admission.lost] },
     };
+  }
+
+  forceNewCluster(): void {
+    if (this.node === null) return;
+    this.log('UNSAFE: forcing a new cluster from the storages present');
+    this.node.forceNewCluster();
   }
 
   async run(op: GatewayOp): Promise<GatewayResult> {

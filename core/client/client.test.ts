@@ -115,6 +115,8 @@ describe('TabKeeperClient', () => {
     const watcher = connect(s, 'watcher', s.followers()[0]!);
     const writer = connect(s, 'writer', s.leader());
     await settle(s, writer.client.create('/w', 'one'));
+    // Another client's write is visible on the watcher's server only after a sync (ZooKeeper's rule).
+    await settle(s, watcher.client.sync('/w'));
     const events: WatchedEvent[] = [];
     await settle(s, watcher.client.getData('/w', { watch: (event) => events.push(event) }));
     await settle(s, writer.client.setData('/w', 'two'));

@@ -4,7 +4,9 @@ import { decodeMessage, MAX_MESSAGE_BYTES, type Message } from '../messages.ts';
 import { ZabNode } from '../node.ts';
 import type { StateMachineFactory } from '../state-machine.ts';
 import type { ServerId } from '../types.ts';
-import { formatZxid } from '../zxid.ts';
+import { compareZxid, formatZxid } from '../zxid.ts';
+import { lastLoggedZxid } from '../memory-storage.ts';
+import type { PersistedState } from '../storage.ts';
 import { SimNetwork, type NetworkTraceEvent } from './network.ts';
 import { Prng } from './prng.ts';
 import { SimClock } from './sim-clock.ts';
@@ -57,13 +59,15 @@ export class SimCluster {
   private readonly storages = new Map<ServerId, SimStorage>();
   private readonly nodes = new Map<ServerId, ZabNode>();
   private readonly clocks = new Map<ServerId, SimClock>();
+  /** World time at which each stopped server stopped. */
+  private readonly stoppedAt = new Map<ServerId, number>();
 
   constructor(readonly options: ClusterOptions) {
     this.prng = new Prng(options.seed);
     this.network = new SimNetwork(this.world, this.prng.fork(), { delayMsMin: options.delayMsMin, delayMsMax: options.delayMsMax });
     const storagePrng = this.prng.fork();
     for (const sid of this.sids()) {
-      this.storages.set(sid, new SimStorage(this.world, storagePrng, { writeLatencyMsMin: options.writeLatencyMsMin, writeLatencyMsMax: options.writeLatencyMsMax }));
+      this.storages.set(sid, new SimStorage(this.world, storagePrng, { writeLatencyMsMin: options.writeLatencyMsMin, writeLatencyMsMax: options.writeLatencyMsMax, label: `s${sid}-` }));
     }
     if (options.trace) this.network.onTrace((event) => this.traceNetwork(event));
     // A message no transport can frame is a bug, never a silent drop: the run fails loudly.
@@ -199,8 +203,40 @@ export class SimCluster {
     this.clocks.get(sid)!.stop();
     this.network.detach(sid, { notify });
     this.storage(sid).crash();
+    this.storage(sid).keepCopy();
+    this.stoppedAt.set(sid, this.world.now);
     this.nodes.delete(sid);
     this.clocks.delete(sid);
+  }
+
+  /**
+   * Amnesia: the seat's storage is replaced by a blank one with a new storageId (a tab of another
+   * browser profile takes the freed seat). The server must be down.
+   */
+  wipe(sid: ServerId): void {
+    this.storage(sid).wipe();
+    this.marks.set('fault: wipe', (this.marks.get('fault: wipe') ?? 0) + 1);
+    this.note(`wipe ${sid}: storage ${this.storage(sid).id}`);
+    // Before anything committed there is nothing to forget (and a new cluster is founded by blank storages).
+    if (this.checker.committedCount > 0) this.checker.markAmnesiac(sid, this.storage(sid).id, null);
+  }
+
+  /** How long server `sid` has been down (ms); Infinity if it never ran, 0 if it runs. */
+  downForMs(sid: ServerId): number {
+    if (this.nodes.has(sid)) return 0;
+    const at = this.stoppedAt.get(sid);
+    return at === undefined ? Infinity : this.world.now - at;
+  }
+
+  /** The seat's storage goes back to an old copy with the same storageId (a restored backup). The server must be down. */
+  rollBack(sid: ServerId, copy: PersistedState): void {
+    this.storage(sid).rollBack(copy);
+    this.marks.set('fault: rollback', (this.marks.get('fault: rollback') ?? 0) + 1);
+    this.note(`roll back ${sid} to a copy at epoch ${copy.currentEpoch}, last ${formatZxid(lastLoggedZxid(copy))}`);
+    const storage = this.storage(sid);
+    const committed = this.checker.lastCommitted;
+    const storageId = storage.id;
+    this.checker.markAmnesiac(sid, storageId, copy.currentEpoch, () => storage.id === storageId && compareZxid(lastLoggedZxid(storage.state()), committed) >= 0);
   }
 
   /**

@@ -1,3 +1,6 @@
+import { quorumSize } from '../quorum.ts';
+import { admits, recordInPersistedState } from '../seats.ts';
+import type { PersistedState } from '../storage.ts';
 import type { ServerId } from '../types.ts';
 import type { SimCluster } from './cluster.ts';
 import type { Prng } from './prng.ts';
@@ -31,7 +34,8 @@ export function injectFault(cluster: SimCluster, prng: Prng, weights: Readonly<R
   const down = all.filter((sid) => !cluster.isRunning(sid));
   const network = cluster.network;
   // Network faults need two servers; a one-server cluster only crashes and restarts.
-  if (all.length < 2 && kind !== null && kind !== 'crash' && kind !== 'crashMany' && kind !== 'close' && kind !== 'restart') return `${kind}: one server`;
+  const local = new Set<FaultKind | null>([null, 'crash', 'crashMany', 'close', 'restart', 'wipe', 'rollback']);
+  if (all.length < 2 && !local.has(kind)) return `${kind}: one server`;
   switch (kind) {
     case null:
       return 'no fault';
@@ -89,5 +93,79 @@ export function injectFault(cluster: SimCluster, prng: Prng, weights: Readonly<R
     case 'heal':
       network.heal();
       return 'heal';
+    case 'wipe':
+      return wipe(cluster, prng);
+    case 'rollback':
+      return rollBack(cluster, prng);
   }
+}
+
+/**
+ * The storage faults are bounded by what recovery before voting claims (core/seats.ts): at most
+ * N - quorum voting seats are amnesiac (not yet re-admitted) at once, so a quorum of recorded
+ * storages can always meet again; beyond that the cluster refuses to serve (a scenario test shows
+ * it) and only the UNSAFE forced recovery goes on, losing writes. Observers never vote: any may be hit.
+ */
+function mayLoseStorage(cluster: SimCluster, sid: ServerId): boolean {
+  const voters = cluster.options.voters;
+  if (sid > voters) return true;
+  const amnesiac = new Set(cluster.checker.amnesiacSeats().filter((seat) => seat <= voters));
+  // A seat whose storage no record names yet (wiped before anything committed) cannot vote either.
+  const records = cluster.sids().map((each) => recordInPersistedState(cluster.storage(each).state()));
+  for (let seat = 1; seat <= voters; seat++) {
+    const storage = cluster.storage(seat);
+    const identity = { storageId: storage.id, currentEpoch: storage.state().currentEpoch };
+    if (!records.some((record) => admits(record, seat, identity))) amnesiac.add(seat);
+  }
+  amnesiac.add(sid);
+  return amnesiac.size <= voters - quorumSize(voters);
+}
+
+function wipe(cluster: SimCluster, prng: Prng): string {
+  const candidates = cluster.sids().filter((sid) => mayLoseStorage(cluster, sid));
+  if (candidates.length === 0) return 'wipe: too many seats amnesiac already';
+  const sid = prng.pick(candidates);
+  // The tab goes away and a tab with a blank storage takes its seat, now or later.
+  cluster.crash(sid);
+  cluster.wipe(sid);
+  const restart = prng.chance(0.6);
+  if (restart) cluster.start(sid);
+  return `wipe ${sid}${restart ? ' and restart' : ''}`;
+}
+
+/**
+ * A rolled-back copy is recognised only by servers whose record holds a later entry for that
+ * storage (core/seats.ts): the fault picks a copy from before the epoch in which every other
+ * voter's durable record last recorded the storage. A rollback within that epoch, or one a
+ * lagging voter cannot recognise, is outside the claim (and would lose acked writes in ZAB, as
+ * in Raft).
+ */
+function rollBack(cluster: SimCluster, prng: Prng): string {
+  const options: { sid: ServerId; copy: PersistedState }[] = [];
+  for (const sid of cluster.sids()) {
+    // A backup is restored into a seat whose tab has been gone a while: acks its old incarnation
+    // sent before the rollback (still in flight, or counted) were true when sent.
+    if (cluster.downForMs(sid) < ROLLBACK_AFTER_DOWN_MS || !mayLoseStorage(cluster, sid)) continue;
+    for (const copy of cluster.storage(sid).keptCopies()) if (recognised(cluster, sid, copy)) options.push({ sid, copy });
+  }
+  if (options.length === 0) return 'rollback: no copy the ensemble would recognise';
+  const { sid, copy } = prng.pick(options);
+  cluster.rollBack(sid, copy);
+  const restart = prng.chance(0.6);
+  if (restart) cluster.start(sid);
+  return `rollback ${sid} to a copy of epoch ${copy.currentEpoch}${restart ? ' and restart' : ''}`;
+}
+
+const ROLLBACK_AFTER_DOWN_MS = 2000;
+
+function recognised(cluster: SimCluster, sid: ServerId, copy: PersistedState): boolean {
+  const voters = cluster.options.voters;
+  if (sid > voters) return true;
+  const storageId = cluster.storage(sid).id;
+  for (let other = 1; other <= voters; other++) {
+    if (other === sid) continue;
+    const entry = recordInPersistedState(cluster.storage(other).state()).get(sid);
+    if (entry === undefined || entry.storageId !== storageId || entry.epoch <= copy.currentEpoch) return false;
+  }
+  return true;
 }

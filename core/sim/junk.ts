@@ -34,13 +34,15 @@ function randomText(prng: Prng): string {
 /** A plausible, well-formed message of a random kind, claiming to come from `from`. */
 function wellFormed(prng: Prng, from: ServerId, epoch: number): Message {
   const zxid = { epoch: prng.int(0, epoch + 1), counter: prng.int(0, 50) };
-  const rank = { currentEpoch: prng.int(0, epoch + 1), lastZxid: zxid, sid: from };
+  const storageId = `junk-${prng.int(0, 3)}`;
+  const rank = { currentEpoch: prng.int(0, epoch + 1), lastZxid: zxid, sid: from, storageId };
   const txn = { originator: from, requestId: prng.int(0, 1000), type: 'op' as const, op: { type: 'put', key: 'k0', value: 'junk' } };
   const candidates: Message[] = [
     { kind: 'election', from, rank, observer: prng.chance(0.5) },
     { kind: 'higher_id', from, rank },
     { kind: 'coordinator', from, rank, leading: prng.chance(0.5) },
-    { kind: 'FOLLOWERINFO', from, acceptedEpoch: epoch, currentEpoch: epoch, lastZxid: zxid, observer: prng.chance(0.5) },
+    { kind: 'FOLLOWERINFO', from, acceptedEpoch: epoch, currentEpoch: epoch, lastZxid: zxid, observer: prng.chance(0.5), storageId },
+    { kind: 'SEATS', from, lost: [prng.int(1, 5)] },
     { kind: 'NEWEPOCH', from, epoch: epoch + 1, quorumAccepted: prng.chance(0.5) },
     { kind: 'ACKEPOCH', from, epoch, currentEpoch: epoch, lastZxid: zxid },
     { kind: 'TRUNC', from, epoch, zxid },

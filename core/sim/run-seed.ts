@@ -137,6 +137,12 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
     // The leader crashes (or its tab closes): the next one must be established within the bound
     // (with three voters or more: the others are still a quorum).
     if (options.cluster.voters >= 3) {
+      // First every voter serves: a storage that was wiped or rolled back is re-admitted (core/seats.ts),
+      // or the others would not be a quorum without the leader.
+      const voters = cluster.sids().filter((sid) => sid <= options.cluster.voters);
+      const allServe = () => voters.every((sid) => cluster.node(sid)?.serving === true);
+      await world.runWhile(() => healthy() && !allServe(), deadline);
+      if (healthy() && !allServe()) failed(`liveness: not every voter serves ${options.livenessBoundMs} ms after faults stopped (a storage not re-admitted?)`);
       const crashed = cluster.leader()!;
       const cleanly = faultPrng.chance(0.5);
       failoverBound = failoverBoundMs(options);

@@ -242,3 +242,104 @@ describe('Cluster: synchronization is durable before NEWLEADER is acked', () => 
     }
   });
 });
+
+describe('Cluster: amnesia: a seat whose storage was replaced (recovery before voting, core/seats.ts)', () => {
+  /** /x is committed by seats {1, 2} while 3 is down; 3 never saw it. */
+  async function committedByOneAndTwo() {
+    const s = await Scenario.started({ voters: 3 });
+    s.cluster.crash(3);
+    const leader = await s.stabilize();
+    expect(await s.write(leader, 'x', 'committed-by-1-and-2')).toEqual({ ok: true, value: null });
+    return s;
+  }
+
+  it('issue 9 item 1: a blank storage in a freed seat never counts, so {2, 3} never form a quorum that forgot /x', async () => {
+    const s = await committedByOneAndTwo();
+    // Seat 2's tab goes away; a tab with a blank storage (another profile) takes the seat. Seat 1 closes.
+    s.cluster.close(2);
+    s.cluster.wipe(2);
+    s.cluster.start(2);
+    s.cluster.close(1);
+    s.cluster.start(3);
+    await s.run(5000);
+    // Without recovery before voting, 2 and 3 elected a leader here and /x was gone.
+    expect(s.cluster.leader()).toBeNull();
+    expect(s.value(3, 'x')).toBeUndefined();
+    expect(s.node(2).view().admission.state).toBe('recovering');
+    expect(s.node(3).view().admission.lost).toEqual([2]);
+    expect((await new Promise((done) => s.node(3).request('op', { type: 'put', key: 'x', value: 'other' }, done)))).toEqual({ ok: false, error: 'ConnectionLoss' });
+
+    // Seat 1 comes back: {1, 3} form a quorum, sync the new storage, and re-admit it by a committed txn.
+    const readmissions = s.mark('leader re-admits a storage') + s.mark('leader records seats');
+    s.cluster.start(1);
+    await s.stabilize();
+    expect(s.mark('leader re-admits a storage') + s.mark('leader records seats')).toBeGreaterThan(readmissions);
+    for (const sid of [1, 2, 3]) {
+      expect(s.value(sid, 'x')).toBe('committed-by-1-and-2');
+      expect(s.node(sid).view().admission.state).toBe('member');
+    }
+    expect(s.cluster.checker.amnesiacSeats()).toEqual([]);
+    // The re-admitted seat now counts: with 1 gone, {2, 3} serve and keep /x.
+    s.cluster.close(1);
+    const next = await s.stabilize();
+    expect(await s.write(next, 'y', 'after')).toEqual({ ok: true, value: null });
+    for (const sid of [2, 3]) expect(s.value(sid, 'x')).toBe('committed-by-1-and-2');
+  });
+
+  it('when a quorum of seats lost its storage the cluster refuses to serve, says so, and forms again only by the UNSAFE forced recovery', async () => {
+    const s = await committedByOneAndTwo();
+    s.cluster.start(3);
+    await s.stabilize();
+    // Every tab closes; seats 2 and 3 come back on blank storage (two other profiles), seat 1 on its own.
+    for (const sid of [1, 2, 3]) s.cluster.close(sid);
+    for (const sid of [2, 3]) s.cluster.wipe(sid);
+    s.cluster.startAll();
+    await s.run(5000);
+    expect(s.cluster.leader()).toBeNull();
+    for (const sid of [1, 2, 3]) {
+      const admission = s.node(sid).view().admission;
+      expect(admission.state, `seat ${sid}`).toBe('refusing');
+      expect(admission.lost).toEqual([2, 3]);
+      expect(admission.reason).toMatch(/a quorum lost its storage/);
+    }
+
+    // The operator forces a new cluster from seat 1, the one that still holds /x.
+    s.node(1).forceNewCluster();
+    await s.stabilize();
+    for (const sid of [1, 2, 3]) {
+      expect(s.value(sid, 'x')).toBe('committed-by-1-and-2');
+      expect(s.node(sid).view().admission.state).toBe('member');
+    }
+    expect(s.node(1).server.admission.forcing).toBe(false);
+  });
+});
+
+describe('Cluster: epoch poisoning (core/bounds.ts, issue 9 item 2)', () => {
+  it('a voter’s coordinator and NEWEPOCH with epoch 2^32-1 cannot leave the cluster unable to elect, even after every server restarts', async () => {
+    const s = await Scenario.started({ voters: 3 });
+    const leader = s.leader();
+    expect(await s.write(leader, 'a', 'before')).toEqual({ ok: true, value: null });
+    const hostile = 3;
+    const others = [1, 2];
+    const poison = 0xffff_ffff;
+    // Everyone restarts; seat 3's tab (a voter) claims to lead with the highest epoch there is.
+    for (const sid of s.cluster.running()) s.cluster.crash(sid);
+    for (const sid of others) s.cluster.start(sid);
+    await s.run(30);
+    const storageId = s.cluster.storage(hostile).id;
+    for (const to of others) {
+      s.cluster.network.inject(hostile, to, { kind: 'coordinator', from: hostile, rank: { currentEpoch: poison, lastZxid: { epoch: poison, counter: 9 }, sid: hostile, storageId }, leading: true });
+      s.cluster.network.inject(hostile, to, { kind: 'NEWEPOCH', from: hostile, epoch: poison, quorumAccepted: true });
+    }
+    await s.run(1000);
+    for (const sid of others) expect(s.cluster.storage(sid).state().acceptedEpoch).toBeLessThan(poison);
+    // Every tab reloads, the hostile one too (honest now): the cluster elects and serves.
+    for (const sid of s.cluster.running()) s.cluster.crash(sid);
+    s.cluster.startAll();
+    const next = await s.stabilize();
+    expect(await s.write(next, 'a', 'after')).toEqual({ ok: true, value: null });
+    await s.stabilize();
+    for (const sid of [1, 2, 3]) expect(s.value(sid, 'a')).toBe('after');
+    expect(s.mark('follower: refused NEWEPOCH out of bounds')).toBeGreaterThan(0);
+  });
+});

@@ -5,7 +5,13 @@ import { EMPTY_PERSISTED_STATE } from '../storage.ts';
 import type { Prng } from './prng.ts';
 import type { SimWorld } from './world.ts';
 
+function labelOf(options: SimStorageOptions): string {
+  return options.label ?? 'sim-';
+}
+
 export interface SimStorageOptions {
+  /** Prefix of the storageIds this storage takes (e.g. `s2-`), for readable traces. */
+  readonly label?: string;
   /** Time a write (or a load) takes to complete, drawn uniformly per call (integer ms). */
   readonly writeLatencyMsMin: number;
   readonly writeLatencyMsMax: number;
@@ -75,6 +81,11 @@ export class SimStorage {
   private incarnation = 0;
   private handleOpen = false;
   private lastCompletionMs = 0;
+  /** Which storage this is (core/seats.ts): a wipe makes a new one, a rollback keeps it. */
+  private storageId: string;
+  private storagesMade = 0;
+  /** Durable states kept for `rollBack`: what an old copy of this database would hold. */
+  private readonly copies: PersistedState[] = [];
   /** Extra latency for the next completion of one kind (scenario tests: one slow write or reload). */
   private extraDelayNext: { readonly kind: 'write' | 'load'; readonly ms: number } | null = null;
 
@@ -90,6 +101,48 @@ export class SimStorage {
     this.landProbabilityAtCrash = options.landProbabilityAtCrash ?? 0.5;
     this.durable = options.initialState ?? EMPTY_PERSISTED_STATE;
     this.issued = this.durable;
+    this.storageId = this.newStorageId();
+  }
+
+  private newStorageId(): string {
+    return `${labelOf(this.options)}${this.storagesMade++}-${this.prng.int(0, 0xffffff).toString(16)}`;
+  }
+
+  get id(): string {
+    return this.storageId;
+  }
+
+  /**
+   * Amnesia: the server's storage is replaced by an empty one with a new storageId (another
+   * browser profile takes the seat, site data is cleared). Only while the server is down.
+   */
+  wipe(): void {
+    assert(!this.handleOpen, 'SimStorage.wipe: the server is running');
+    this.durable = EMPTY_PERSISTED_STATE;
+    this.issued = this.durable;
+    this.copies.length = 0;
+    this.storageId = this.newStorageId();
+  }
+
+  /** Keeps a copy of the durable state that `rollBack` may later restore (at most `keep`, oldest dropped). */
+  keepCopy(keep = 8): void {
+    this.copies.push(this.durable);
+    if (this.copies.length > keep) this.copies.shift();
+  }
+
+  /** The copies `rollBack` may choose from, oldest first. */
+  keptCopies(): readonly PersistedState[] {
+    return this.copies;
+  }
+
+  /** An old copy of the database comes back, with the same storageId (a restored backup). Only while down. */
+  rollBack(copy: PersistedState): void {
+    assert(!this.handleOpen, 'SimStorage.rollBack: the server is running');
+    this.durable = copy;
+    this.issued = copy;
+    // Copies newer than the one restored were never made, as far as this storage is concerned.
+    const index = this.copies.indexOf(copy);
+    if (index >= 0) this.copies.splice(index);
   }
 
   /** A disk that gets slower or faster (another tab hogging IndexedDB); applies to writes issued from now on. */
@@ -121,6 +174,7 @@ export class SimStorage {
     this.handleOpen = true;
     const incarnation = this.incarnation;
     return {
+      storageId: this.storageId,
       loadState: () => (this.isLive(incarnation) ? this.loadState() : NEVER()),
       write: (batch) => (this.isLive(incarnation) ? this.write(batch) : NEVER()),
     };

@@ -1,3 +1,4 @@
+import { parseSeatList } from '../seats.ts';
 import type { ServerEvent } from '../server.ts';
 import type { Proposal, ServerId, Txn } from '../types.ts';
 import { formatZxid, isSuccessor, ZERO_ZXID, zxidEquals, type Zxid } from '../zxid.ts';
@@ -28,7 +29,9 @@ function describeTxn(txn: Txn): string {
  * - every server applies one and the same sequence (the canonical one): each server's applied
  *   sequence is a prefix of it, so committed sequences are prefixes of each other, and a txn
  *   once applied anywhere keeps its zxid everywhere (nothing committed is lost or replaced);
- * - snapshots and restores sit on canonical points and have equal digests at equal zxids.
+ * - snapshots and restores sit on canonical points and have equal digests at equal zxids;
+ * - no leader counts an amnesiac storage (wiped, or rolled back to an old copy) toward a quorum
+ *   before a leader synced it and recorded it in a seat record (core/seats.ts).
  */
 export class StateChecker {
   private readonly canonical: CanonicalEntry[] = [];
@@ -36,6 +39,33 @@ export class StateChecker {
   private readonly lastApplied = new Map<ServerId, Zxid>();
   private readonly leaderOfEpoch = new Map<number, ServerId>();
   private readonly digestAt = new Map<string, string>();
+  /** Storages that lost what they held, by seat: a blank one (copyEpoch null) or a rolled-back copy. */
+  private readonly amnesiac = new Map<ServerId, { readonly storageId: string; readonly copyEpoch: number | null; readonly healed: () => boolean }>();
+
+  /**
+   * The simulator replaced seat `sid`'s storage with a blank one, or rolled it back to a copy of
+   * `copyEpoch`. A blank storage stays amnesiac until a seat record names it. A rolled-back one
+   * cannot know it was rolled back; it is also healed once `healed()` says it holds again every
+   * txn committed before the rollback (a leader synced it: ZAB's own recovery).
+   */
+  markAmnesiac(sid: ServerId, storageId: string, copyEpoch: number | null, healed: () => boolean = () => false): void {
+    this.amnesiac.set(sid, { storageId, copyEpoch, healed });
+  }
+
+  /** Seats whose storage is amnesiac and not yet re-admitted by a committed seat record. */
+  amnesiacSeats(): ServerId[] {
+    return [...this.amnesiac.keys()].sort((a, b) => a - b);
+  }
+
+  /** A seat record was proposed or committed: the storages it names are no longer amnesiac. */
+  private onSeatsCommitted(op: Txn['op']): void {
+    const record = parseSeatList(op);
+    if (record === null) return;
+    for (const [sid, lost] of this.amnesiac) {
+      const entry = record.get(sid);
+      if (entry?.storageId === lost.storageId && (lost.copyEpoch === null || entry.epoch > lost.copyEpoch)) this.amnesiac.delete(sid);
+    }
+  }
 
   get committedCount(): number {
     return this.canonical.length;
@@ -76,6 +106,7 @@ export class StateChecker {
       }
       this.positionOf.set(formatZxid(zxid), this.canonical.length);
       this.canonical.push({ zxid, txn: proposal.txn });
+      if (proposal.txn.type === 'seats') this.onSeatsCommitted(proposal.txn.op);
     }
     this.lastApplied.set(sid, zxid);
   }
@@ -99,6 +130,19 @@ export class StateChecker {
         this.lastApplied.set(sid, event.zxid);
         return;
       }
+      case 'recorded':
+        // A leader records only storages it synced: from here on they hold every committed txn.
+        this.onSeatsCommitted(event.seats);
+        return;
+      case 'counted':
+        for (const { sid: seat, storageId } of event.storages) {
+          const lost = this.amnesiac.get(seat);
+          if (lost?.healed()) this.amnesiac.delete(seat);
+          else if (lost?.storageId === storageId) {
+            throw new SafetyViolation(`leader ${sid} of epoch ${event.epoch} counted seat ${seat}'s amnesiac storage ${storageId} toward a quorum at ${formatZxid(event.zxid)}`);
+          }
+        }
+        return;
       case 'snapshot':
         // Reported while the txns before it are still on their way to onApplied (they leave in
         // the same Ready), so only the digest is checked here; the server asserts that snapshots

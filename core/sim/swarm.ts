@@ -14,6 +14,8 @@ export const FAULT_KINDS = [
   'cutLink',
   'restoreLink',
   'heal',
+  'wipe',
+  'rollback',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
