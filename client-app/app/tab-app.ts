@@ -254,7 +254,7 @@ export class TabApp implements TabKeeperPage {
     const node = this.node;
     // Read field by field: view() digests the whole tree, too costly for every refresh.
     const server = node?.server ?? null;
-    const view = server === null ? null : { state: server.state, leader: server.leader, currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, committedZxid: server.committedZxid };
+    const view = server === null ? null : { state: server.state, leader: server.leader, currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, committedZxid: server.committedZxid, admission: server.admission.view() };
     return {
       cluster: this.params.cluster,
       size: this.size,
