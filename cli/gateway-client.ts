@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import { io, type Socket } from 'socket.io-client';
+import { roomToken } from '../signaling/cluster-key.ts';
 import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../signaling/protocol.ts';
+import { clientIdFor, newSessionSecret } from '../signaling/session-secret.ts';
 import type { Json } from '../core/types.ts';
 import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from './gateway-ops.ts';
 
@@ -17,13 +18,31 @@ import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type Gateway
  * again, which a reloaded tab reclaims). The clientId stays the same across seats, so the
  * client's session can survive the move, as a ZooKeeper session survives a server change.
  * If it cannot attach at all within the connect timeout, `ConnectionFailure` is thrown.
+ *
+ * The session has a secret, drawn when the client is made, and its clientId is derived from
+ * it (signaling/session-secret.ts): every gateway-connect presents both, so another client that
+ * learned the clientId (a znode's ephemeralOwner) cannot attach to this session. The join key
+ * never leaves the process: gateway-connect carries the room token derived from it.
  */
 export interface GatewayClientOptions {
   readonly url: string;
   readonly cluster: string;
   readonly key?: string;
   readonly seat?: number;
+  /** The session's secret (to resume a session); a fresh one by default. Its clientId follows from it. */
+  readonly secret?: string;
+  /**
+   * The clientId, for a secret whose clientId is not the CLI's `cli-<digest>` form (a ZooKeeper
+   * session's `zk-<id>`, zookeeper/session-table.ts). The server refuses a pair that does not match.
+   */
   readonly clientId?: string;
+  /**
+   * Whether `no-such-cluster` is retried until the connect timeout (default: yes, the CLI may
+   * start before the first tab). A wrong key gets the same answer (the server tells no outsider
+   * which clusters exist), so a client that would rather fail fast on a wrong key (the
+   * ZooKeeper listener answering NoAuth) turns this off.
+   */
+  readonly waitForCluster?: boolean;
   /** Longest wait for one operation's answer. */
   readonly requestTimeoutMs?: number;
   /** Longest wait to connect and attach to a tab, including retries while no tab is there. */
@@ -59,6 +78,8 @@ interface PendingRequest {
 
 export class GatewayClient {
   readonly clientId: string;
+  private readonly secret: string;
+  private token: Promise<string | undefined> | null = null;
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly requestTimeoutMs: number;
@@ -68,7 +89,8 @@ export class GatewayClient {
   private attachedSeat: number | null = null;
 
   constructor(private readonly options: GatewayClientOptions) {
-    this.clientId = options.clientId ?? `cli-${randomBytes(6).toString('hex')}`;
+    this.secret = options.secret ?? newSessionSecret();
+    this.clientId = options.clientId ?? clientIdFor(this.secret);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     this.socket = io(options.url, {
@@ -144,26 +166,36 @@ export class GatewayClient {
       lastReason = reason.text;
       lastCode = reason.code ?? null;
       if (!reason.transient) break;
-      await wait(Math.min(delayMs, Math.max(0, deadline - Date.now())));
+      await wait(Math.min(Math.max(delayMs, reason.retryAfterMs ?? 0), Math.max(0, deadline - Date.now())));
       delayMs = Math.min(delayMs * 2, RETRY_DELAY_MAX_MS);
     }
     throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`, lastCode);
   }
 
   /** One attempt: the seat attached to, or why not. */
-  private async tryAttach(deadline: number): Promise<number | { text: string; transient: boolean; code?: ErrorCode }> {
+  private async tryAttach(deadline: number): Promise<number | { text: string; transient: boolean; code?: ErrorCode; retryAfterMs?: number }> {
     const connected = await this.ensureConnected(deadline);
     if (connected !== null) return { text: connected, transient: true };
-    const { cluster, key, seat } = this.options;
+    const { cluster, key: joinKey, seat } = this.options;
+    this.token ??= joinKey === undefined ? Promise.resolve(undefined) : roomToken(cluster, joinKey);
+    const key = await this.token;
     let reply;
     try {
-      reply = await this.socket
-        .timeout(Math.max(1, deadline - Date.now()))
-        .emitWithAck('gateway-connect', { cluster, clientId: this.clientId, ...(key === undefined ? {} : { key }), ...(seat === undefined ? {} : { seat }) });
+      reply = await this.socket.timeout(Math.max(1, deadline - Date.now())).emitWithAck('gateway-connect', {
+        cluster,
+        clientId: this.clientId,
+        secret: this.secret,
+        ...(key === undefined ? {} : { key }),
+        ...(seat === undefined ? {} : { seat }),
+      });
     } catch {
       return { text: 'the signaling server did not answer gateway-connect', transient: true };
     }
-    if (!reply.ok) return { text: reply.error, transient: TRANSIENT_REFUSALS.has(reply.code), code: reply.code };
+    if (!reply.ok) {
+      const retryAfterMs = reply.retryAfterMs;
+      const transient = TRANSIENT_REFUSALS.has(reply.code) && (reply.code !== 'no-such-cluster' || this.options.waitForCluster !== false);
+      return { text: reply.error, transient, code: reply.code, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    }
     this.attachedSeat = reply.seat;
     this.options.onNotice?.(`attached to seat ${reply.seat} of cluster ${cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'})`);
     return reply.seat;

@@ -80,6 +80,10 @@ export class FollowingRole implements Role {
         return this.handleInform(message);
       case 'PING':
         return this.pong(message.epoch);
+      case 'sync_confirm':
+        return this.handleSyncConfirm(message);
+      case 'sync_reply':
+        return this.handleSyncReply(message);
       default:
         return this.server.drop(message, `not ${this.state} business`);
     }
@@ -258,6 +262,24 @@ export class FollowingRole implements Role {
     return compareZxid(zxid, log.baseZxid) > 0 && log.hasPoint(zxid);
   }
 
+  // ---------------------------------------------------------------- sync (core/read-index.ts)
+
+  /**
+   * Vouches that this follower still follows the leader in its epoch. Only a voter that holds
+   * acceptedEpoch = epoch may: one that accepted a later epoch would not be following this leader.
+   */
+  private handleSyncConfirm(message: MessageOf<'sync_confirm'>): void {
+    const server = this.server;
+    if (server.observer || (this.phase !== 'synced' && this.phase !== 'broadcast')) return server.drop(message, `in phase ${this.phase}`);
+    if (server.acceptedEpoch !== message.epoch) return server.drop(message, `acceptedEpoch ${server.acceptedEpoch}`);
+    server.send(this.leader, { kind: 'sync_confirm_ack', from: server.sid, epoch: message.epoch, round: message.round });
+  }
+
+  private handleSyncReply(message: MessageOf<'sync_reply'>): void {
+    if (this.phase !== 'broadcast') return this.server.drop(message, `in phase ${this.phase}`);
+    this.server.awaitSync(message.requestId, message.zxid);
+  }
+
   private pong(epoch: number): void {
     const sessions = [...this.touched].slice(0, MAX_SESSIONS_PER_PONG);
     for (const sessionId of sessions) this.touched.delete(sessionId);
@@ -269,6 +291,10 @@ export class FollowingRole implements Role {
   }
 
   handleClientRequest(request: ClientRequest): void {
+    if (request.type === 'sync') {
+      this.server.send(this.leader, { kind: 'sync_request', from: this.server.sid, epoch: this.epoch!, requestId: request.requestId });
+      return;
+    }
     this.server.send(this.leader, {
       kind: 'transaction_request',
       from: this.server.sid,

@@ -8,7 +8,8 @@ import type { Json } from './types.ts';
  * tree plugs into the same interface. Values are strings; a missing key reads as null.
  */
 export const KV_MAX_KEY_LENGTH = 256;
-export const KV_MAX_VALUE_LENGTH = 64 * 1024;
+/** As the data tree's MAX_DATA_BYTES (ZooKeeper's jute.maxbuffer): big enough for the simulator's 1 MiB values. */
+export const KV_MAX_VALUE_LENGTH = 1024 * 1024;
 
 const KvOpSchema = v.variant('type', [
   v.strictObject({

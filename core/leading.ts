@@ -6,6 +6,7 @@ import type { DurableMark } from './ready.ts';
 import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { planSync } from './sync-plan.ts';
+import { ReadIndexRounds } from './read-index.ts';
 import { SessionTracker } from './session-tracker.ts';
 import { diffMessages, snapMessages } from './sync-messages.ts';
 import type { StateMachine } from './state-machine.ts';
@@ -37,6 +38,8 @@ interface Learner {
 
 const FORWARDED: ReadonlySet<LearnerPhase> = new Set(['syncing', 'synced', 'uptodate']);
 const ACKED_NEWLEADER: ReadonlySet<LearnerPhase> = new Set(['synced', 'uptodate']);
+/** A sync round not confirmed within this many ticks (an ack lost with a link) starts over. */
+const READ_ROUND_RETRY_TICKS = 2;
 
 /**
  * LEADING: discovery, synchronization and broadcast from the leader's side (DESIGN.md phases
@@ -59,6 +62,8 @@ export class LeadingRole implements Role {
    * everything in the log is committed.
    */
   private speculative: StateMachine | null = null;
+  /** Syncs waiting for a heartbeat round that confirms this leader (core/read-index.ts). */
+  private readonly reads = new ReadIndexRounds(READ_ROUND_RETRY_TICKS);
   private readonly sessions = new SessionTracker();
   /** Request ids of txns the leader proposes on its own (session expiry); no client waits on them. */
   private internalRequestId = 0;
@@ -108,6 +113,10 @@ export class LeadingRole implements Role {
         return this.handleRequest(message, learner);
       case 'transaction_acknowledge':
         return this.handleAcknowledge(message, learner);
+      case 'sync_request':
+        return this.handleSyncRequest(message, learner);
+      case 'sync_confirm_ack':
+        return this.handleSyncConfirmAck(message, learner);
       case 'PONG':
         if (message.epoch === this.epoch) for (const sessionId of message.sessions) this.sessions.touch(sessionId, this.server.timeMs);
         return;
@@ -224,8 +233,14 @@ export class LeadingRole implements Role {
     server.mark(`sync: ${plan.mode}`);
     server.trace(() => `syncs ${learner.sid} (last ${formatZxid(learner.lastZxid)}) by ${plan.mode} from ${formatZxid(plan.from)}`);
     if (plan.mode === 'TRUNC') server.send(learner.sid, { kind: 'TRUNC', from: server.sid, epoch, zxid: plan.truncateTo });
-    if (plan.mode === 'SNAP') for (const chunk of snapMessages(server.sid, epoch, server.snapshotNow())) server.send(learner.sid, chunk);
-    for (const diff of diffMessages(server.sid, epoch, plan.from, server.log.entriesAfter(plan.from))) server.send(learner.sid, diff);
+    if (plan.mode === 'SNAP') {
+      const chunks = snapMessages(server.sid, epoch, server.snapshotNow());
+      if (chunks.length > 1) server.mark('sync: SNAP in several chunks');
+      for (const chunk of chunks) server.send(learner.sid, chunk);
+    }
+    const diffs = diffMessages(server.sid, epoch, plan.from, server.log.entriesAfter(plan.from));
+    if (diffs.length > 1) server.mark('sync: DIFF in several messages');
+    for (const diff of diffs) server.send(learner.sid, diff);
     server.send(learner.sid, { kind: 'NEWLEADER', from: server.sid, epoch, zxid: server.log.lastZxid });
     learner.syncPoint = server.log.lastZxid;
     learner.phase = 'syncing';
@@ -279,6 +294,7 @@ export class LeadingRole implements Role {
   // ---------------------------------------------------------------- broadcast
 
   handleClientRequest(request: ClientRequest): void {
+    if (request.type === 'sync') return this.addSync(this.server.sid, request.requestId);
     this.propose({ originator: this.server.sid, requestId: request.requestId, type: request.type, op: request.op });
   }
 
@@ -306,6 +322,54 @@ export class LeadingRole implements Role {
       if (problem !== null) return this.server.drop(message, problem);
     }
     this.propose({ originator: message.from, requestId: message.requestId, type: message.type, op: message.op });
+  }
+
+  // ---------------------------------------------------------------- sync (ReadIndex)
+
+  private handleSyncRequest(message: MessageOf<'sync_request'>, learner: Learner | undefined): void {
+    if (this.phase !== 'broadcast' || message.epoch !== this.epoch || learner?.phase !== 'uptodate') {
+      return this.server.drop(message, 'requester is not an up-to-date learner of this epoch');
+    }
+    this.addSync(message.from, message.requestId);
+  }
+
+  /** The read index is the last zxid proposed so far: every write that reached this leader before the sync. */
+  private addSync(origin: ServerId, requestId: number): void {
+    const round = this.reads.add({ origin, requestId, index: this.server.log.lastZxid }, this.server.ticks);
+    if (round !== null) this.startReadRound(round);
+  }
+
+  private startReadRound(round: number): void {
+    const server = this.server;
+    for (const learner of this.votersIn(ACKED_NEWLEADER)) {
+      server.send(learner.sid, { kind: 'sync_confirm', from: server.sid, epoch: this.epoch!, round });
+    }
+    this.ackReadRound(round, server.sid);
+  }
+
+  private handleSyncConfirmAck(message: MessageOf<'sync_confirm_ack'>, learner: Learner | undefined): void {
+    if (message.epoch !== this.epoch) return this.server.drop(message, `sync ack of epoch ${message.epoch}`);
+    if (!learner || learner.observer || !ACKED_NEWLEADER.has(learner.phase)) return this.server.drop(message, 'not a synced follower');
+    this.ackReadRound(message.round, message.from);
+  }
+
+  private ackReadRound(round: number, from: ServerId): void {
+    const server = this.server;
+    const confirmed = this.reads.ack(round, from, (sids) => isQuorum(sids, server.config.voterCount));
+    if (confirmed === null) return;
+    server.mark('sync confirmed by a quorum');
+    for (const read of confirmed) {
+      if (read.origin === server.sid) {
+        server.awaitSync(read.requestId, read.index);
+        continue;
+      }
+      const learner = this.learners.get(read.origin);
+      // A learner that left lost its pending requests with the link (ConnectionLoss there).
+      if (learner?.phase !== 'uptodate') continue;
+      server.send(read.origin, { kind: 'sync_reply', from: server.sid, epoch: this.epoch!, requestId: read.requestId, zxid: read.index });
+    }
+    const next = this.reads.startWaiting(server.ticks);
+    if (next !== null) this.startReadRound(next);
   }
 
   private propose(request: Txn): void {
@@ -380,6 +444,8 @@ export class LeadingRole implements Role {
       return server.becomeLooking('lost quorum: steps down');
     }
     this.expireSessions();
+    const retry = this.reads.retryStuck(server.ticks);
+    if (retry !== null) this.startReadRound(retry);
   }
 
   onLinkUp(): void {}

@@ -99,6 +99,12 @@ export const MessageSchema = v.variant('kind', [
   message('transaction_acknowledge', { epoch: Count, zxid: ZxidSchema }),
   message('transaction_commit', { epoch: Count, zxid: ZxidSchema }),
   message('inform', { epoch: Count, proposal: ProposalSchema }),
+  // sync without a log write (core/read-index.ts): a learner's client asks, the leader confirms
+  // its leadership with one round of its epoch and answers with the index to apply through.
+  message('sync_request', { epoch: Count, requestId: RequestId }),
+  message('sync_confirm', { epoch: Count, round: Count }),
+  message('sync_confirm_ack', { epoch: Count, round: Count }),
+  message('sync_reply', { epoch: Count, requestId: RequestId, zxid: ZxidSchema }),
   // Failure detection.
   message('PING', { epoch: Count, status: HeartbeatStatusSchema }),
   /** `sessions`: client sessions touched on this learner since its last PONG (kept alive at the leader). */

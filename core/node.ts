@@ -39,7 +39,8 @@ interface StorageJob {
 
 interface PendingRequest {
   readonly resolve: (result: ApplyResult) => void;
-  readonly timer: TimerId;
+  /** Clock time after which the request fails with OperationTimeout (checked on each tick). */
+  readonly deadlineMs: number;
 }
 
 /**
@@ -63,6 +64,9 @@ export class ZabNode {
   private readonly pending = new Map<number, PendingRequest>();
   private readonly appliedListeners: ((applied: AppliedTxn) => void)[] = [];
   private readonly failureListeners: ((error: unknown) => void)[] = [];
+  private readonly servingListeners: ((serving: boolean) => void)[] = [];
+  /** `serving` as listeners last heard it. */
+  private servingReported = false;
 
   constructor(private readonly options: NodeOptions) {
     this.server = new ZabServer(options.config, options.createMachine, options.hooks);
@@ -90,6 +94,7 @@ export class ZabNode {
     this.isStopped = true;
     if (this.tickTimer !== null) this.options.clock.clearTimer(this.tickTimer);
     for (const [requestId] of this.pending) this.settle(requestId, { ok: false, error: 'ConnectionLoss' });
+    this.reportServing();
   }
 
   view(): ServerView {
@@ -131,6 +136,25 @@ export class ZabNode {
     return false;
   }
 
+  /**
+   * Called whenever `serving` changes (a client attached here then moves on or resumes at once,
+   * without polling). Returns a function that stops listening.
+   */
+  onServingChange(listener: (serving: boolean) => void): () => void {
+    this.servingListeners.push(listener);
+    return () => {
+      const index = this.servingListeners.indexOf(listener);
+      if (index >= 0) this.servingListeners.splice(index, 1);
+    };
+  }
+
+  private reportServing(): void {
+    const serving = this.serving;
+    if (serving === this.servingReported) return;
+    this.servingReported = serving;
+    for (const listener of [...this.servingListeners]) listener(serving);
+  }
+
   /** Storage failures and broken invariants stop the node; the UI must show them. */
   onFailure(listener: (error: unknown) => void): void {
     this.failureListeners.push(listener);
@@ -164,10 +188,9 @@ export class ZabNode {
   request(type: 'op' | 'sync', op: Json, done: (result: ApplyResult) => void): void {
     if (this.isStopped) return done({ ok: false, error: 'ConnectionLoss' });
     const requestId = this.nextRequestId++;
-    const timer = this.options.clock.setTimer(this.options.requestTimeoutMs, () =>
-      this.settle(requestId, { ok: false, error: 'OperationTimeout' }),
-    );
-    this.pending.set(requestId, { resolve: done, timer });
+    // No timer per request: ticks sweep the deadlines (Map order is request order, and every
+    // request gets the same timeout, so the sweep stops at the first one not yet due).
+    this.pending.set(requestId, { resolve: done, deadlineMs: this.options.clock.now() + this.options.requestTimeoutMs });
     this.input({ kind: 'ClientRequest', requestId, type, op });
   }
 
@@ -175,8 +198,15 @@ export class ZabNode {
     const pending = this.pending.get(requestId);
     if (!pending) return;
     this.pending.delete(requestId);
-    this.options.clock.clearTimer(pending.timer);
     pending.resolve(result);
+  }
+
+  private expireRequests(): void {
+    const now = this.options.clock.now();
+    for (const [requestId, pending] of this.pending) {
+      if (pending.deadlineMs > now) return;
+      this.settle(requestId, { ok: false, error: 'OperationTimeout' });
+    }
   }
 
   // ---------------------------------------------------------------- inputs
@@ -202,6 +232,7 @@ export class ZabNode {
   private scheduleTick(): void {
     this.tickTimer = this.options.clock.setTimer(this.options.tickMs, () => {
       this.guarded(() => this.server.tick(this.options.clock.now()));
+      this.expireRequests();
       if (!this.isStopped) this.scheduleTick();
     });
   }
@@ -219,6 +250,8 @@ export class ZabNode {
     } catch (error) {
       this.fail(error);
     }
+    this.options.transport.flush?.();
+    this.reportServing();
   }
 
   // ---------------------------------------------------------------- Ready
@@ -229,6 +262,8 @@ export class ZabNode {
 
   private carryOut(ready: Ready): void {
     for (const { to, message } of ready.messages) this.options.transport.send(to, message);
+    // Out before the write starts: a follower's disk write then overlaps the leader's.
+    this.options.transport.flush?.();
     // Answers go out in zxid order with the txns applied around them, so a client sees the watch
     // events of earlier txns before the answer to its own (ZooKeeper's ordering guarantee).
     const replies = new Map(ready.replies.map((reply) => [reply.requestId, reply.result]));
@@ -284,7 +319,7 @@ export class ZabNode {
     const last = jobs[jobs.length - 1]!;
     this.guarded(() => {
       if (last.incarnation !== this.server.incarnation) return; // fenced: written by an old role
-      for (const job of jobs) for (const { to, message } of job.after) this.options.transport.send(to, message);
+      for (const { to, message } of cumulativeAcks(jobs)) this.options.transport.send(to, message);
       this.server.step({ kind: 'Persisted', incarnation: last.incarnation, mark: last.mark });
     });
     this.pump();
@@ -310,4 +345,19 @@ export class ZabNode {
     this.stop();
     for (const listener of this.failureListeners) listener(error);
   }
+}
+
+/**
+ * The messages to send once a group of jobs is durable, in order, with every proposal ack that a
+ * later ack to the same peer in the group covers left out: acks are cumulative (the leader keeps
+ * the highest zxid a follower acked), so a group commit of many proposals sends one ack.
+ */
+function cumulativeAcks(jobs: readonly StorageJob[]): Envelope[] {
+  const all = jobs.flatMap((job) => job.after);
+  const lastAck = new Map<ServerId, number>();
+  all.forEach(({ to, message }, index) => {
+    if (message.kind === 'transaction_acknowledge') lastAck.set(to, index);
+  });
+  if (lastAck.size === 0) return all;
+  return all.filter(({ to, message }, index) => message.kind !== 'transaction_acknowledge' || lastAck.get(to) === index);
 }

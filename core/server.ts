@@ -10,6 +10,7 @@ import { RecoveringRole, type Role } from './role.ts';
 import type { Applied, ApplyResult, StateMachine, StateMachineFactory } from './state-machine.ts';
 import type { PersistedState, PersistOp } from './storage.ts';
 import type { Proposal, ServerId, Snapshot } from './types.ts';
+import { SyncWaiters } from './read-index.ts';
 import { ZabLog } from './zab-log.ts';
 import { compareZxid, formatZxid, ZERO_ZXID, type Zxid } from './zxid.ts';
 
@@ -34,7 +35,7 @@ export interface ServerHooks {
 const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest', 'TouchSessions']);
 
 /** What an observer (a sid above N) may say; everything else is a voter's or a leader's to say. */
-const OBSERVER_KINDS = new Set<Message['kind']>(['election', 'FOLLOWERINFO', 'ACKNEWLEADER', 'transaction_request', 'PONG']);
+const OBSERVER_KINDS = new Set<Message['kind']>(['election', 'FOLLOWERINFO', 'ACKNEWLEADER', 'transaction_request', 'sync_request', 'PONG']);
 
 /**
  * One ZAB server as a pure state machine (etcd's raft): peer messages and local inputs enter
@@ -69,6 +70,8 @@ export class ZabServer {
   private readonly lastHeardTick = new Map<ServerId, number>();
   /** Requests of this server's own clients, waiting for their txn to commit. */
   private readonly pendingRequests = new Set<number>();
+  /** Syncs of this server's clients confirmed by the leader, waiting to apply through their index. */
+  private readonly syncWaiters = new SyncWaiters();
 
   private persistOps: PersistOp[] = [];
   private messages: Envelope[] = [];
@@ -258,6 +261,7 @@ export class ZabServer {
     this.mark(`looking: ${reason.replace(/\d+(:\d+)?/g, 'N')}`);
     for (const requestId of this.pendingRequests) this.reply(requestId, { ok: false, error: 'ConnectionLoss' });
     this.pendingRequests.clear();
+    this.syncWaiters.clear();
     this.persistOps = [];
     this.messagesAfterPersist = [];
     this.incarnation++;
@@ -353,7 +357,19 @@ export class ZabServer {
       }
     }
     this.committedZxid = zxid;
+    for (const requestId of this.syncWaiters.release(zxid)) this.answerSync(requestId);
     this.maybeSnapshot();
+  }
+
+  /** A sync of this server's client is confirmed: it completes once this server applied through `index`. */
+  awaitSync(requestId: number, index: Zxid): void {
+    if (!this.pendingRequests.has(requestId)) return;
+    if (compareZxid(index, this.committedZxid) <= 0) return this.answerSync(requestId);
+    this.syncWaiters.add(requestId, index);
+  }
+
+  private answerSync(requestId: number): void {
+    if (this.pendingRequests.delete(requestId)) this.reply(requestId, { ok: true, value: null });
   }
 
   private applyTxn(proposal: Proposal): Applied {

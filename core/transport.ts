@@ -8,6 +8,11 @@ import type { ServerId } from './types.ts';
  */
 export interface Transport {
   send(to: ServerId, message: Message): void;
+  /**
+   * Optional: messages sent since the last flush may be held and sent together (one channel
+   * message per peer); the driver calls this at the end of every step and write it carries out.
+   */
+  flush?(): void;
   onMessage(callback: (from: ServerId, data: unknown) => void): void;
   onLinkUp(callback: (peer: ServerId) => void): void;
   onLinkDown(callback: (peer: ServerId) => void): void;

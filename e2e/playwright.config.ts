@@ -14,7 +14,7 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   timeout: 150_000,
-  globalTimeout: 9 * 60_000,
+  globalTimeout: 20 * 60_000,
   expect: { timeout: 20_000 },
   reporter: [['list']],
   outputDir: '../node_modules/.cache/tabkeeper-e2e-results',

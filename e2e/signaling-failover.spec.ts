@@ -196,6 +196,52 @@ test.describe('two signaling servers sharing Redis', () => {
   }
 });
 
+test.describe('a duplicated tab (its sessionStorage, seat token included, copied)', () => {
+  let redis: RedisUnderTest | null = null;
+  const servers: SignalingServer[] = [];
+  test.beforeAll(async () => {
+    redis = await RedisUnderTest.start();
+  });
+  test.afterAll(async () => {
+    await redis?.stop();
+  });
+  test.afterEach(async ({ profile }, testInfo) => {
+    await attachLogs(testInfo, profile, servers);
+    for (const server of servers.splice(0)) await server.stop();
+  });
+
+  test('cannot take its original\'s seat through another server: it gets a free seat, and the original keeps serving', async ({ profile, cluster }) => {
+    const start = async (port?: number) => {
+      const server = await startSignalingServer(staticDirectory(), { args: ['--redis', redis!.url], ...(port === undefined ? {} : { port }) });
+      servers.push(server);
+      return server;
+    };
+    const home = await start();
+    const other = await start();
+    for (const server of [home, other]) await waitForHealth(server, 'both servers listed', (h) => h.servers.length === 2);
+    const address: TabAddress = { serverUrl: home.url, cluster, size: 3 };
+    const original = await Tab.open(profile, address);
+    expect((await original.status()).seat).toBe(1);
+    // The original's server dies: it moves to the other one. Its server comes back on the same address.
+    await home.process.kill('SIGKILL');
+    await waitForHealth(other, 'the original registered with the other server', (h) => h.localSeats === 1);
+    const restarted = await start(Number(new URL(home.url).port));
+    // The duplicate: same origin (same Web Locks), the original's sessionStorage, on the restarted server.
+    type PageStorage = { readonly sessionStorage: Record<string, string> & { setItem(key: string, value: string): void } };
+    const stored = await original.page.evaluate(() => JSON.stringify(Object.entries((globalThis as unknown as PageStorage).sessionStorage)));
+    const page = await profile.newPage();
+    await page.addInitScript((entries: string) => {
+      for (const [key, value] of JSON.parse(entries) as [string, string][]) (globalThis as unknown as PageStorage).sessionStorage.setItem(key, value);
+    }, stored);
+    const duplicate = new Tab(page, address);
+    await duplicate.goto();
+    await waitForEnsemble([original, duplicate]);
+    expect((await duplicate.status()).seat).toBe(2);
+    expect((await original.status()).seat).toBe(1);
+    await waitForHealth(restarted, 'two seats held, the duplicate on the restarted server', (h) => h.seats === 2 && h.localSeats === 1);
+  });
+});
+
 test.describe('a single signaling server without Redis', () => {
   const servers: SignalingServer[] = [];
   test.afterEach(async ({ profile }, testInfo) => {
@@ -246,3 +292,49 @@ test.describe('a single signaling server without Redis', () => {
     });
   }
 });
+
+test.describe('a word from the signaling server is a hint', () => {
+  const servers: SignalingServer[] = [];
+  test.afterEach(async ({ profile }, testInfo) => {
+    await attachLogs(testInfo, profile, servers);
+    for (const server of servers.splice(0)) await server.stop();
+  });
+
+  test('peer-left about a tab that is alive closes no DataChannel: the cluster keeps its leader and every link', async ({ profile, cluster }) => {
+    const server = await startSignalingServer(staticDirectory(), { args: ['--seat-grace-ms', '0'] });
+    servers.push(server);
+    const address: TabAddress = { serverUrl: server.url, cluster, size: 3 };
+    const tabs = [await Tab.open(profile, address), await Tab.open(profile, address)];
+    // The third tab's signaling WebSocket passes through the test, which cuts it once.
+    const page = await profile.newPage();
+    const routes: { close: () => Promise<void> }[] = [];
+    await page.routeWebSocket(/\/socket\.io\//, (route) => {
+      routes.push(route.connectToServer());
+    });
+    const third = new Tab(page, address);
+    await third.goto();
+    tabs.push(third);
+    expect(await Promise.all(tabs.map(async (tab) => (await tab.status()).seat))).toEqual([1, 2, 3]);
+    const ensemble = await waitForEnsemble(tabs);
+    await expectFullMesh(tabs, [1, 2, 3]);
+
+    await routes[0]!.close();
+    // The server saw seat 3's socket go and told the others it left; the tab came back with its token.
+    await server.process.waitFor('seat 3 released', () => server.process.stderr.find((line) => line.includes('"seat released"') && line.includes('"seat":3')), 15_000);
+    await waitForHealth(server, 'seat 3 registered again', (h) => h.seats === 3 && h.localSeats === 3);
+    expect(routes.length, 'the third tab opened a new signaling connection').toBeGreaterThanOrEqual(2);
+
+    await writeThrough(ensemble.leader, 'after-hint');
+    const after = await waitForEnsemble(tabs);
+    expect([after.leader.seat, after.epoch]).toEqual([ensemble.leader.seat, ensemble.epoch]);
+    await expectFullMesh(tabs, [1, 2, 3]);
+    for (const tab of tabs.slice(0, 2)) {
+      const log = await tab.page.getByTestId('log').innerText();
+      expect(log, `${tab.name}: its link to seat 3 was never closed`).not.toMatch(/link to 3 closed/);
+    }
+  });
+});
+
+async function writeThrough(tab: Tab, path: string): Promise<void> {
+  expect(await tab.run({ op: 'create', path: `/${path}`, data: path, ephemeral: false, sequential: false })).toMatchObject({ ok: true });
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { codeOf, CreateMode, Nzk } from '../zookeeper/testing/nzk.ts';
 import { openTabs, waitForEnsemble, waitForLocalData } from './cluster.ts';
 import { expect, note, test } from './fixtures.ts';
-import { REPOSITORY_ROOT, type SignalingServer } from './processes.ts';
+import { NodeProcess, REPOSITORY_ROOT, type SignalingServer } from './processes.ts';
 
 // Goal (issue 14): ZooKeeper's own tools, none written here, work against a cluster of three
 // browser tabs through the listener `npm start` runs: Debian's zkCli.sh, node-zookeeper-client
@@ -136,6 +136,25 @@ test('zkCli.sh creates, reads, lists, stats, updates and deletes znodes, and a w
   note('zkCli', `12 zkCli.sh runs and a watch in ${Date.now() - started} ms`);
 });
 
+test('an operations file with an invalid path: zkCli.sh and the CLI reject that line alone and go on, line for line', async ({ profile, address, cluster, signaling }) => {
+  test.skip(!existsSync(ZKCLI), `${ZKCLI} is missing: .ci/run installs Debian's zookeeper package`);
+  const tabs = await openTabs(profile, address(3), 3);
+  await waitForEnsemble(tabs);
+  const file = (root: string) => `create /${root} 1\nget ${root}\ncreate /${root}//b x\nget /${root}\n`;
+
+  const zk = Tool.start(ZKCLI, ['-server', await connectString(signaling, cluster)]);
+  zk.child.stdin?.end(`${file('zk')}quit\n`);
+  await zk.exited;
+  const zkLines = zk.lines.filter((line) => line !== '' && !/WATCHER::|WatchedEvent/.test(line));
+  // ZooKeeper's client: created, the two invalid paths rejected (IllegalArgumentException), then the read runs.
+  expect(zkLines.slice(-4), zk.lines.join('\n')).toEqual(['Created /zk', 'Path must start with / character', 'Invalid path string "/zk//b" caused by empty node name specified @4', '1']);
+
+  const cli = NodeProcess.start('cli/main.ts', ['--url', signaling.url, '--cluster', cluster, '--connect-timeout', '20'], { stdin: file('tk') });
+  const exit = await cli.exited;
+  expect(cli.stdout.filter((line) => line !== ''), cli.output()).toEqual(['create /tk -> /tk', 'error BadArguments tk', 'error BadArguments /tk//b', 'get /tk -> "1" (version 0)']);
+  expect(exit, cli.output()).toEqual({ code: 0, signal: null });
+});
+
 test('node-zookeeper-client: operations, multi, a watch, and a session that moves when its tab closes', async ({ profile, address, cluster, signaling }) => {
   const tabs = await openTabs(profile, address(3), 3);
   await waitForEnsemble(tabs);
@@ -201,4 +220,6 @@ test('kazoo: Lock and Election recipes with clients on different tabs', async ({
   }
   const seats = [...seatsOfSessions(signaling).values()];
   expect(new Set(seats)).toEqual(new Set([1, 2, 3]));
+  // Each tab's page shows the ZooKeeper session it served in its log.
+  for (const tab of tabs) await expect(tab.page.getByTestId('log')).toContainText(/ZooKeeper session zk-[0-9a-f]{16}: started here/);
 });

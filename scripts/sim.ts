@@ -3,6 +3,9 @@
  *
  *   npm run sim -- --seeds 2000 --servers 3 [--observers 1] [--start 1]
  *   npm run sim -- --seed 1234 --servers 3        replay one seed with a readable trace
+ *   npm run sim -- --seeds 2000 --servers 3 --load sustained [--values big]
+ *       writers never pause while servers crash, restart and rejoin (each must serve again
+ *       within a bound); `--values big` makes some writes carry values up to 1 MiB
  *   npm run sim -- --seed 1234 --trace out.json   also write the run as a trace the app replays
  *
  * Seeds are independent and deterministic, so they are spread over worker threads; a failing
@@ -20,6 +23,8 @@ interface WorkerJob {
   readonly observers: number;
   readonly junk: boolean;
   readonly workload: Workload;
+  readonly load: 'bursty' | 'sustained';
+  readonly bigValues: boolean;
 }
 
 type Workload = 'kv' | 'tree';
@@ -39,6 +44,7 @@ interface SeedReport {
   readonly marks: [string, number][];
   readonly failoverMs: number | null;
   readonly failoverBoundMs: number;
+  readonly rejoin: SeedResult['rejoin'];
 }
 
 function report(result: SeedResult): SeedReport {
@@ -53,22 +59,30 @@ function report(result: SeedResult): SeedReport {
     marks: [...result.marks],
     failoverMs: result.failoverMs,
     failoverBoundMs: result.failoverBoundMs,
+    rejoin: result.rejoin,
   };
 }
 
 async function workerMain(job: WorkerJob): Promise<void> {
   for (const seed of job.seeds) {
-    const result = await runSeed({ seed, voters: job.voters, observers: job.observers, trace: false, junk: job.junk ? JUNK : undefined, workload: job.workload });
+    const result = await runSeed({ seed, voters: job.voters, observers: job.observers, trace: false, junk: job.junk ? JUNK : undefined, workload: job.workload, load: job.load, bigValues: job.bigValues });
     parentPort!.postMessage(report(result));
   }
 }
 
-function replayCommand(seed: number, voters: number, observers: number, junk: boolean, workload: Workload): string {
-  return `npm run sim -- --seed ${seed} --servers ${voters}${observers > 0 ? ` --observers ${observers}` : ''}${junk ? ' --junk' : ''}${workload === 'tree' ? ' --workload tree' : ''}`;
+/** The load options of a run: `--load` and `--values`. */
+interface LoadMode {
+  readonly load: 'bursty' | 'sustained';
+  readonly bigValues: boolean;
 }
 
-async function replay(seed: number, voters: number, observers: number, junk: boolean, workload: Workload, traceFile: string | undefined): Promise<number> {
-  const result = await runSeed({ seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload }, { record: traceFile !== undefined });
+function replayCommand(seed: number, voters: number, observers: number, junk: boolean, workload: Workload, mode: LoadMode): string {
+  const flags = `${mode.load === 'sustained' ? ' --load sustained' : ''}${mode.bigValues ? ' --values big' : ''}`;
+  return `npm run sim -- --seed ${seed} --servers ${voters}${observers > 0 ? ` --observers ${observers}` : ''}${junk ? ' --junk' : ''}${workload === 'tree' ? ' --workload tree' : ''}${flags}`;
+}
+
+async function replay(seed: number, voters: number, observers: number, junk: boolean, workload: Workload, mode: LoadMode, traceFile: string | undefined): Promise<number> {
+  const result = await runSeed({ seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload, ...mode }, { record: traceFile !== undefined });
   console.log(result.trace.join('\n'));
   console.log('');
   console.log(result.summary);
@@ -96,6 +110,8 @@ async function main(): Promise<number> {
       workers: { type: 'string' },
       junk: { type: 'boolean', default: false },
       workload: { type: 'string', default: 'kv' },
+      load: { type: 'string', default: 'bursty' },
+      values: { type: 'string', default: 'small' },
       trace: { type: 'string' },
     },
   });
@@ -111,28 +127,37 @@ async function main(): Promise<number> {
     console.error('--workload must be kv or tree');
     return 2;
   }
+  if (values.load !== 'bursty' && values.load !== 'sustained') {
+    console.error('--load must be bursty or sustained');
+    return 2;
+  }
+  if (values.values !== 'small' && values.values !== 'big') {
+    console.error('--values must be small or big');
+    return 2;
+  }
+  const mode: LoadMode = { load: values.load, bigValues: values.values === 'big' };
   if (values.trace !== undefined && values.seed === undefined) {
     console.error('--trace needs --seed N (one run is traced)');
     return 2;
   }
-  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers, junk, workload, values.trace);
+  if (values.seed !== undefined) return replay(Number(values.seed), voters, observers, junk, workload, mode, values.trace);
 
   const count = Number(values.seeds);
   const start = Number(values.start);
   const workerCount = Math.max(1, Math.min(Number(values.workers ?? availableParallelism()), count));
   const seeds = Array.from({ length: count }, (_, index) => start + index);
-  console.log(`running ${count} seeds (${start}..${start + count - 1}), ${voters} voters, ${observers} observers, ${workerCount} workers, ${workload} workload${junk ? ', with junk input' : ''}`);
+  console.log(`running ${count} seeds (${start}..${start + count - 1}), ${voters} voters, ${observers} observers, ${workerCount} workers, ${workload} workload, ${mode.load} load, ${mode.bigValues ? 'big' : 'small'} values${junk ? ', with junk input' : ''}`);
   const began = performance.now();
   const reports: SeedReport[] = [];
   await Promise.all(
     Array.from({ length: workerCount }, (_, index) => {
-      const job: WorkerJob = { seeds: seeds.filter((_, position) => position % workerCount === index), voters, observers, junk, workload };
+      const job: WorkerJob = { seeds: seeds.filter((_, position) => position % workerCount === index), voters, observers, junk, workload, ...mode };
       // Workers do not inherit `--import tsx` on Node 20: register tsx inside the worker first.
       const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
       const worker = new Worker(bootstrap, { eval: true, workerData: job });
       worker.on('message', (seedReport: SeedReport) => {
         reports.push(seedReport);
-        if (!seedReport.ok) console.log(`seed ${seedReport.seed}: FAILED — replay with: ${replayCommand(seedReport.seed, voters, observers, junk, workload)}\n${seedReport.failure}\n`);
+        if (!seedReport.ok) console.log(`seed ${seedReport.seed}: FAILED — replay with: ${replayCommand(seedReport.seed, voters, observers, junk, workload, mode)}\n${seedReport.failure}\n`);
       });
       return new Promise<void>((resolve, reject) => {
         worker.on('error', reject);
@@ -153,16 +178,21 @@ async function main(): Promise<number> {
     const worst = Math.max(...reports.map((r) => (r.failoverMs ?? 0) / Math.max(1, r.failoverBoundMs)));
     console.log(`leader crash to next established leader: median ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms; at most ${(worst * 100).toFixed(0)}% of each seed's bound`);
   }
+  if (mode.load === 'sustained') {
+    const rejoins = reports.reduce((sum, r) => sum + r.rejoin.count, 0);
+    const slowest = Math.max(0, ...reports.map((r) => r.rejoin.slowestMs));
+    console.log(`sustained load: ${rejoins} restarted servers served again, the slowest ${slowest.toFixed(0)} ms after its restart`);
+  }
   console.log(`${reports.length - failures.length} passed, ${failures.length} failed in ${seconds.toFixed(1)} s (${(reports.length / seconds).toFixed(1)} seeds/s)`);
   if (failures.length > 0) {
     mkdirSync('sim-failures', { recursive: true });
     for (const seedReport of failures) {
-      const result = await runSeed({ seed: seedReport.seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload });
+      const result = await runSeed({ seed: seedReport.seed, voters, observers, trace: true, junk: junk ? JUNK : undefined, workload, ...mode });
       const file = `sim-failures/seed-${seedReport.seed}-${voters}v${observers}o.log`;
       writeFileSync(file, `${result.trace.join('\n')}\n\n${result.summary}\n${result.failure}\n`);
       console.log(`trace of seed ${seedReport.seed}: ${file}`);
     }
-    console.log(`replay: ${replayCommand(failures[0]!.seed, voters, observers, junk, workload)}`);
+    console.log(`replay: ${replayCommand(failures[0]!.seed, voters, observers, junk, workload, mode)}`);
   }
   return failures.length === 0 ? 0 : 1;
 }

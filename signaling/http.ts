@@ -17,6 +17,8 @@ export interface Health {
   readonly rooms: number;
   /** Seats held by live tabs (across all servers in Redis mode). */
   readonly seats: number;
+  /** Clusters the seat table remembers, empty ones included (at most --max-clusters). */
+  readonly remembered?: number;
   /** Sockets connected to this server. */
   readonly sockets: number;
   /** Seats held by tabs connected to this server. */

@@ -29,6 +29,15 @@ export interface ServerOptions {
   readonly redisLivenessMs: number;
   /** How long an empty cluster keeps its size and key, so the tabs of a short outage come back to the same cluster. */
   readonly emptyClusterTtlMs: number;
+  /** Most clusters remembered at once (empty ones are forgotten longest-empty first past it). */
+  readonly maxClusters: number;
+  /**
+   * Failure limit: misses (a gateway-connect to no cluster or with a wrong session secret, a
+   * join that creates a cluster) one connection, one client address or one cluster name may
+   * make at once, and how many per minute it earns back. See failure-limit.ts.
+   */
+  readonly failureBurst: number;
+  readonly failuresPerMinute: number;
   /**
    * How long seats whose signaling server went away stay reserved for their tabs: after this
    * process starts (memory mode), or after a server is found dead (Redis mode). seat-ownership.ts.
@@ -59,6 +68,9 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   rateLimitBurst: 400,
   redisLivenessMs: 15_000,
   emptyClusterTtlMs: 60 * 60_000,
+  maxClusters: 10_000,
+  failureBurst: 30,
+  failuresPerMinute: 30,
   seatGraceMs: 10_000,
   publicUrl: null,
   signalingUrls: [],
@@ -135,6 +147,27 @@ const SPECS: readonly OptionSpec[] = [
     key: 'emptyClusterTtlMs',
     help: 'an empty cluster keeps its size and key this long',
     parse: (text) => integer(text, 0, 30 * 24 * 3_600_000),
+  },
+  {
+    flag: 'max-clusters',
+    env: 'TABKEEPER_MAX_CLUSTERS',
+    key: 'maxClusters',
+    help: 'clusters remembered at once; the longest-empty is forgotten first',
+    parse: (text) => integer(text, 1, 10_000_000),
+  },
+  {
+    flag: 'failure-burst',
+    env: 'TABKEEPER_FAILURE_BURST',
+    key: 'failureBurst',
+    help: 'missed joins/attaches per connection, address or cluster at once',
+    parse: (text) => integer(text, 1, 1_000_000),
+  },
+  {
+    flag: 'failures-per-minute',
+    env: 'TABKEEPER_FAILURES_PER_MINUTE',
+    key: 'failuresPerMinute',
+    help: 'missed joins/attaches earned back per minute',
+    parse: (text) => integer(text, 1, 1_000_000),
   },
   {
     flag: 'seat-grace-ms',

@@ -21,6 +21,9 @@ export const LIMITS = {
   seat: MAX_SERVER_ID,
   keyLength: 256,
   clientIdLength: 64,
+  /** A CLI session's secret (cli: 32 random bytes, base64url: 43 characters). */
+  secretMinLength: 16,
+  secretMaxLength: 128,
   /** A seat token (the proof that a tab owns its seat): the server issues 32 hex characters. */
   seatTokenLength: 64,
   /** Signaling server URLs handed to tabs, and the characters of each. */
@@ -77,6 +80,12 @@ const ClientIdSchema = v.pipe(
   v.maxLength(LIMITS.clientIdLength, `clientId is longer than ${LIMITS.clientIdLength} characters`),
   v.regex(NAME_PATTERN, 'clientId may hold only A-Z a-z 0-9 _ -'),
 );
+const SecretSchema = v.pipe(
+  v.string(),
+  v.minLength(LIMITS.secretMinLength, `secret is shorter than ${LIMITS.secretMinLength} characters`),
+  v.maxLength(LIMITS.secretMaxLength, `secret is longer than ${LIMITS.secretMaxLength} characters`),
+  v.regex(NAME_PATTERN, 'secret may hold only A-Z a-z 0-9 _ -'),
+);
 const SeatTokenSchema = v.pipe(
   v.string(),
   v.minLength(16, 'token is shorter than 16 characters'),
@@ -102,6 +111,11 @@ function opaqueJson(maxLength: number) {
   );
 }
 
+/**
+ * `key` (join and gateway-connect): the cluster's room token, which tabs and CLIs derive from the
+ * join key (`roomToken` in signaling/cluster-key.ts), never the join key itself. The server
+ * namespaces rooms by it (rooms.ts): a socket with another token lands in another, empty room.
+ */
 export const JoinRequestSchema = v.strictObject({
   cluster: ClusterNameSchema,
   size: v.optional(ClusterSizeSchema),
@@ -120,6 +134,14 @@ export const GatewayConnectRequestSchema = v.strictObject({
   key: v.optional(KeySchema),
   seat: v.optional(SeatSchema),
   clientId: ClientIdSchema,
+  /**
+   * The session's secret (new in this version; required). `clientId` must end with
+   * `clientIdDigest(secret)` (signaling/session-secret.ts), so a clientId seen elsewhere (a
+   * znode's `ephemeralOwner`) attaches nobody to its session: only whoever holds the secret
+   * issued with the session can. Optional in the schema only so that a client without it gets
+   * a clear `wrong-secret` rather than a generic `invalid`.
+   */
+  secret: v.optional(SecretSchema),
 });
 export const GatewayRequestSchema = v.strictObject({
   requestId: RequestIdSchema,
@@ -148,10 +170,17 @@ export type RefusalCode =
   | 'cluster-full' // every voter and observer seat is held
   | 'no-such-cluster' // gateway: no tab has created that cluster
   | 'no-live-seat' // gateway: no tab holds the seat (or any seat)
+  | 'wrong-secret' // gateway: no secret, or clientId is not the one of this secret
   | 'rate-limited'
   | 'unavailable'; // the seat table (Redis) could not be reached
 
-export type Refusal = { readonly ok: false; readonly code: ErrorCode; readonly error: string };
+export type Refusal = {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly error: string;
+  /** With `rate-limited`: how long to wait before trying again. */
+  readonly retryAfterMs?: number;
+};
 
 export type JoinReply =
   | {

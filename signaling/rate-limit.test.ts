@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { TokenBucket } from './rate-limit.ts';
 import { ManualClock, ServerFixture } from './testing/fixture.ts';
+import { session } from './testing/sessions.ts';
 import type { ErrorEvent } from './protocol.ts';
+
+const C = session('c');
 
 describe('TokenBucket', () => {
   test('allows a burst of its capacity, then refills at its rate, never above capacity', () => {
@@ -62,7 +65,7 @@ describe('per-socket rate limits', () => {
     await fixture.start({ now: clock.now, rateLimitBurst: 2, rateLimitPerSecond: 1 });
     await fixture.tab({ cluster: 'demo' });
     const cli = await fixture.client();
-    await cli.gatewayConnect({ cluster: 'demo', clientId: 'c' });
+    await cli.gatewayConnect({ cluster: 'demo', ...C });
     cli.emit('gateway-request', { requestId: 1, op: 'a' });
     cli.emit('gateway-request', { requestId: 2, op: 'b' });
     expect(await cli.nextError('gateway-request')).toMatchObject({ code: 'rate-limited', requestId: 2, retryAfterMs: 1000 });

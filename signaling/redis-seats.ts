@@ -22,6 +22,8 @@ import {
  *   seats:<name>    hash   seat -> "<serverId> <socketId>", or "~orphan <ms>" (reserved, below)
  *   tokens:<name>   hash   seat -> SHA-256 of its seat token (seat-ownership.ts)
  *   clusters        set    names of clusters, for upkeep and /health
+ *   empty           zset   names of clusters with no seat held, scored by when they emptied:
+ *                          which to forget first when `maxClusters` are remembered
  *   server:<id>     string liveness mark of one signaling server, with a TTL
  *
  * Every decision (claim, release, freeing dead holders) is one Lua script, so it is atomic
@@ -76,15 +78,22 @@ end
 `;
 
 /**
- * KEYS: cluster, seats, clusters, tokens. ARGV: name, size ('' = default), defaultSize,
+ * KEYS: cluster, seats, clusters, tokens, empty. ARGV: name, size ('' = default), defaultSize,
  * maxObservers, keyHash ('' = none), seat ('' = lowest free), holder, prefix, tokenHash,
- * tokenPresented ('1' / '0'), nowMs, graceMs.
+ * tokenPresented ('1' / '0'), nowMs, graceMs, maxClusters.
  * Returns JSON: {seat, size, peers, created} or {refusal, stored, size, maxSeat}.
  */
 const CLAIM_SCRIPT = `${LUA_HELPERS}
 local created = redis.call('EXISTS', KEYS[1]) == 0
 local size, max_seat, key_hash
 if created then
+  -- At the cap: forget the clusters that have been empty longest; refuse if none is empty.
+  while redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[13]) do
+    local oldest = redis.call('ZPOPMIN', KEYS[5])
+    if #oldest == 0 then return cjson.encode({refusal = 'too-many-clusters', size = 0}) end
+    redis.call('DEL', ARGV[8] .. 'cluster:' .. oldest[1], ARGV[8] .. 'seats:' .. oldest[1], ARGV[8] .. 'tokens:' .. oldest[1])
+    redis.call('SREM', KEYS[3], oldest[1])
+  end
   size = tonumber(ARGV[2]) or tonumber(ARGV[3])
   max_seat = size + tonumber(ARGV[4])
   key_hash = ARGV[5]
@@ -134,17 +143,21 @@ end
 table.sort(peers)
 redis.call('PERSIST', KEYS[1])
 redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
 redis.call('HSET', KEYS[2], seat, ARGV[7])
 redis.call('HSET', KEYS[4], seat, ARGV[9])
 return cjson.encode({seat = seat, size = size, peers = peers, created = created})
 `;
 
-/** KEYS: cluster, seats, tokens. ARGV: seat, holder, emptyTtlMs. Deletes the seat only if `holder` holds it. */
+/** KEYS: cluster, seats, tokens, empty. ARGV: seat, holder, emptyTtlMs, name, nowMs. Deletes the seat only if `holder` holds it. */
 const RELEASE_SCRIPT = `
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
-if redis.call('HLEN', KEYS[2]) == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+if redis.call('HLEN', KEYS[2]) == 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('ZADD', KEYS[4], ARGV[5], ARGV[4])
+end
 return 1
 `;
 
@@ -156,13 +169,14 @@ return cjson.encode({size = tonumber(meta[1]), maxSeat = tonumber(meta[2]), keyH
 `;
 
 /**
- * KEYS: cluster, seats, clusters, tokens. ARGV: name, prefix, emptyTtlMs, nowMs, graceMs.
+ * KEYS: cluster, seats, clusters, tokens, empty. ARGV: name, prefix, emptyTtlMs, nowMs, graceMs.
  * Marks holders whose server is dead as orphans (reserved for their token), frees orphans
  * older than the grace and returns their seats (JSON array); forgets an expired cluster.
  */
 const SWEEP_SCRIPT = `${LUA_HELPERS}
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('SREM', KEYS[3], ARGV[1])
+  redis.call('ZREM', KEYS[5], ARGV[1])
   redis.call('DEL', KEYS[2], KEYS[4])
   return '[]'
 end
@@ -183,6 +197,7 @@ for i = 1, #flat, 2 do
 end
 if redis.call('HLEN', KEYS[2]) == 0 and redis.call('PTTL', KEYS[1]) == -1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
 end
 if #freed == 0 then return '[]' end
 return cjson.encode(freed)
@@ -199,7 +214,7 @@ for _, name in ipairs(names) do
     seats = seats + live
   end
 end
-return {clusters, seats}
+return {clusters, seats, #names}
 `;
 
 interface ClaimReply {
@@ -208,7 +223,7 @@ interface ClaimReply {
   readonly maxSeat?: number;
   readonly peers?: unknown;
   readonly created?: boolean;
-  readonly refusal?: 'wrong-key' | 'size-mismatch' | 'seat-out-of-range' | 'seat-taken' | 'cluster-full';
+  readonly refusal?: 'wrong-key' | 'size-mismatch' | 'seat-out-of-range' | 'seat-taken' | 'cluster-full' | 'too-many-clusters';
   readonly stored?: string | false;
 }
 
@@ -233,7 +248,7 @@ export class RedisSeatTable implements SeatTable {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const keys = [this.clusterKey(request.cluster), this.seatsKey(request.cluster), this.clustersKey(), this.tokensKey(request.cluster)];
+    const keys = [this.clusterKey(request.cluster), this.seatsKey(request.cluster), this.clustersKey(), this.tokensKey(request.cluster), this.emptyKey()];
     const reply = await this.evalJson<ClaimReply>(CLAIM_SCRIPT, keys, [
       request.cluster,
       request.size === undefined ? '' : String(request.size),
@@ -247,6 +262,7 @@ export class RedisSeatTable implements SeatTable {
       request.tokenPresented ? '1' : '0',
       String(this.options.now()),
       String(this.options.seatGraceMs),
+      String(this.options.maxClusters),
     ]);
     if (reply === null) throw new Error('claim script returned nothing');
     if (reply.refusal !== undefined) return this.refusalOf(request, reply);
@@ -257,8 +273,8 @@ export class RedisSeatTable implements SeatTable {
 
   async release(cluster: string, seat: ServerId, holder: Holder): Promise<boolean> {
     const released = await this.redis.eval(RELEASE_SCRIPT, {
-      keys: [this.clusterKey(cluster), this.seatsKey(cluster), this.tokensKey(cluster)],
-      arguments: [String(seat), holderText(holder), String(this.options.emptyClusterTtlMs)],
+      keys: [this.clusterKey(cluster), this.seatsKey(cluster), this.tokensKey(cluster), this.emptyKey()],
+      arguments: [String(seat), holderText(holder), String(this.options.emptyClusterTtlMs), cluster, String(this.options.now())],
     });
     return released === 1;
   }
@@ -284,8 +300,8 @@ export class RedisSeatTable implements SeatTable {
 
   async stats(): Promise<SeatTableStats> {
     const reply = await this.redis.eval(STATS_SCRIPT, { keys: [this.clustersKey()], arguments: [this.prefix] });
-    const [clusters, seats] = Array.isArray(reply) ? reply : [];
-    return { clusters: Number(clusters ?? 0), seats: Number(seats ?? 0) };
+    const [clusters, seats, remembered] = Array.isArray(reply) ? reply : [];
+    return { clusters: Number(clusters ?? 0), seats: Number(seats ?? 0), remembered: Number(remembered ?? 0) };
   }
 
   async sweep(): Promise<FreedSeat[]> {
@@ -294,7 +310,7 @@ export class RedisSeatTable implements SeatTable {
     for (const name of names) {
       const seats = await this.evalJson<unknown>(
         SWEEP_SCRIPT,
-        [this.clusterKey(String(name)), this.seatsKey(String(name)), this.clustersKey(), this.tokensKey(String(name))],
+        [this.clusterKey(String(name)), this.seatsKey(String(name)), this.clustersKey(), this.tokensKey(String(name)), this.emptyKey()],
         [String(name), this.prefix, String(this.options.emptyClusterTtlMs), String(this.options.now()), String(this.options.seatGraceMs)],
       );
       for (const seat of toSeats(seats)) freed.push({ cluster: String(name), seat });
@@ -326,6 +342,8 @@ export class RedisSeatTable implements SeatTable {
     const stored = typeof reply.stored === 'string' && reply.stored !== '' ? reply.stored : null;
     const maxSeat = reply.maxSeat ?? reply.size;
     switch (reply.refusal) {
+      case 'too-many-clusters':
+        return refusals.tooManyClusters(this.options.maxClusters);
       case 'wrong-key':
         return keyRefusal(request.cluster, stored, request.keyHash) ?? refuse('wrong-key', `wrong join key for cluster ${request.cluster}`);
       case 'size-mismatch':
@@ -356,6 +374,9 @@ export class RedisSeatTable implements SeatTable {
   }
   private clustersKey(): string {
     return `${this.prefix}clusters`;
+  }
+  private emptyKey(): string {
+    return `${this.prefix}empty`;
   }
   private serverKey(serverId = this.options.serverId): string {
     return `${this.prefix}server:${serverId}`;

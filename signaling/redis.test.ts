@@ -1,9 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import type { SignalingServerOptions } from './server.ts';
 import type { JoinReply } from './protocol.ts';
 import { ServerFixture } from './testing/fixture.ts';
+import { session } from './testing/sessions.ts';
 import { ChildProcessUnderTest } from './testing/process.ts';
 import { RedisUnderTest } from './testing/redis-server.ts';
 import { TestClient } from './testing/test-client.ts';
+
+const CLI = session('cli');
 
 type Request = { clientId: string; requestId: number; op: unknown };
 
@@ -24,9 +29,20 @@ describe('scale-out with Redis', () => {
     await redis?.stop();
   });
 
-  async function startBoth(): Promise<void> {
-    await east.start({ redisUrl: redis.url });
-    await west.start({ redisUrl: redis.url });
+  async function startBoth(options: SignalingServerOptions = {}): Promise<void> {
+    await east.start({ redisUrl: redis.url, ...options });
+    await west.start({ redisUrl: redis.url, ...options });
+  }
+
+  async function health(fixture: ServerFixture): Promise<Record<string, unknown>> {
+    return (await (await fetch(`${fixture.server.url}/health`)).json()) as Record<string, unknown>;
+  }
+
+  async function flushRedis(): Promise<void> {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    await client.flushAll();
+    await client.close();
   }
 
   afterEach(async () => {
@@ -65,9 +81,25 @@ describe('scale-out with Redis', () => {
   test('the cluster size and join key hold across servers', async () => {
     await startBoth();
     await east.tab({ cluster: 'keyed', size: 5, key: 'k' });
-    expect(await (await west.client()).join({ cluster: 'keyed' })).toMatchObject({ ok: false, code: 'wrong-key' });
+    // Another key (or none) is another room: an empty cluster of its own, never the keyed one.
+    expect(await (await west.client()).join({ cluster: 'keyed' })).toMatchObject({ ok: true, seat: 1, size: 3, peers: [] });
     expect(await (await west.client()).join({ cluster: 'keyed', key: 'k', size: 3 })).toMatchObject({ ok: false, code: 'size-mismatch' });
-    expect(await (await west.client()).join({ cluster: 'keyed', key: 'k' })).toMatchObject({ ok: true, seat: 2, size: 5 });
+    expect(await (await west.client()).join({ cluster: 'keyed', key: 'k' })).toMatchObject({ ok: true, seat: 2, size: 5, peers: [1] });
+  });
+
+  test('at most maxClusters clusters are remembered; the longest-empty is forgotten first, a live one never', async () => {
+    await flushRedis();
+    await startBoth({ maxClusters: 3 });
+    const live = await east.tab({ cluster: 'live' });
+    for (const name of ['gone-1', 'gone-2', 'gone-3', 'gone-4']) {
+      const tab = await west.tab({ cluster: name, size: 5 });
+      tab.close();
+      await tab.disconnected();
+    }
+    await vi.waitFor(async () => expect(await health(east)).toMatchObject({ remembered: 3, rooms: 1 }), { timeout: 5_000 });
+    // gone-4 was emptied last and is remembered with its size; gone-1 was forgotten.
+    expect(await (await east.client()).join({ cluster: 'gone-4' })).toMatchObject({ ok: true, size: 5 });
+    expect(await (await east.client()).join({ cluster: 'live' })).toMatchObject({ ok: true, peers: [live.seat] });
   });
 
   test('peer-left reaches tabs on the other server; the freed seat can be reclaimed there', async () => {
@@ -85,11 +117,11 @@ describe('scale-out with Redis', () => {
     await east.tab({ cluster: 'gw' });
     const tab = await west.tab({ cluster: 'gw' });
     const cli = await east.client();
-    expect(await cli.gatewayConnect({ cluster: 'gw', seat: tab.seat, clientId: 'cli-east' })).toEqual({ ok: true, seat: 2, size: 3 });
+    expect(await cli.gatewayConnect({ cluster: 'gw', seat: tab.seat, ...CLI })).toEqual({ ok: true, seat: 2, size: 3 });
     cli.emit('gateway-request', { requestId: 1, op: { op: 'get', path: '/' } });
     const request = await tab.next<Request>('gateway-request');
-    expect(request).toEqual({ clientId: 'cli-east', requestId: 1, op: { op: 'get', path: '/' } });
-    tab.emit('gateway-reply', { clientId: 'cli-east', requestId: 1, result: { ok: true, value: 'across' } });
+    expect(request).toEqual({ clientId: CLI.clientId, requestId: 1, op: { op: 'get', path: '/' } });
+    tab.emit('gateway-reply', { clientId: CLI.clientId, requestId: 1, result: { ok: true, value: 'across' } });
     expect(await cli.next('gateway-reply')).toEqual({ requestId: 1, result: { ok: true, value: 'across' } });
     tab.close();
     expect(await cli.next('gateway-lost')).toEqual({ seat: 2 });

@@ -58,6 +58,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
   const publish = createConnection(url);
   const subscribe = createConnection(url);
   guardSubscriptions(subscribe);
+  guardPublish(publish);
   const all = [commands, publish, subscribe];
   all.forEach((client, index) => {
     const role = ['commands', 'publish', 'subscribe'][index];
@@ -102,6 +103,20 @@ function guardSubscriptions(client: RedisConnection): void {
       return promise;
     };
   }
+}
+
+/**
+ * The same for the adapter's publish side: `serverSideEmit` (server.ts tells the other servers
+ * when it starts or leaves) publishes without handling the promise, and a Redis that is gone at
+ * that moment must not take the server down.
+ */
+function guardPublish(client: RedisConnection): void {
+  const original = client.publish.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as unknown as Record<string, unknown>).publish = (...args: unknown[]) => {
+    const promise = original(...args);
+    promise.catch(() => {});
+    return promise;
+  };
 }
 
 function reconnectStrategy(retries: number): number {

@@ -66,6 +66,8 @@ export interface SeatTableStats {
   readonly clusters: number;
   /** Seats held by live tabs. */
   readonly seats: number;
+  /** Clusters remembered, empty ones included (bounded by `maxClusters`). */
+  readonly remembered: number;
 }
 
 export interface SeatTable {
@@ -85,6 +87,12 @@ export interface SeatTableOptions {
   readonly defaultClusterSize: number;
   readonly maxObservers: number;
   readonly emptyClusterTtlMs: number;
+  /**
+   * Most clusters remembered at once. Past it, creating a cluster forgets the empty cluster
+   * that has been empty longest; a cluster with a live tab is never forgotten, and when every
+   * remembered cluster has one the new cluster is refused (`unavailable`).
+   */
+  readonly maxClusters: number;
   /** How long seats whose server went away stay reserved for their tabs (see above). */
   readonly seatGraceMs: number;
   readonly now: () => number;
@@ -117,6 +125,8 @@ export const refusals = {
   seatTaken: (cluster: string, seat: number) =>
     refuse('seat-taken', `seat ${seat} of cluster ${cluster} is held by another live tab`),
   clusterFull: (cluster: string, maxSeat: number) => refuse('cluster-full', `all ${maxSeat} seats of cluster ${cluster} are held`),
+  tooManyClusters: (maxClusters: number) =>
+    refuse('unavailable', `this signaling server already holds ${maxClusters} clusters with live tabs; retry later`),
 };
 
 interface ClusterRecord {
@@ -133,6 +143,8 @@ interface ClusterRecord {
 /** The seat table of a single signaling process. Liveness is the socket's own connection. */
 export class MemorySeatTable implements SeatTable {
   private readonly clusters = new Map<string, ClusterRecord>();
+  /** Names of empty clusters, longest empty first (Map order is insertion order): eviction order. */
+  private readonly empty = new Set<string>();
   private readonly grace: StartupGrace;
 
   constructor(private readonly options: SeatTableOptions) {
@@ -145,6 +157,7 @@ export class MemorySeatTable implements SeatTable {
     let record = this.live(request.cluster);
     const created = record === null;
     if (record === null) {
+      if (!this.makeRoom()) return refusals.tooManyClusters(this.options.maxClusters);
       const size = request.size ?? this.options.defaultClusterSize;
       record = { size, maxSeat: size + this.options.maxObservers, keyHash: request.keyHash, seats: new Map(), tokens: new Map(), emptySinceMs: null };
       this.clusters.set(request.cluster, record);
@@ -160,6 +173,7 @@ export class MemorySeatTable implements SeatTable {
     record.seats.set(seat, request.holder);
     record.tokens.set(seat, request.tokenHash);
     record.emptySinceMs = null;
+    this.empty.delete(request.cluster);
     return { ok: true, seat, size: record.size, peers, created };
   }
 
@@ -169,7 +183,10 @@ export class MemorySeatTable implements SeatTable {
     if (record === undefined || current === undefined || !sameHolder(current, holder)) return false;
     record.seats.delete(seat);
     record.tokens.delete(seat);
-    if (record.seats.size === 0) record.emptySinceMs = this.options.now();
+    if (record.seats.size === 0) {
+      record.emptySinceMs = this.options.now();
+      this.empty.add(cluster);
+    }
     return true;
   }
 
@@ -192,7 +209,7 @@ export class MemorySeatTable implements SeatTable {
       clusters += 1;
       seats += record.seats.size;
     }
-    return { clusters, seats };
+    return { clusters, seats, remembered: this.clusters.size };
   }
 
   async sweep(): Promise<FreedSeat[]> {
@@ -202,6 +219,18 @@ export class MemorySeatTable implements SeatTable {
 
   async close(): Promise<void> {
     this.clusters.clear();
+    this.empty.clear();
+  }
+
+  /** Makes room for one more cluster: forgets the longest-empty cluster if at the cap. False if every cluster is live. */
+  private makeRoom(): boolean {
+    while (this.clusters.size >= this.options.maxClusters) {
+      const oldest = this.empty.values().next();
+      if (oldest.done === true) return false;
+      this.empty.delete(oldest.value);
+      this.clusters.delete(oldest.value);
+    }
+    return true;
   }
 
   private checkClaim(request: ClaimRequest, record: ClusterRecord): Refusal | null {
@@ -226,6 +255,7 @@ export class MemorySeatTable implements SeatTable {
     const since = record.emptySinceMs;
     if (since !== null && this.options.now() - since >= this.options.emptyClusterTtlMs) {
       this.clusters.delete(cluster);
+      this.empty.delete(cluster);
       return null;
     }
     return record;

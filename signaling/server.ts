@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -21,12 +21,16 @@ import {
   type Refusal,
   type ServerToClientEvents,
 } from './protocol.ts';
+import { FailureLimiter, missBudget, type MissBudget } from './failure-limit.ts';
+import { LogThrottle } from './log-throttle.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { connectRedis, redactUrl, settlesWithin, type RedisConnections } from './redis.ts';
 import { RedisSeatTable } from './redis-seats.ts';
+import { clusterOfRoom, keyVerifier, roomOf } from './rooms.ts';
 import { hashSeatToken, newSeatToken } from './seat-ownership.ts';
 import { ServerDirectory } from './server-directory.ts';
-import { MemorySeatTable, keyRefusal, refuse, refusals, type FreedSeat, type Holder, type SeatTable } from './seats.ts';
+import { MemorySeatTable, refuse, refusals, type FreedSeat, type Holder, type SeatTable } from './seats.ts';
+import { secretMatches } from './session-secret.ts';
 
 /**
  * The signaling server: introduces tabs of a cluster to each other, relays their WebRTC signals,
@@ -38,12 +42,18 @@ import { MemorySeatTable, keyRefusal, refuse, refusals, type FreedSeat, type Hol
  * then a per-socket queue so that a socket's events (and its disconnect) are handled in order
  * even when the seat table answers asynchronously (Redis), then `dispatch`.
  *
- * Socket.IO rooms, which the Redis adapter extends across servers:
- *   c:<cluster>                     every tab of a cluster         (peer-joined, peer-left)
- *   s:<cluster>:<seat>              the tab holding a seat         (signal, gateway-request)
- *   g:<cluster>:<seat>              CLIs attached to a seat        (gateway-lost)
- *   r:<cluster>:<seat>:<clientId>   one CLI client at a seat       (gateway-reply)
- * Cluster names and client ids hold no ':', so room names cannot collide.
+ * A cluster's room is its name plus a verifier of its key (rooms.ts): sockets with different keys
+ * never share one. Socket.IO rooms, which the Redis adapter extends across servers:
+ *   c:<room>                     every tab of a cluster         (peer-joined, peer-left)
+ *   s:<room>:<seat>              the tab holding a seat         (signal, gateway-request)
+ *   g:<room>:<seat>              CLIs attached to a seat        (gateway-lost)
+ *   r:<room>:<seat>:<clientId>   one CLI client at a seat       (gateway-reply)
+ * Room names and client ids hold no ':', so Socket.IO room names cannot collide.
+ *
+ * State is bounded: the seat table remembers at most `maxClusters` clusters, misses (joins that
+ * create a cluster, gateway-connects that find none) are failure-limited per connection, client
+ * address and cluster name (failure-limit.ts), and refusals are logged through a throttle that
+ * writes at most a few lines a second with counts (log-throttle.ts).
  */
 
 /** The server's own handlers take `unknown`: payloads are untrusted until their schema passes. */
@@ -66,9 +76,11 @@ interface SocketState {
   readonly events: TokenBucket;
   /** Characters of relayed JSON. */
   readonly characters: TokenBucket;
+  /** Misses of this connection (failure-limit.ts). */
+  readonly misses: MissBudget;
+  readonly address: string;
   queue: Promise<void>;
   pending: number;
-  rateLimitLog: { lastMs: number; suppressed: number };
 }
 
 /** Events of one socket still waiting to be handled; beyond it the socket is told `busy`. */
@@ -79,7 +91,11 @@ const PING_INTERVAL_MS = 10_000;
 const PING_TIMEOUT_MS = 10_000;
 /** Memory mode only forgets expired empty clusters in the sweep; once a minute is plenty. */
 const MEMORY_SWEEP_INTERVAL_MS = 60_000;
-const RATE_LIMIT_LOG_INTERVAL_MS = 1_000;
+/** Refusal logging: the first of each kind per window in full, the rest counted (log-throttle.ts). */
+const LOG_WINDOW_MS = 1_000;
+const LOG_KINDS_PER_WINDOW = 20;
+/** Client addresses and cluster names whose misses are tracked at once. */
+const FAILURE_ENTRIES = 10_000;
 /** Longest wait for one step of shutdown (closing Socket.IO, releasing seats) before moving on. */
 const CLOSE_STEP_TIMEOUT_MS = 3_000;
 /** Refusals that mean a client sent something it should not have (logged at warn); the rest are ordinary (info). */
@@ -91,6 +107,7 @@ const BAD_INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
   'already-joined',
   'seat-out-of-range',
   'wrong-key',
+  'wrong-secret',
   'busy',
 ]);
 
@@ -107,6 +124,9 @@ export class SignalingServer {
   private readonly pendingReleases: { cluster: string; seat: ServerId; holder: Holder }[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  private readonly throttle: LogThrottle;
+  private readonly addressMisses: FailureLimiter;
+  private readonly clusterMisses: FailureLimiter;
   /** Set while shutting down: the disconnects that follow leave seats to their tabs (seat-ownership.ts). */
   private shuttingDown = false;
   private directory: ServerDirectory | null = null;
@@ -124,6 +144,10 @@ export class SignalingServer {
     this.now = now;
     this.serverId = serverId;
     this.startedMs = now();
+    this.throttle = new LogThrottle(logger, { windowMs: LOG_WINDOW_MS, maxKindsPerWindow: LOG_KINDS_PER_WINDOW, now });
+    const failureLimit = { burst: options.failureBurst, perMinute: options.failuresPerMinute, maxEntries: FAILURE_ENTRIES };
+    this.addressMisses = new FailureLimiter(failureLimit, now);
+    this.clusterMisses = new FailureLimiter(failureLimit, now);
     const staticDir = options.staticDir === null ? defaultStaticDir() : existingDirectory(options.staticDir);
     if (options.staticDir !== null && staticDir === null) logger.warn('static directory not found; serving no app', { dir: options.staticDir });
     this.http = createServer(createHttpHandler({ health: () => this.health(), staticDir, logger }));
@@ -149,6 +173,7 @@ export class SignalingServer {
       defaultClusterSize: options.defaultClusterSize,
       maxObservers: options.maxObservers,
       emptyClusterTtlMs: options.emptyClusterTtlMs,
+      maxClusters: options.maxClusters,
       seatGraceMs: options.seatGraceMs,
       now,
     };
@@ -203,7 +228,7 @@ export class SignalingServer {
       onError: (error) => this.logger.warn('server directory refresh failed', { error: error.message }),
     });
     // The others learn of this server now rather than at their next refresh: its tabs may need them soon.
-    if (this.redis !== null) this.io.serverSideEmit('tabkeeper-servers-changed');
+    this.announceServersChanged();
     const interval = this.redis === null ? MEMORY_SWEEP_INTERVAL_MS : Math.max(100, Math.floor(Math.min(this.options.redisLivenessMs, this.options.seatGraceMs || Infinity) / 2));
     this.sweepTimer = setInterval(() => void this.sweep(), interval);
     this.sweepTimer.unref();
@@ -227,19 +252,30 @@ export class SignalingServer {
     return this.closing;
   }
 
+  /**
+   * Tells the other servers of the deployment to re-read the directory. Only while the publish
+   * connection is ready: the Redis adapter publishes fire-and-forget, so a publish on a client
+   * that is offline would be an unhandled rejection, which ends a Node process.
+   */
+  private announceServersChanged(): void {
+    if (this.redis === null || !this.redis.publish.isReady) return;
+    this.io.serverSideEmit('tabkeeper-servers-changed');
+  }
+
   private async shutdown(): Promise<void> {
     this.logger.info('shutting down', { sockets: this.sockets.size });
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.shuttingDown = true;
     // Withdraw this server from the directory first, so the others stop handing it out.
     if (this.redis !== null && (await settlesWithin(this.directory?.close() ?? Promise.resolve(), CLOSE_STEP_TIMEOUT_MS))) {
-      this.io.serverSideEmit('tabkeeper-servers-changed');
+      this.announceServersChanged();
     }
     // Local only: io.disconnectSockets would reach every server through the Redis adapter.
     this.io.local.disconnectSockets(true);
     const handled = Promise.allSettled([...this.sockets.values()].map((state) => state.queue));
     if (!(await settlesWithin(handled, CLOSE_STEP_TIMEOUT_MS))) this.logger.warn('disconnects not handled in time');
     await this.closeResources();
+    this.throttle.close();
     this.logger.info('stopped', { serverId: this.serverId });
   }
 
@@ -259,9 +295,10 @@ export class SignalingServer {
       gateway: null,
       events: new TokenBucket({ capacity: this.options.rateLimitBurst, refillPerSecond: this.options.rateLimitPerSecond }, this.now),
       characters: new TokenBucket(CHARACTER_BUCKET, this.now),
+      misses: missBudget({ burst: this.options.failureBurst, perMinute: this.options.failuresPerMinute }, this.now),
+      address: socket.handshake.address,
       queue: Promise.resolve(),
       pending: 0,
-      rateLimitLog: { lastMs: Number.NEGATIVE_INFINITY, suppressed: 0 },
     };
     this.sockets.set(socket.id, state);
     this.logger.debug('socket connected', { socket: socket.id, address: socket.handshake.address });
@@ -279,12 +316,10 @@ export class SignalingServer {
     const payload = args[0];
     if (!state.events.maybeTake()) {
       const retryAfterMs = state.events.waitMs();
-      this.logRateLimited(socket, state, event);
       this.refuse(socket, event, 'rate-limited', `more than ${this.options.rateLimitBurst} events at once; retry in ${retryAfterMs} ms`, {
         ack,
         payload,
         retryAfterMs,
-        quiet: true,
       });
       return;
     }
@@ -323,26 +358,40 @@ export class SignalingServer {
       return this.refuse(socket, 'join', 'already-joined', 'this socket already holds a seat or a gateway; open another socket', { ack });
     }
     const request = parsed.value;
+    const room = roomOf(request.cluster, request.key);
     const holder: Holder = { serverId: this.serverId, socketId: socket.id };
+    const keyHash = request.key === undefined ? null : keyVerifier(request.key);
     const token = request.token ?? newSeatToken();
     const result = await this.seats.claim({
-      cluster: request.cluster,
+      cluster: room,
       size: request.size,
-      keyHash: hashKey(request.key),
+      keyHash,
       seat: request.seat,
       holder,
       tokenHash: hashSeatToken(token),
       tokenPresented: request.token !== undefined,
     });
-    if (!result.ok) return this.refuseWith(socket, 'join', result, ack, { cluster: request.cluster, seat: request.seat });
-    state.seat = { cluster: request.cluster, seat: result.seat };
+    if (!result.ok) return this.refuseWith(socket, 'join', shownAs(result, room, request.cluster), ack, { cluster: request.cluster, seat: request.seat });
+    if (result.created) {
+      // Creating a cluster is what a wrong key looks like (its room is new), so it is a miss:
+      // limited per connection and client address. Joining a room that exists never is, so
+      // an outsider's misses can never keep the real tabs out of their own cluster.
+      const waitMs = this.missWaitMs(state, null);
+      if (waitMs > 0) {
+        await this.seats.release(room, result.seat, holder);
+        return this.refuse(socket, 'join', 'rate-limited', `too many new clusters from this client; retry in ${waitMs} ms`, { ack, retryAfterMs: waitMs });
+      }
+      this.chargeMiss(state, null, room);
+    }
+    state.seat = { cluster: room, seat: result.seat };
     // A socket that left while the claim was in flight: its queued disconnect releases the seat.
     if (!socket.connected) return;
-    socket.join([clusterRoom(request.cluster), seatRoom(request.cluster, result.seat)]);
+    socket.join([clusterRoom(room), seatRoom(room, result.seat)]);
     ack({ ok: true, seat: result.seat, size: result.size, peers: result.peers, token, servers: this.directory?.urls() ?? [] });
-    socket.to(clusterRoom(request.cluster)).emit('peer-joined', { seat: result.seat });
+    socket.to(clusterRoom(room)).emit('peer-joined', { seat: result.seat });
     this.logger.info('seat claimed', {
       cluster: request.cluster,
+      room: roomLabel(room),
       seat: result.seat,
       role: result.seat <= result.size ? 'voter' : 'observer',
       size: result.size,
@@ -361,9 +410,9 @@ export class SignalingServer {
     if (!this.takeCharacters(socket, state, 'signal', data, {})) return;
     if (to === seat) return this.refuse(socket, 'signal', 'invalid', 'to: a tab cannot signal its own seat', {});
     const target = await this.seats.holder(cluster, to);
-    if (target === null) return this.refuse(socket, 'signal', 'no-such-seat', `no tab holds seat ${to} of cluster ${cluster}`, {});
+    if (target === null) return this.refuse(socket, 'signal', 'no-such-seat', `no tab holds seat ${to} of cluster ${clusterOfRoom(cluster)}`, {});
     this.io.to(seatRoom(cluster, to)).emit('signal', { from: seat, data });
-    this.logger.debug('signal relayed', { cluster, from: seat, to });
+    this.logger.debug('signal relayed', { cluster: clusterOfRoom(cluster), from: seat, to });
   }
 
   private async handleGatewayConnect(
@@ -376,11 +425,24 @@ export class SignalingServer {
     const parsed = parsePayload(GatewayConnectRequestSchema, payload);
     if (!parsed.ok) return this.refuse(socket, 'gateway-connect', 'invalid', parsed.reason, { ack });
     if (state.seat !== null) return this.refuse(socket, 'gateway-connect', 'already-joined', 'a tab socket cannot also be a gateway client', { ack });
-    const { cluster, key, seat: forced, clientId } = parsed.value;
-    const view = await this.seats.cluster(cluster);
-    if (view === null) return this.refuse(socket, 'gateway-connect', 'no-such-cluster', `no tab has joined cluster ${cluster}`, { ack });
-    const keyProblem = keyRefusal(cluster, view.keyHash, hashKey(key));
-    if (keyProblem !== null) return this.refuseWith(socket, 'gateway-connect', keyProblem, ack, { cluster });
+    const { cluster, key, seat: forced, clientId, secret } = parsed.value;
+    const waitMs = this.missWaitMs(state, cluster);
+    if (waitMs > 0) {
+      return this.refuse(socket, 'gateway-connect', 'rate-limited', `too many failed attempts; retry in ${waitMs} ms`, { ack, retryAfterMs: waitMs, fields: { cluster } });
+    }
+    if (!secretMatches(clientId, secret)) {
+      this.chargeMiss(state, cluster, `secret:${clientId}`);
+      const why = secret === undefined ? 'gateway-connect needs the session secret (secret)' : 'clientId is not the one of this session secret';
+      return this.refuse(socket, 'gateway-connect', 'wrong-secret', why, { ack, fields: { cluster } });
+    }
+    // A wrong key names another room, which no tab has joined: the same answer as a cluster
+    // nobody created, so a refusal tells an outsider nothing about which clusters exist.
+    const room = roomOf(cluster, key);
+    const view = await this.seats.cluster(room);
+    if (view === null) {
+      this.chargeMiss(state, cluster, room);
+      return this.refuse(socket, 'gateway-connect', 'no-such-cluster', `no tab has joined cluster ${cluster} with this key`, { ack, fields: { cluster } });
+    }
     if (forced !== undefined && forced > view.maxSeat) {
       return this.refuseWith(socket, 'gateway-connect', refusals.seatOutOfRange(cluster, forced, view.size, view.maxSeat), ack, { cluster });
     }
@@ -390,12 +452,12 @@ export class SignalingServer {
       return this.refuse(socket, 'gateway-connect', 'no-live-seat', what, { ack });
     }
     this.detachGateway(socket, state);
-    state.gateway = { cluster, seat, clientId };
-    socket.join([gatewayRoom(cluster, seat), replyRoom(cluster, seat, clientId)]);
+    state.gateway = { cluster: room, seat, clientId };
+    socket.join([gatewayRoom(room, seat), replyRoom(room, seat, clientId)]);
     ack({ ok: true, seat, size: view.size });
-    this.logger.info('gateway attached', { cluster, seat, clientId, socket: socket.id });
+    this.logger.info('gateway attached', { cluster, room: roomLabel(room), seat, clientId, socket: socket.id });
     // The tab may have left between the lookup and joining its gateway room: then say so now.
-    if ((await this.seats.holder(cluster, seat)) === null) socket.emit('gateway-lost', { seat });
+    if ((await this.seats.holder(room, seat)) === null) socket.emit('gateway-lost', { seat });
   }
 
   private async handleGatewayRequest(socket: TabSocket, state: SocketState, payload: unknown): Promise<void> {
@@ -406,12 +468,12 @@ export class SignalingServer {
     if (!this.takeCharacters(socket, state, 'gateway-request', op, { payload })) return;
     const { cluster, seat, clientId } = state.gateway;
     if ((await this.seats.holder(cluster, seat)) === null) {
-      this.refuse(socket, 'gateway-request', 'no-such-seat', `no tab holds seat ${seat} of cluster ${cluster}`, { payload, quiet: true });
+      this.refuse(socket, 'gateway-request', 'no-such-seat', `no tab holds seat ${seat} of cluster ${clusterOfRoom(cluster)}`, { payload, quiet: true });
       socket.emit('gateway-lost', { seat });
       return;
     }
     this.io.to(seatRoom(cluster, seat)).emit('gateway-request', { clientId, requestId, op });
-    this.logger.debug('gateway request relayed', { cluster, seat, clientId, requestId });
+    this.logger.debug('gateway request relayed', { cluster: clusterOfRoom(cluster), seat, clientId, requestId });
   }
 
   private async handleGatewayReply(socket: TabSocket, state: SocketState, payload: unknown): Promise<void> {
@@ -438,7 +500,7 @@ export class SignalingServer {
     try {
       if (await this.seats.release(cluster, seat, holder)) this.announceLeft({ cluster, seat }, reason);
     } catch (error) {
-      this.logger.warn('seat release failed; will retry', { cluster, seat, error: (error as Error).message });
+      this.logger.warn('seat release failed; will retry', { cluster: clusterOfRoom(cluster), seat, error: (error as Error).message });
       this.pendingReleases.push({ cluster, seat, holder });
     }
   }
@@ -446,7 +508,7 @@ export class SignalingServer {
   private announceLeft(freed: FreedSeat, reason: string): void {
     this.io.to(clusterRoom(freed.cluster)).emit('peer-left', { seat: freed.seat });
     this.io.to(gatewayRoom(freed.cluster, freed.seat)).emit('gateway-lost', { seat: freed.seat });
-    this.logger.info('seat released', { cluster: freed.cluster, seat: freed.seat, reason });
+    this.logger.info('seat released', { cluster: clusterOfRoom(freed.cluster), room: roomLabel(freed.cluster), seat: freed.seat, reason });
   }
 
   /** Tells this server's tabs the deployment's signaling servers changed. */
@@ -496,7 +558,7 @@ export class SignalingServer {
     };
     try {
       const stats = await this.seats.stats();
-      return { status: 'ok', rooms: stats.clusters, seats: stats.seats, ...base };
+      return { status: 'ok', rooms: stats.clusters, seats: stats.seats, remembered: stats.remembered, ...base };
     } catch (error) {
       return { status: 'degraded', rooms: 0, seats: 0, ...base, error: (error as Error).message };
     }
@@ -506,8 +568,7 @@ export class SignalingServer {
     const length = JSON.stringify(data).length;
     if (state.characters.maybeTake(length)) return true;
     const retryAfterMs = state.characters.waitMs(length);
-    this.logRateLimited(socket, state, event);
-    this.refuse(socket, event, 'rate-limited', `too many characters relayed; retry in ${retryAfterMs} ms`, { ...extra, retryAfterMs, quiet: true });
+    this.refuse(socket, event, 'rate-limited', `too many characters relayed; retry in ${retryAfterMs} ms`, { ...extra, retryAfterMs });
     return false;
   }
 
@@ -549,27 +610,41 @@ export class SignalingServer {
       ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }),
     };
     socket.emit('error-event', errorEvent);
-    if (extra.ack) extra.ack(refuse(code, reason));
+    if (extra.ack) extra.ack({ ...refuse(code, reason), ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }) });
     if (extra.quiet === true) return;
     const fields = { ...extra.fields, event, code, reason, socket: socket.id };
-    if (BAD_INPUT_CODES.has(code)) this.logger.warn('payload refused', fields);
-    else this.logger.info('request refused', fields);
+    // Through the throttle: a flood of refusals writes a few lines a second, with counts.
+    if (code === 'rate-limited') this.throttle.log('warn', 'rate limited', `${event}`, fields);
+    else if (BAD_INPUT_CODES.has(code)) this.throttle.log('warn', 'payload refused', `${event}/${code}`, fields);
+    else this.throttle.log('info', 'request refused', `${event}/${code}`, fields);
   }
 
-  /** Logs rate limiting at most once a second per socket, with the count suppressed since. */
-  private logRateLimited(socket: TabSocket, state: SocketState, event: string): void {
-    const nowMs = this.now();
-    if (nowMs - state.rateLimitLog.lastMs < RATE_LIMIT_LOG_INTERVAL_MS) {
-      state.rateLimitLog.suppressed += 1;
-      return;
-    }
-    this.logger.warn('rate limited', { socket: socket.id, event, suppressed: state.rateLimitLog.suppressed });
-    state.rateLimitLog = { lastMs: nowMs, suppressed: 0 };
+  /** How long this connection (and, for the gateway, this cluster name) must wait before another attempt that may miss. */
+  private missWaitMs(state: SocketState, cluster: string | null): number {
+    return Math.max(
+      state.misses.waitMs(),
+      this.addressMisses.waitMs(state.address),
+      cluster === null ? 0 : this.clusterMisses.waitMs(cluster),
+    );
+  }
+
+  /** Records a miss of `room` (a retry of a room missed lately is free: failure-limit.ts). */
+  private chargeMiss(state: SocketState, cluster: string | null, room: string): void {
+    state.misses.charge(room);
+    this.addressMisses.charge(state.address, room);
+    if (cluster !== null) this.clusterMisses.charge(cluster, room);
   }
 }
 
-function hashKey(key: string | undefined): string | null {
-  return key === undefined ? null : createHash('sha256').update(key, 'utf8').digest('hex');
+/** A seat table's refusal as the client sees it: about its cluster's name, never its room. */
+function shownAs(refusal: Refusal, room: string, cluster: string): Refusal {
+  return room === cluster ? refusal : { ...refusal, error: refusal.error.replaceAll(room, cluster) };
+}
+
+/** A short label of a keyed room for logs (8 hex digits of the key's verifier), or 'open' for a keyless one. */
+function roomLabel(room: string): string {
+  const dot = room.indexOf('.');
+  return dot === -1 ? 'open' : room.slice(dot + 1, dot + 9);
 }
 
 function requestIdOf(payload: unknown): number | undefined {

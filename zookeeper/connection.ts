@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import * as v from 'valibot';
 import { ConnectionFailure, GatewayClient } from '../cli/gateway-client.ts';
@@ -7,7 +8,7 @@ import type { ClusterPaths } from './cluster-paths.ts';
 import { FrameSplitter } from './frames.ts';
 import { JuteError, JuteReader, JuteWriter } from './jute.ts';
 import { codec, ERROR_CODES, errorCode, EVENT_TYPE, KEEPER_STATE, OP, XID } from './records.ts';
-import { PASSWORD_BYTES, type SessionRecord, type SessionTable } from './session-table.ts';
+import { gatewaySecret, PASSWORD_BYTES, type SessionRecord, type SessionTable } from './session-table.ts';
 import { ZkTabResultSchema, type ZkEvent, type ZkRequest, type ZkTabOp, type ZkTabResult } from './tab-ops.ts';
 import { decodeRequest, longToZxid, sessionClientId, writeMultiErrors, writeMultiResponse, writeResponse, zxidToLong, type Decoded } from './wire.ts';
 
@@ -24,6 +25,8 @@ export interface ListenerContext {
   readonly maxSessionTimeoutMs: number;
   /** How long to wait for a tab when attaching a session. */
   readonly attachTimeoutMs: number;
+  /** The connection each session uses now: a reconnect closes the one before (as ZooKeeper does). */
+  readonly live: Map<bigint, ZkConnection>;
 }
 
 /** Requests a client may have outstanding before the listener stops reading its socket. */
@@ -42,7 +45,7 @@ type Sent = { readonly frames: Promise<Frames> };
 const now = (frames: Frames): Sent => ({ frames: Promise.resolve(frames) });
 /** Why a tab's answer ended the connection: the client reconnects (and resumes the session). */
 type Lost = { readonly lost: string };
-type Link = { readonly root: string; readonly gateway: GatewayClient };
+type Link = { readonly root: string; readonly gateway: GatewayClient; readonly id: string };
 
 /**
  * One client's TCP connection: the handshake (ConnectRequest / ConnectResponse), then requests
@@ -66,6 +69,8 @@ export class ZkConnection {
   private readonly outbox: { frames: Promise<Frames> }[] = [];
   private draining = false;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** Close once the frames queued so far are written (an expired session, closeSession, failed auth). */
+  private closeAfterFlush = false;
   private key: string | null;
 
   constructor(
@@ -100,11 +105,14 @@ export class ZkConnection {
     this.closed = true;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (!this.socket.destroyed) this.socket.destroy();
+    if (this.record !== null && this.context.live.get(this.record.id) === this) this.context.live.delete(this.record.id);
     const link = this.link;
     this.link = null;
     if (link !== null) {
-      // The session lives on (a reconnect resumes it); the tab stops touching it for us now.
-      void link.gateway.runRaw({ zk: 'detach' }).finally(() => link.gateway.close());
+      // The session lives on (a reconnect resumes it); the tab stops touching it for us now. The
+      // detach is sent at once and the socket closed behind it (Socket.IO keeps their order).
+      void link.gateway.runRaw({ zk: 'detach', link: link.id });
+      link.gateway.close();
     }
     this.context.logger.debug('zookeeper connection ended', { why });
     this.onClosed(this);
@@ -171,13 +179,15 @@ export class ZkConnection {
           this.context.logger.info('zookeeper reconnect refused: wrong session password', { session: sessionClientId(sessionId) });
           return now(this.expiredResponse());
         }
-        const record = sessions.resume(sessionId, timeoutMs);
+        const record = sessions.resume(sessionId, timeoutMs, connect.passwd as Uint8Array);
         if (record.expired) return now(this.expiredResponse());
-        record.attached = true;
         // This connection's claim only: a client cannot make the session unusable for the next one.
         this.clientZxid = lastZxidSeen;
         this.record = record;
       }
+      const previous = this.context.live.get(this.record.id);
+      if (previous !== undefined && previous !== this) previous.close('the session reconnected on another connection');
+      this.context.live.set(this.record.id, this);
       this.resetIdle(this.record.timeoutMs);
       if (this.record.root !== null) {
         const linked = await this.ensureLink(this.record.root);
@@ -191,7 +201,7 @@ export class ZkConnection {
           return now([]);
         }
       }
-      return now([this.connectResponse(this.record.timeoutMs, this.record.id, sessions.password(this.record.id))]);
+      return now([this.connectResponse(this.record.timeoutMs, this.record.id, this.record.password)]);
     });
   }
 
@@ -208,7 +218,6 @@ export class ZkConnection {
     return [this.connectResponse(0, 0n, new Uint8Array(PASSWORD_BYTES))];
   }
 
-  private closeAfterFlush = false;
 
   // ---------------------------------------------------------------- requests
 
@@ -264,6 +273,8 @@ export class ZkConnection {
         return this.forward(xid, opcode, { type: 'exists', path: decoded.path, watch: false });
       case 'setWatches':
         return this.setWatches(xid, decoded);
+      case 'multiRead':
+        return this.multiRead(xid, decoded);
       case 'tab':
         return this.forward(xid, opcode, decoded.request, decoded.opcodes);
     }
@@ -327,6 +338,45 @@ export class ZkConnection {
     return this.answered(this.send(op), (answer) => [this.reply(xid, answer.ok ? 0 : errorCode(answer.error), answer)]);
   }
 
+  /** Each read of a multiRead is one request to the tab, sent back to back; the answer lists each result or error. */
+  private async multiRead(xid: number, decoded: Extract<Decoded, { kind: 'multiRead' }>): Promise<Sent> {
+    const mapped = decoded.ops.map((op) => this.context.paths.toTab(op.path));
+    const root = mapped[0]?.root ?? this.link?.root ?? this.record?.root;
+    if (root === undefined || root === null || mapped.some((entry) => entry === null || entry.root !== root)) return now([this.reply(xid, ERROR_CODES.BadArguments)]);
+    const linked = await this.ensureLink(root);
+    if (typeof linked === 'number') return now([this.reply(xid, linked)]);
+    if ('lost' in linked) {
+      this.close(linked.lost);
+      return now([]);
+    }
+    const pending = decoded.ops.map((op, index) =>
+      this.send({ zk: 'request', request: { type: op.opcode === OP.getData ? 'getData' : 'getChildren', path: mapped[index]!.path, watch: op.watch } }),
+    );
+    return {
+      frames: Promise.all(pending).then((answers) => {
+        const lost = answers.find((answer): answer is Lost => 'lost' in answer);
+        if (lost !== undefined) return this.framesOf(lost, () => []);
+        const results = answers as ZkTabResult[];
+        for (const answer of results) this.noteZxid(answer);
+        const body = new JuteWriter();
+        results.forEach((answer, index) => {
+          const opcode = decoded.ops[index]!.opcode;
+          if (!answer.ok) {
+            const code = errorCode(answer.error);
+            codec.write(body, 'MultiHeader', { type: OP.error, done: false, err: code });
+            codec.write(body, 'ErrorResponse', { err: code });
+            return;
+          }
+          codec.write(body, 'MultiHeader', { type: opcode, done: false, err: 0 });
+          writeResponse(body, opcode, answer.value, (path) => this.context.paths.fromTab(root, path));
+        });
+        codec.write(body, 'MultiHeader', { type: -1, done: true, err: -1 });
+        const events = results.flatMap((answer) => answer.events);
+        return [...this.eventFrames(events), this.reply(xid, 0, results.at(-1), body)];
+      }),
+    };
+  }
+
   /** The request with tab paths, and its root (cluster); null if its paths name no cluster or several. */
   private mapRequest(request: ZkRequest): { root: string; request: ZkRequest } | null {
     const paths = this.context.paths;
@@ -373,16 +423,23 @@ export class ZkConnection {
       cluster,
       ...(seat === null ? {} : { seat }),
       clientId: sessionClientId(record.id),
+      secret: gatewaySecret(record.password),
+      // A cluster that answers no-such-cluster may be one whose key this client lacks (the
+      // signaling server does not say which): NoAuth at once rather than after the attach timeout.
+      waitForCluster: false,
       ...(this.key === null ? {} : { key: this.key }),
       connectTimeoutMs: this.context.attachTimeoutMs,
       requestTimeoutMs: POLL_WAIT_MS + this.context.attachTimeoutMs + 5_000,
     });
+    const linkId = randomBytes(8).toString('hex');
     let result;
     try {
-      result = await gateway.runRaw({ zk: 'attach', timeoutMs: record.timeoutMs, resume: record.attached, lastZxid: longToZxid(record.lastZxid > this.clientZxid ? record.lastZxid : this.clientZxid) });
+      result = await gateway.runRaw({ zk: 'attach', link: linkId, timeoutMs: record.timeoutMs, resume: record.attached, lastZxid: longToZxid(record.lastZxid > this.clientZxid ? record.lastZxid : this.clientZxid) });
     } catch (error) {
       gateway.close();
-      if (error instanceof ConnectionFailure && error.code === 'wrong-key') return ERROR_CODES.NoAuth;
+      // A wrong key (or none for a keyed cluster) names a room no tab has joined: the signaling
+      // server answers no-such-cluster, as for a name nobody uses (signaling/rooms.ts).
+      if (error instanceof ConnectionFailure && (error.code === 'wrong-key' || error.code === 'no-such-cluster')) return ERROR_CODES.NoAuth;
       return { lost: `cannot reach cluster ${cluster}: ${(error as Error).message}` };
     }
     const answer = this.parseAnswer(result);
@@ -397,13 +454,14 @@ export class ZkConnection {
       return { lost: `the tab could not attach the session: ${answer.error}` };
     }
     if (this.closed) {
-      void gateway.runRaw({ zk: 'detach' }).finally(() => gateway.close());
+      void gateway.runRaw({ zk: 'detach', link: linkId });
+      gateway.close();
       return { lost: 'closed' };
     }
     record.attached = true;
     record.root = root;
     this.noteZxid(answer);
-    const link = { root, gateway };
+    const link = { root, gateway, id: linkId };
     this.link = link;
     this.context.logger.info('zookeeper session attached', { session: sessionClientId(record.id), cluster, seat: gateway.seat });
     void this.pollEvents(link);

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from './testing/harness.ts';
+import { codec, OP } from './records.ts';
 import { codeOf, CreateMode, Nzk } from './testing/nzk.ts';
+import { RawClient } from './testing/raw-client.ts';
 
 // Goal: an unmodified ZooKeeper client (node-zookeeper-client from npm) uses a TabKeeper cluster
 // through the listener: every operation with ZooKeeper's answers, errors and stats, watches,
@@ -96,5 +98,36 @@ describe('the ZooKeeper listener with node-zookeeper-client', () => {
     expect(seatOf()).not.toBe(seat);
     expect(zk.states).toContain('DISCONNECTED[0]');
     expect((await zk.exists('/owned'))?.ephemeralOwner.toString('hex')).toBe(zk.sessionIdHex());
+  });
+
+  test('multiRead answers each read, an error in one leaving the others', async () => {
+    const { connect, port } = await setup();
+    const zk = await client(connect);
+    await zk.create('/r', 'data');
+    await zk.create('/r/kid', '');
+    const raw = await RawClient.open(port);
+    cleanups.push(() => raw.close());
+    await raw.handshake();
+    const reads = [
+      [OP.getData, '/demo/r'],
+      [OP.getChildren, '/demo/r'],
+      [OP.getData, '/demo/missing'],
+    ] as const;
+    const reply = await raw.requestWith(1, OP.multiRead, (writer) => {
+      for (const [type, path] of reads) {
+        codec.write(writer, 'MultiHeader', { type, done: false, err: -1 });
+        codec.write(writer, 'GetDataRequest', { path, watch: false });
+      }
+      codec.write(writer, 'MultiHeader', { type: -1, done: true, err: -1 });
+    });
+    expect(reply?.header.err).toBe(0);
+    const body = reply!.body;
+    expect(codec.read(body, 'MultiHeader')).toEqual({ type: OP.getData, done: false, err: 0 });
+    expect(Buffer.from(codec.read(body, 'GetDataResponse').data as Uint8Array).toString()).toBe('data');
+    expect(codec.read(body, 'MultiHeader')).toEqual({ type: OP.getChildren, done: false, err: 0 });
+    expect(codec.read(body, 'GetChildrenResponse').children).toEqual(['kid']);
+    expect(codec.read(body, 'MultiHeader')).toEqual({ type: -1, done: false, err: -101 });
+    expect(codec.read(body, 'ErrorResponse')).toEqual({ err: -101 });
+    expect(codec.read(body, 'MultiHeader')).toMatchObject({ done: true });
   });
 });

@@ -50,6 +50,7 @@ export class ZooKeeperListener {
       minSessionTimeoutMs: options.minSessionTimeoutMs ?? 4_000,
       maxSessionTimeoutMs: options.maxSessionTimeoutMs ?? 40_000,
       attachTimeoutMs: options.attachTimeoutMs ?? 8_000,
+      live: new Map(),
     };
     const maxConnections = options.maxConnections ?? 1_000;
     const server = createServer({ noDelay: true });

@@ -1,15 +1,22 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { zkSessionIdFor } from '../signaling/session-secret.ts';
 
 /**
  * The listener's ZooKeeper sessions: id, password, negotiated timeout and which cluster the
  * session lives in (known once a request named it, or at once with a fixed cluster). The tabs
  * hold the sessions themselves; this table only remembers where to resume one after a reconnect.
  *
- * Passwords are derived, as ZooKeeper derives them from its secret, so a session's password can
- * be checked without remembering it: HMAC-SHA256(secret, session id), 16 bytes.
+ * Session ids are derived from passwords (the other way round from ZooKeeper, which derives the
+ * password from the id and a server secret): a random 16-byte password, and the id is 63 bits of
+ * its digest (signaling/session-secret.ts). So a password can be checked without remembering it,
+ * on any listener, and the password is also the session's gateway secret: the signaling server
+ * attaches the session's clientId (`zk-<id>`, visible as ephemeralOwner) only to whoever
+ * presents it, so a session id seen in `stat` gets nobody into the session.
  */
 export interface SessionRecord {
   readonly id: bigint;
+  /** The session's password (also its gateway secret, as base64url). */
+  readonly password: Buffer;
   readonly timeoutMs: number;
   /** The first path segment naming its cluster (and perhaps a seat), once known; '' with a fixed cluster. */
   root: string | null;
@@ -28,46 +35,41 @@ const MAX_SESSIONS = 100_000;
 export class SessionTable {
   private readonly records = new Map<bigint, SessionRecord>();
 
-  constructor(
-    private readonly secret: Uint8Array,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly now: () => number = Date.now) {}
 
+  /** Kept for callers that made a table with a secret; ids and passwords need none now. */
   static withRandomSecret(): SessionTable {
-    return new SessionTable(randomBytes(32));
+    return new SessionTable();
   }
 
   /** A new session with a random positive 63-bit id. */
   create(timeoutMs: number, root: string | null): SessionRecord {
     this.prune();
     let id: bigint;
-    do id = randomBytes(8).readBigInt64BE(0) & 0x7fff_ffff_ffff_ffffn;
-    while (id === 0n || this.records.has(id));
-    const record: SessionRecord = { id, timeoutMs, root, attached: false, key: null, lastZxid: 0n, expired: false, lastUsedMs: this.now() };
+    let password: Buffer;
+    do {
+      password = randomBytes(PASSWORD_BYTES);
+      id = zkSessionIdFor(gatewaySecret(password));
+    } while (id === 0n || this.records.has(id));
+    const record: SessionRecord = { id, password, timeoutMs, root, attached: false, key: null, lastZxid: 0n, expired: false, lastUsedMs: this.now() };
     this.records.set(id, record);
     return record;
   }
 
-  password(id: bigint): Buffer {
-    const bytes = Buffer.alloc(8);
-    bytes.writeBigInt64BE(BigInt.asIntN(64, id));
-    return createHmac('sha256', this.secret).update(bytes).digest().subarray(0, PASSWORD_BYTES);
-  }
-
   checkPassword(id: bigint, password: Uint8Array | null): boolean {
     if (password === null || password.byteLength !== PASSWORD_BYTES) return false;
-    return this.password(id).equals(password);
+    return zkSessionIdFor(gatewaySecret(password)) === id;
   }
 
   /** The record of a session whose password checked; one is made for a session this listener has forgotten. */
-  resume(id: bigint, timeoutMs: number): SessionRecord {
+  resume(id: bigint, timeoutMs: number, password: Uint8Array): SessionRecord {
     const known = this.records.get(id);
     if (known !== undefined) {
       known.lastUsedMs = this.now();
       return known;
     }
     this.prune();
-    const record: SessionRecord = { id, timeoutMs, root: null, attached: true, key: null, lastZxid: 0n, expired: false, lastUsedMs: this.now() };
+    const record: SessionRecord = { id, password: Buffer.from(password), timeoutMs, root: null, attached: true, key: null, lastZxid: 0n, expired: false, lastUsedMs: this.now() };
     this.records.set(id, record);
     return record;
   }
@@ -86,4 +88,9 @@ export class SessionTable {
     for (const [id, record] of this.records) if (now - record.lastUsedMs > record.timeoutMs * 3 + 60_000) this.records.delete(id);
     while (this.records.size >= MAX_SESSIONS) this.records.delete(this.records.keys().next().value!);
   }
+}
+
+/** The gateway secret of a session: its password as base64url (signaling/session-secret.ts). */
+export function gatewaySecret(password: Uint8Array): string {
+  return Buffer.from(password).toString('base64url');
 }

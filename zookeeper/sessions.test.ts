@@ -75,8 +75,10 @@ describe('ZooKeeper sessions through the listener', () => {
     const left = Date.now();
     client.close();
     await expect.poll(() => observer.exists('/gone'), { timeout: 20_000, interval: 200 }).toBeNull();
+    // The session outlived its connection: the leader expires it a timeout after it was last
+    // touched, and the tab touches it every third of the timeout, so not before 2/3 of it.
     const expiredAfter = Date.now() - left;
-    expect(expiredAfter).toBeGreaterThanOrEqual(4_000);
+    expect(expiredAfter).toBeGreaterThanOrEqual((4_000 * 2) / 3);
     const again = await raw(port);
     const answer = await again.handshake({ sessionId: session!.sessionId as bigint, password: session!.passwd as Uint8Array });
     expect(answer?.timeOut).toBe(0); // the client reports SessionExpired
@@ -125,5 +127,59 @@ describe('ZooKeeper sessions through the listener', () => {
     client.client.addAuthInfo('digest', Buffer.from('anyone:sesame'));
     expect(await client.create('/k', 'v')).toBe('/k');
     expect((await client.getData('/k')).data).toBe('v');
+  });
+
+  test('a reconnect closes the connection the session had, which cannot undo the new one', async () => {
+    const { port } = await setup();
+    const first = await raw(port);
+    const session = await first.handshake();
+    expect((await first.request(1, OP.create, 'CreateRequest', createRecord('/demo/twice', '', 1)))?.header.err).toBe(0);
+    const second = await raw(port);
+    const resumed = await second.handshake({ sessionId: session!.sessionId as bigint, password: session!.passwd as Uint8Array });
+    expect(resumed?.sessionId).toBe(session!.sessionId);
+    expect(await first.closedWithin(5_000)).toBe(true);
+    // The old connection's detach came and went: the session is served, and kept, on the new one.
+    for (let xid = 2; xid < 6; xid++) {
+      const read = await second.request(xid, OP.exists, 'ExistsRequest', { path: '/demo/twice', watch: false });
+      expect(read?.header.err).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
+  test('closeSession deletes the ephemerals at once', async () => {
+    const { connect } = await setup();
+    const owner = await Nzk.connect(connect, 40_000);
+    const observer = await Nzk.connect(connect);
+    cleanups.push(() => observer.close());
+    await owner.create('/short', '', CreateMode.EPHEMERAL);
+    const closed = Date.now();
+    owner.close();
+    await expect.poll(() => observer.exists('/short'), { timeout: 5_000, interval: 100 }).toBeNull();
+    expect(Date.now() - closed).toBeLessThan(5_000); // not the 40 s timeout
+  });
+
+  test('lastZxidSeen: a lagging tab waits until it has applied what the client saw before serving it', async () => {
+    const { port, cluster } = await setup();
+    const leader = cluster.tabs.find((tab) => tab.node.view().state === 'LEADING')!;
+    const lagging = cluster.tabs.find((tab) => tab !== leader)!;
+    // A session that lives on the (soon) lagging tab, pinned there with demo@seat.
+    const first = await raw(port);
+    const opened = await first.handshake();
+    expect((await first.request(1, OP.exists, 'ExistsRequest', { path: `/demo@${lagging.seat}`, watch: false }))?.header.err).toBe(0);
+    first.close();
+    // Its links slow down (within syncLimit: it keeps serving, behind); a write commits through the leader's seat.
+    cluster.slowLinksTo(lagging.seat, 80);
+    const writer = await raw(port);
+    await writer.handshake();
+    const created = await writer.request(1, OP.create, 'CreateRequest', createRecord(`/demo@${leader.seat}/fresh`, 'new', 0));
+    const seen = created!.header.zxid as bigint;
+    expect(lagging.node.committedZxid.counter, 'the lagging tab has not applied the write yet').toBeLessThan(Number(seen & 0xffff_ffffn));
+    // The client saw the write and reconnects to the lagging tab: it is served only once that tab has applied it.
+    const back = await raw(port);
+    const resumed = await back.handshake({ sessionId: opened!.sessionId as bigint, password: opened!.passwd as Uint8Array, lastZxidSeen: seen });
+    expect(resumed?.timeOut).toBeGreaterThan(0);
+    const read = await back.request(2, OP.getData, 'GetDataRequest', { path: `/demo@${lagging.seat}/fresh`, watch: false });
+    expect(read?.header.err).toBe(0); // not NoNode: the tab waited for the write
+    expect(read!.header.zxid as bigint).toBeGreaterThanOrEqual(seen);
   });
 });

@@ -17,7 +17,8 @@ import { WATCHED_EVENT_TYPES } from '../core/tree/events.ts';
  *   `relativeZxid`, set the rest again.
  * - poll: held until a watch fires (or `waitMs`): how watch events reach an idle client.
  * - ping: the client is alive (touches the session). close: closeSession. detach: the TCP
- *   connection went away; the session lives on until the leader expires it.
+ *   connection went away; the session lives on until the leader expires it. `link` names the
+ *   attach a detach undoes, so a late detach of an old connection cannot undo a newer attach.
  *
  * Every answer carries the zxid the tab had applied (the reply header's zxid) and the watch
  * events fired since the last answer, which the listener writes before the reply itself.
@@ -30,6 +31,7 @@ const ZxidSchema = v.strictObject({
 const PathSchema = v.pipe(v.string(), v.maxLength(MAX_PATH_LENGTH));
 const DataSchema = v.pipe(v.string(), v.maxLength(MAX_DATA_LENGTH));
 const VersionSchema = v.pipe(v.number(), v.integer(), v.minValue(-1), v.maxValue(0x7fff_ffff));
+const LinkSchema = v.pipe(v.string(), v.maxLength(64));
 const PathsSchema = v.pipe(v.array(PathSchema), v.maxLength(1000));
 
 const CreateSchema = v.strictObject({ type: v.literal('create'), path: PathSchema, data: DataSchema, ephemeral: v.boolean(), sequential: v.boolean() });
@@ -56,13 +58,14 @@ export const ZkTabOpSchema = v.variant('zk', [
     timeoutMs: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(0x7fff_ffff)),
     resume: v.boolean(),
     lastZxid: ZxidSchema,
+    link: LinkSchema,
   }),
   v.strictObject({ zk: v.literal('request'), request: ZkRequestSchema }),
   v.strictObject({ zk: v.literal('setWatches'), relativeZxid: ZxidSchema, data: PathsSchema, exist: PathsSchema, child: PathsSchema }),
   v.strictObject({ zk: v.literal('poll'), waitMs: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(30_000)) }),
   v.strictObject({ zk: v.literal('ping') }),
   v.strictObject({ zk: v.literal('close') }),
-  v.strictObject({ zk: v.literal('detach') }),
+  v.strictObject({ zk: v.literal('detach'), link: LinkSchema }),
 ]);
 
 export type ZkRequest = v.InferOutput<typeof ZkRequestSchema>;

@@ -19,6 +19,8 @@ export type Decoded =
   | { readonly kind: 'auth'; readonly scheme: string; readonly auth: Uint8Array }
   | { readonly kind: 'setWatches'; readonly relativeZxid: bigint; readonly data: string[]; readonly exist: string[]; readonly child: string[] }
   | { readonly kind: 'getACL'; readonly path: string }
+  /** multiRead: getData and getChildren ops, each answered on its own (ZooKeeper reads them one by one too). */
+  | { readonly kind: 'multiRead'; readonly ops: readonly { readonly opcode: number; readonly path: string; readonly watch: boolean }[] }
   /** Refused before it reaches a tab: ZooKeeper's error code for it. */
   | { readonly kind: 'error'; readonly code: number };
 
@@ -73,6 +75,8 @@ export function decodeRequest(opcode: number, reader: JuteReader): Decoded {
         child: texts(record.childWatches),
       };
     }
+    case OP.multiRead:
+      return decodeMultiRead(reader);
     case OP.setACL:
     case OP.reconfig:
     case OP.checkWatches:
@@ -80,7 +84,6 @@ export function decodeRequest(opcode: number, reader: JuteReader): Decoded {
     case OP.createContainer:
     case OP.deleteContainer:
     case OP.createTTL:
-    case OP.multiRead:
     case OP.sasl:
     case OP.getEphemerals:
     case OP.getAllChildrenNumber:
@@ -164,6 +167,18 @@ function decodeMulti(reader: JuteReader): Decoded {
     }
   }
   return refused === null ? { kind: 'tab', request: { type: 'multi', ops }, opcodes } : { kind: 'error', code: refused };
+}
+
+function decodeMultiRead(reader: JuteReader): Decoded {
+  const ops: { opcode: number; path: string; watch: boolean }[] = [];
+  for (;;) {
+    const header = codec.read(reader, 'MultiHeader');
+    if (header.done === true) return { kind: 'multiRead', ops };
+    if (ops.length >= MAX_MULTI_OPS) throw new JuteError(`a multiRead of more than ${MAX_MULTI_OPS} ops`);
+    if (header.type !== OP.getData && header.type !== OP.getChildren) throw new JuteError(`opcode ${String(header.type)} inside a multiRead`);
+    const record = codec.read(reader, 'GetDataRequest');
+    ops.push({ opcode: header.type, path: text(record.path), watch: record.watch === true });
+  }
 }
 
 // ---------------------------------------------------------------- answers

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { roomToken } from '../../signaling/cluster-key.ts';
 import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../signaling/protocol.ts';
 import type { GatewayResult } from '../gateway-ops.ts';
 import { MemoryZooKeeper } from './memory-zookeeper.ts';
@@ -46,7 +47,9 @@ export class TabStandIn {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (error) => reject(error));
     });
-    const { cluster, size, key, seat } = options;
+    const { cluster, size, seat } = options;
+    // As a tab does: the server sees the room token, never the join key.
+    const key = options.key === undefined ? undefined : await roomToken(cluster, options.key);
     const reply: JoinReply = await socket.timeout(5_000).emitWithAck('join', {
       cluster,
       ...(size === undefined ? {} : { size }),

@@ -19,8 +19,20 @@ export interface TabStatus {
   readonly currentEpoch: number;
   readonly lastZxid: string;
   readonly committedZxid: string;
-  /** Seats with an open DataChannel, ascending. */
+  /** Seats with an open DataChannel, ascending (in a keyed cluster: peers that proved the join key). */
   readonly peers: number[];
+  /** The DataChannel join-key handshake (client-app/transport/peer-auth.ts). */
+  readonly peerAuth: {
+    /** Whether the cluster has a join key (keyless clusters run no handshake). */
+    readonly keyed: boolean;
+    /** Channels closed because the peer failed the handshake or gave no proof in time. */
+    readonly failures: number;
+    readonly lastFailure: string | null;
+    /** Messages dropped because they came before the peer's proof. */
+    readonly dropped: number;
+    /** Protocol messages accepted from peers (all of them from peers that proved the key). */
+    readonly accepted: number;
+  };
   /**
    * What IndexedDB held at boot, before any sync: the last logged zxid, and the newest point
    * known committed from storage alone (the snapshot's zxid: the log past it may hold proposals

@@ -69,3 +69,8 @@ function integerParam(query: URLSearchParams, name: string, min: number): number
 export function seatStorageKey(cluster: string): string {
   return `tabkeeper/${cluster}/seat`;
 }
+
+/** Where a tab keeps its cluster's size N, so that a reload re-creates a forgotten cluster with it. */
+export function sizeStorageKey(cluster: string): string {
+  return `tabkeeper/${cluster}/size`;
+}

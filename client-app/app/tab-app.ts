@@ -15,8 +15,9 @@ import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-session
 import { isZkTabOp } from '../../zookeeper/tab-ops.ts';
 import { ZooKeeperSessions } from './zookeeper-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
+import { peerAuthKey, roomToken } from '../../signaling/cluster-key.ts';
 import type { TabParams } from './params.ts';
-import { readRememberedSeat, rememberSeat } from './seat-memory.ts';
+import { readRememberedSeat, rememberSeat, type RememberedSeat } from './seat-memory.ts';
 import { TabEvents } from './tab-events.ts';
 import { SignalingLink } from './signaling-link.ts';
 import { acquireSeatLock, type SeatLock } from './web-lock.ts';
@@ -128,11 +129,19 @@ export class TabApp implements TabKeeperPage {
       log: (line) => this.log(line),
     });
     this.signaling = signaling;
-    const remembered = readRememberedSeat(this.params.cluster);
-    const reply = await signaling.join(this.params, remembered);
+    const remembered = await this.lockRememberedSeat(readRememberedSeat(this.params.cluster));
+    // A reload after the signaling server restarted may be the first tab back: it asks for the
+    // size it had, so the cluster is not re-created with the server's default N.
+    const size = this.params.size ?? remembered?.size ?? null;
+    // The signaling server gets a token derived from the key, never the key (cluster-key.ts).
+    const key = this.params.key === null ? null : await roomToken(this.params.cluster, this.params.key);
+    // What tabs prove to each other over the DataChannel (peer-auth.ts); keyless: no handshake.
+    const authKey = this.params.key === null ? null : await peerAuthKey(this.params.cluster, this.params.key);
+    if (authKey === null) this.log('no join key: any tab that reaches this cluster is a peer (keyless clusters are for a demo on one machine)');
+    const reply = await signaling.join({ cluster: this.params.cluster, size, key }, remembered);
     this.seat = reply.seat;
     this.size = reply.size;
-    rememberSeat(this.params.cluster, reply.seat, reply.token);
+    rememberSeat(this.params.cluster, reply.seat, reply.token, reply.size);
     this.log(`seat ${reply.seat} of ${this.params.cluster} (${reply.seat <= reply.size ? 'voter' : 'observer'}, N=${reply.size}); peers ${reply.peers.join(',') || 'none'}`);
     // Connect at once, while storage opens: the node learns of links already open when it starts.
     const transport = new WebRtcTransport({
@@ -140,6 +149,7 @@ export class TabApp implements TabKeeperPage {
       sendSignal: (to, data) => signaling.sendSignal(to, data),
       log: (line) => this.log(line),
       iceServers: [...this.params.iceServers],
+      auth: authKey === null ? null : { cluster: this.params.cluster, key: authKey },
     });
     transport.onLinksChanged(() => this.changed());
     transport.addPeers(reply.peers);
@@ -152,10 +162,30 @@ export class TabApp implements TabKeeperPage {
     this.assertOpen();
   }
 
+  /**
+   * A remembered seat is presented (with its seat token) only once this tab holds the seat's
+   * Web Lock: a duplicated tab copies sessionStorage, token included, and must not take the seat
+   * of its live original through another signaling server (signaling/seat-ownership.ts). The
+   * lock is kept for openSeat.
+   */
+  private async lockRememberedSeat(remembered: RememberedSeat | null): Promise<RememberedSeat | null> {
+    if (remembered === null) return null;
+    try {
+      this.lock = await acquireSeatLock(databaseName(this.params.cluster, remembered.seat), LOCK_TIMEOUT_MS);
+      return remembered;
+    } catch (error) {
+      this.log(`seat ${remembered.seat}: ${error instanceof Error ? error.message : String(error)}; taking another seat`);
+      return null;
+    }
+  }
+
   private async openSeat(): Promise<void> {
     const seat = this.seat!;
     const name = databaseName(this.params.cluster, seat);
-    this.lock = await acquireSeatLock(name, LOCK_TIMEOUT_MS);
+    if (this.lock?.name !== name) {
+      this.lock?.release();
+      this.lock = await acquireSeatLock(name, LOCK_TIMEOUT_MS);
+    }
     if (this.lock === null) this.log('Web Locks are unavailable (not a secure context): only the signaling server keeps two tabs off one seat');
     this.assertOpen();
     let storage: IndexedDbStorage;
@@ -195,7 +225,7 @@ export class TabApp implements TabKeeperPage {
     node.start();
     this.client = this.newClient();
     this.gateway = new GatewaySessions({ clock: this.clock, server: node, sessionTimeoutMs: SESSION_TIMEOUT_MS, idleMs: 10 * 60_000, maxSessions: 64 });
-    this.zookeeper = new ZooKeeperSessions({ clock: this.clock, server: node, maxSessions: 256, attachWaitMs: 5_000 });
+    this.zookeeper = new ZooKeeperSessions({ clock: this.clock, server: node, maxSessions: 256, attachWaitMs: 5_000, log: (line) => this.log(line) });
     this.sweepTimer = window.setInterval(() => this.gateway?.sweep(), 30_000);
     this.zkSweepTimer = window.setInterval(() => this.zookeeper?.sweep(), 1_000);
     this.log(`node ${seat} started (tick ${TICK_MS} ms, ${this.clock.unthrottled ? 'worker timers' : 'page timers'})`);
@@ -209,6 +239,9 @@ export class TabApp implements TabKeeperPage {
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       clock: this.clock,
       pickServer: () => node,
+      // A write in flight when this tab stops serving (a failover) is sent again, with its
+      // number, once it serves again: applied once, and run() answers its result, not ConnectionLoss.
+      exactlyOnce: true,
     });
     client.onStateChange((state) => this.log(`session ${client.sessionId} ${state}`));
     return client;
@@ -232,6 +265,13 @@ export class TabApp implements TabKeeperPage {
       lastZxid: formatZxid(view?.lastZxid ?? ZERO_ZXID),
       committedZxid: formatZxid(view?.committedZxid ?? ZERO_ZXID),
       peers: this.filter?.openPeers() ?? [],
+      peerAuth: {
+        keyed: this.params.key !== null,
+        failures: this.transport?.stats.authFailures ?? 0,
+        lastFailure: this.transport?.stats.lastAuthFailure ?? null,
+        dropped: this.transport?.stats.unauthenticatedDropped ?? 0,
+        accepted: this.transport?.stats.messagesReceived ?? 0,
+      },
       restored: this.restored,
       error: this.failure,
       unsendable: this.transport?.stats.sendsOversized ?? 0,
@@ -241,8 +281,11 @@ export class TabApp implements TabKeeperPage {
   async run(op: GatewayOp): Promise<GatewayResult> {
     const parsed = parseGatewayOp(op);
     if (parsed === null) return { ok: false, error: 'BadArguments' };
-    const client = this.client;
     const call = historyNow();
+    // Between leaders, hold the request (as ZooKeeper's client does while it reconnects) rather
+    // than answering ConnectionLoss at once.
+    await this.untilServing(GATEWAY_WAIT_FOR_SERVING_MS);
+    const client = this.client;
     let result: GatewayResult;
     if (client === null || !this.node?.serving) {
       result = { ok: false, error: 'ConnectionLoss' }; // no quorum: nothing was sent
@@ -343,11 +386,20 @@ export class TabApp implements TabKeeperPage {
 
   /** Resolves true once the node serves, false if it does not within `timeoutMs` (or is gone). */
   private async untilServing(timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.node !== null && !this.node.serving && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    return this.node?.serving ?? false;
+    const node = this.node;
+    if (node === null || node.serving) return node?.serving ?? false;
+    // No polling: the node says when it serves again (or stops for good).
+    return new Promise((resolve) => {
+      const finish = (serving: boolean) => {
+        window.clearTimeout(timer);
+        stop();
+        resolve(serving);
+      };
+      const timer = window.setTimeout(() => finish(node.serving), timeoutMs);
+      const stop = node.onServingChange((serving) => {
+        if (serving || node.stopped) finish(serving);
+      });
+    });
   }
 
   private replaceClient(expired: TabKeeperClient): void {

@@ -25,10 +25,14 @@ export interface ZooKeeperSessionsOptions {
   readonly maxSessions: number;
   /** Longest an attach waits for the tab to catch up with what the client has seen. */
   readonly attachWaitMs: number;
+  /** Session comings and goings, for the tab's log (what ZooKeeper clients do here). */
+  readonly log?: (line: string) => void;
 }
 
 interface ZkSession {
   readonly client: TabKeeperClient;
+  /** The listener connection's attach that holds the session here now. */
+  link: string;
   readonly timeoutMs: number;
   lastHeardMs: number;
   readonly events: ZkEvent[];
@@ -65,10 +69,11 @@ export class ZooKeeperSessions {
       case 'close': {
         const result = await call(session.client, { kind: 'close' });
         this.drop(sessionId);
+        this.options.log?.(`ZooKeeper session ${sessionId}: closed`);
         return this.answer(session, result);
       }
       case 'detach':
-        this.drop(sessionId);
+        if (session.link === op.link) this.drop(sessionId);
         return this.answer(session, { ok: true, value: null });
     }
   }
@@ -86,7 +91,8 @@ export class ZooKeeperSessions {
   private async attach(sessionId: string, op: Extract<ZkTabOp, { zk: 'attach' }>): Promise<ZkTabResult> {
     const { server, clock } = this.options;
     let session = this.sessions.get(sessionId);
-    if (session === undefined || session.client.state === 'EXPIRED' || session.client.state === 'CLOSED') {
+    // Only a connected session is taken over as it is; one still connecting waits for another client's zxid.
+    if (session === undefined || session.client.state !== 'CONNECTED') {
       if (session !== undefined) this.drop(sessionId);
       // A resumed session is looked up after a sync, so a lagging tab does not call a live session expired.
       if (op.resume && !(await syncServer(server, this.options.attachWaitMs))) return this.answer(undefined, { ok: false, error: 'ConnectionLoss' });
@@ -98,17 +104,24 @@ export class ZooKeeperSessions {
         pickServer: () => server,
         ...(op.resume ? { resume: { lastSeenZxid: op.lastZxid } } : {}),
       });
-      session = { client, timeoutMs: op.timeoutMs, lastHeardMs: clock.now(), events: [], wake: null };
+      session = { client, link: op.link, timeoutMs: op.timeoutMs, lastHeardMs: clock.now(), events: [], wake: null };
       this.sessions.set(sessionId, session);
       client.onStateChange(() => session?.wake?.());
     }
     session.lastHeardMs = clock.now();
+    session.link = op.link;
     const state = await untilSettled(session.client, clock, this.options.attachWaitMs);
     if (state === 'EXPIRED') {
       this.drop(sessionId);
+      this.options.log?.(`ZooKeeper session ${sessionId}: expired`);
       return this.answer(undefined, { ok: false, error: 'SessionExpired' });
     }
-    if (state !== 'CONNECTED' || compareZxid(server.committedZxid, op.lastZxid) < 0) return this.answer(session, { ok: false, error: 'ConnectionLoss' });
+    if (state !== 'CONNECTED' || compareZxid(server.committedZxid, op.lastZxid) < 0) {
+      // Not served here now (the tab is behind the client, or not serving): the client tries again, perhaps elsewhere.
+      this.drop(sessionId);
+      return this.answer(undefined, { ok: false, error: 'ConnectionLoss' });
+    }
+    this.options.log?.(`ZooKeeper session ${sessionId}: ${op.resume ? 'resumed' : 'started'} here (timeout ${op.timeoutMs} ms)`);
     return this.answer(session, { ok: true, value: null });
   }
 

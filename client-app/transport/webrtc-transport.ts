@@ -3,8 +3,10 @@ import * as v from 'valibot';
 import { encodeMessage, MAX_MESSAGE_BYTES, type Message } from '../../core/messages.ts';
 import type { Transport } from '../../core/transport.ts';
 import type { Json, ServerId } from '../../core/types.ts';
+import type { HmacKey } from '../../signaling/cluster-key.ts';
 import { encodeFrames, FrameSender, Reassembler, type FrameChannel } from './framing.ts';
 import { LinkProbes, parseControl } from './link-probe.ts';
+import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';
 
 /**
  * `Transport` over WebRTC DataChannels (simple-peer) to every other seat of the cluster, with
@@ -27,7 +29,24 @@ import { LinkProbes, parseControl } from './link-probe.ts';
  *   `bufferedamountlow`. A link whose queue passes its bound is closed (its messages are lost,
  *   which the Transport contract allows; the protocol resyncs) instead of growing without end.
  *   Each reassembled message reaches `onMessage` as a string; the node validates it.
+ * - Batching: messages sent during one step of the node wait in a per-peer outbox and leave as
+ *   one channel message at `flush()` (the driver calls it after every step), joined by U+001E,
+ *   which JSON text never holds raw (JSON.stringify escapes control characters). A group commit
+ *   of many proposals and acks is then one DataChannel message and one event at the other end.
+ * - Receiving: frames are read from the channel's own `message` event, not simple-peer's
+ *   `data` stream (a readable stream that adds its own deferrals to every message).
+ * - Authentication (keyed clusters): an open channel is not yet a link. Both tabs first run the
+ *   join-key handshake (peer-auth.ts); until the peer's proof verifies, every other message from
+ *   it is dropped and counted, and the node hears of the link only once it is authenticated. A
+ *   failed or late proof closes the channel, logs why and counts it (`stats.authFailures`, shown
+ *   on the page). Messages that arrive while a proof is being checked wait behind it in order.
+ *   A keyless cluster runs no handshake: any tab the signaling server introduces is a peer.
  */
+
+/** Separates the messages of one batch (see above). */
+const BATCH_SEPARATOR = '\u001e';
+/** An outbox this large is sent at once instead of waiting for the flush. */
+const BATCH_FLUSH_CHARS = 256 * 1024;
 
 /** The WebRTC signals between two tabs, as relayed (opaque to the signaling server). */
 const SignalEnvelopeSchema = v.variant('kind', [
@@ -66,6 +85,8 @@ export interface WebRtcTransportOptions {
   readonly timing?: Partial<TransportTiming>;
   /** ICE servers; none by default (tabs of one machine or LAN connect with host candidates). */
   readonly iceServers?: RTCIceServer[];
+  /** The cluster's name and peer-auth key (cluster-key.ts) for the join-key handshake; null for a keyless cluster. */
+  readonly auth?: { readonly cluster: string; readonly key: HmacKey } | null;
 }
 
 export interface TransportStats {
@@ -85,6 +106,11 @@ export interface TransportStats {
   signalsDropped: number;
   linksClosedForBackpressure: number;
   lastDropReason: string | null;
+  /** Channels closed because the peer failed the join-key handshake (or gave no proof in time). */
+  authFailures: number;
+  lastAuthFailure: string | null;
+  /** Messages dropped because they came before the peer's proof. */
+  unauthenticatedDropped: number;
 }
 
 interface Link {
@@ -97,6 +123,13 @@ interface Link {
   closed: boolean;
   connectTimer: number | null;
   nextMessageId: number;
+  /** The join-key handshake; null once authenticated, or for a keyless cluster. */
+  handshake: PeerHandshake | null;
+  /** Received messages waiting behind a proof being checked, in arrival order. */
+  inbox: Promise<void>;
+  inboxLength: number;
+  /** Handshake text computed before the channel reported `connect` (the peer's hello came first): sent right after our hello. */
+  outbox: string[];
 }
 
 export class WebRtcTransport implements Transport {
@@ -111,6 +144,9 @@ export class WebRtcTransport implements Transport {
     signalsDropped: 0,
     linksClosedForBackpressure: 0,
     lastDropReason: null,
+    authFailures: 0,
+    lastAuthFailure: null,
+    unauthenticatedDropped: 0,
   };
   private readonly timing: TransportTiming;
   /** Seats the signaling server says hold a live tab of the cluster (besides this one). */
@@ -124,6 +160,11 @@ export class WebRtcTransport implements Transport {
   private readonly linkListeners: (() => void)[] = [];
   private readonly probes: LinkProbes<Link>;
   private isClosed = false;
+  /** Encoded messages per peer, waiting for `flush()`. */
+  private readonly outbox = new Map<ServerId, { texts: string[]; chars: number }>();
+  private flushScheduled = false;
+  /** While a received batch is handed to the node piece by piece, its flushes wait for the end. */
+  private delivering = false;
 
   constructor(private readonly options: WebRtcTransportOptions) {
     this.timing = { ...DEFAULT_TRANSPORT_TIMING, ...options.timing };
@@ -147,8 +188,46 @@ export class WebRtcTransport implements Transport {
   send(to: ServerId, message: Message): void {
     const link = this.links.get(to);
     if (link === undefined || !link.up || link.sender === null) return this.dropSend(`no open link to ${to} for ${message.kind}`);
-    const frames = encodeFrames(encodeMessage(message), link.nextMessageId++, MAX_MESSAGE_BYTES);
-    if (frames === null) return this.refuseOversized(to, message);
+    const text = encodeMessage(message);
+    if (text.length * 3 > MAX_MESSAGE_BYTES && new TextEncoder().encode(text).length > MAX_MESSAGE_BYTES) return this.refuseOversized(to, message);
+    let box = this.outbox.get(to);
+    if (box === undefined) this.outbox.set(to, (box = { texts: [], chars: 0 }));
+    box.texts.push(text);
+    box.chars += text.length + 1;
+    this.stats.messagesSent++;
+    if (box.chars >= BATCH_FLUSH_CHARS) return this.flushTo(to);
+    if (!this.flushScheduled) {
+      // A safety net for sends outside a node step; the node flushes synchronously first.
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Sends every waiting batch, one channel message per peer. */
+  flush(): void {
+    if (this.delivering) return;
+    this.flushScheduled = false;
+    for (const to of [...this.outbox.keys()]) this.flushTo(to);
+  }
+
+  private flushTo(to: ServerId): void {
+    const box = this.outbox.get(to);
+    this.outbox.delete(to);
+    if (box === undefined || box.texts.length === 0) return;
+    const link = this.links.get(to);
+    if (link === undefined || !link.up || link.sender === null) return this.dropSend(`link to ${to} closed before ${box.texts.length} messages left`);
+    const frames = encodeFrames(box.texts.join(BATCH_SEPARATOR), link.nextMessageId++, MAX_MESSAGE_BYTES);
+    if (frames === null) {
+      // One batch too large as a whole: its messages go one by one.
+      for (const text of box.texts) this.enqueueFrames(link, encodeFrames(text, link.nextMessageId++, MAX_MESSAGE_BYTES)!);
+      return;
+    }
+    this.enqueueFrames(link, frames);
+  }
+
+  private enqueueFrames(link: Link, frames: Uint8Array[]): void {
+    const to = link.remote;
+    if (link.closed || link.sender === null) return;
     let accepted: boolean;
     try {
       accepted = link.sender.enqueue(frames);
@@ -161,7 +240,6 @@ export class WebRtcTransport implements Transport {
       this.options.log(`link to ${to} closed: more than ${this.timing.maxQueuedBytes} bytes queued (peer too slow)`);
       return this.closeLink(link, true);
     }
-    this.stats.messagesSent++;
   }
 
   onMessage(callback: (from: ServerId, data: unknown) => void): void {
@@ -289,11 +367,30 @@ export class WebRtcTransport implements Transport {
       config: { iceServers: this.options.iceServers ?? [] },
       channelConfig: { ordered: true },
     });
-    const link: Link = { remote, attempt, peer, reassembler: new Reassembler(MAX_MESSAGE_BYTES), sender: null, up: false, closed: false, connectTimer: null, nextMessageId: 0 };
+    const auth = this.options.auth ?? null;
+    const link: Link = {
+      remote,
+      attempt,
+      peer,
+      reassembler: new Reassembler(MAX_MESSAGE_BYTES),
+      sender: null,
+      up: false,
+      closed: false,
+      connectTimer: null,
+      nextMessageId: 0,
+      handshake:
+        auth === null
+          ? null
+          : new PeerHandshake({ cluster: auth.cluster, key: auth.key, local: this.options.seat, remote, fingerprints: () => fingerprintsOf(peer) }),
+      inbox: Promise.resolve(),
+      inboxLength: 0,
+      outbox: [],
+    };
     this.links.set(remote, link);
     link.connectTimer = window.setTimeout(() => {
       link.connectTimer = null;
       if (link.up || link.closed) return;
+      if (link.sender !== null && link.handshake !== null) return this.authFailed(link, `no valid proof within ${this.timing.connectTimeoutMs} ms`);
       this.options.log(`link to ${remote} not open after ${this.timing.connectTimeoutMs} ms: retrying`);
       this.closeLink(link, true);
     }, this.timing.connectTimeoutMs);
@@ -318,6 +415,8 @@ export class WebRtcTransport implements Transport {
       return this.closeLink(link, true);
     }
     channel.bufferedAmountLowThreshold = this.timing.lowWaterBytes;
+    // Straight from the channel (see the class comment); simple-peer's stream got what came before.
+    channel.onmessage = (event: MessageEvent<ArrayBuffer>) => this.handleData(link, new Uint8Array(event.data));
     const frameChannel: FrameChannel = {
       get bufferedAmount() {
         return channel.bufferedAmount;
@@ -335,13 +434,85 @@ export class WebRtcTransport implements Transport {
       }
     });
     link.sender = sender;
+    if (link.handshake === null) return this.linkUp(link, 'open');
+    // The connect timer keeps running: the peer must prove the key within it too.
+    for (const text of [link.handshake.hello(), ...link.outbox.splice(0)]) if (!this.sendRaw(link, text)) return;
+  }
+
+  /** The link carries protocol traffic from now on: the node hears of it. */
+  private linkUp(link: Link, how: string): void {
     link.up = true;
     if (link.connectTimer !== null) window.clearTimeout(link.connectTimer);
     link.connectTimer = null;
     this.retryDelays.delete(link.remote);
-    this.options.log(`link to ${link.remote} open`);
+    this.options.log(`link to ${link.remote} ${how}`);
     this.linkUpCallback?.(link.remote);
     this.notifyLinks();
+  }
+
+  /** Sends handshake text on a link that is not up yet. False if the link failed (and was closed). */
+  private sendRaw(link: Link, text: string): boolean {
+    if (link.sender === null) {
+      link.outbox.push(text);
+      return true;
+    }
+    const frames = encodeFrames(text, link.nextMessageId++, MAX_MESSAGE_BYTES);
+    try {
+      if (frames !== null && link.sender?.enqueue(frames) === true) return true;
+    } catch (error) {
+      this.options.log(`link to ${link.remote} failed on send: ${(error as Error).message}`);
+    }
+    this.closeLink(link, true);
+    return false;
+  }
+
+  /** One message of a link that is not authenticated yet (or still has messages waiting behind a proof). */
+  private async authStep(link: Link, text: string): Promise<void> {
+    if (link.closed) return;
+    const handshake = link.handshake;
+    if (handshake === null) return this.deliver(link, text);
+    if (!isHandshakeText(text)) {
+      // A tab without the key (or without a handshake at all) talking protocol: not heard.
+      this.stats.unauthenticatedDropped++;
+      this.stats.lastDropReason = `from ${link.remote}: a message before the join-key handshake`;
+      if (this.stats.unauthenticatedDropped === 1 || this.stats.unauthenticatedDropped % 100 === 0) {
+        this.options.log(`dropped a message from ${link.remote} before it proved the join key (${this.stats.unauthenticatedDropped} so far)`);
+      }
+      return;
+    }
+    const step = await handshake.receive(text);
+    if (link.closed) return;
+    if (step.kind === 'failed') return this.authFailed(link, step.reason);
+    if (step.kind === 'continue') {
+      if (step.send !== null) this.sendRaw(link, step.send);
+      return;
+    }
+    link.handshake = null;
+    this.linkUp(link, 'open (the peer proved the join key)');
+  }
+
+  private authFailed(link: Link, reason: string): void {
+    this.stats.authFailures++;
+    this.stats.lastAuthFailure = `seat ${link.remote}: ${reason}`;
+    this.options.log(`link to ${link.remote} closed: join-key handshake failed: ${reason}`);
+    this.notifyLinks();
+    this.closeLink(link, true);
+  }
+
+  private deliver(link: Link, text: string): void {
+    const control = parseControl(text);
+    if (control !== null) return this.probes.receive(link, control);
+    // What the node sends in answer to a whole batch leaves as one batch too.
+    this.delivering = true;
+    try {
+      for (const part of text.split(BATCH_SEPARATOR)) {
+        this.stats.messagesReceived++;
+        this.messageCallback?.(link.remote, part);
+      }
+    } finally {
+      this.delivering = false;
+    }
+    this.flush();
   }
 
   private handleData(link: Link, chunk: Uint8Array): void {
@@ -355,10 +526,15 @@ export class WebRtcTransport implements Transport {
       this.stats.lastDropReason = `from ${link.remote}: ${result.reason}`;
       return;
     }
-    const control = parseControl(result.text);
-    if (control !== null) return this.probes.receive(link, control);
-    this.stats.messagesReceived++;
-    this.messageCallback?.(link.remote, result.text);
+    if (link.up && link.inboxLength === 0) return this.deliver(link, result.text);
+    // Not authenticated yet, or earlier messages still wait behind a proof: keep arrival order.
+    link.inboxLength++;
+    link.inbox = link.inbox
+      .then(() => this.authStep(link, result.text))
+      .catch((error: unknown) => this.authFailed(link, `handshake error: ${(error as Error).message}`))
+      .finally(() => {
+        link.inboxLength--;
+      });
   }
 
   /**
@@ -445,6 +621,12 @@ export class WebRtcTransport implements Transport {
 function dataChannelOf(peer: SimplePeer.Instance): RTCDataChannel | null {
   const channel = (peer as unknown as { _channel?: RTCDataChannel | null })._channel;
   return channel ?? null;
+}
+
+/** The DTLS fingerprints of a connection as this side sees them (channel binding for peer-auth.ts). */
+function fingerprintsOf(peer: SimplePeer.Instance): { local: string; remote: string } {
+  const pc = (peer as unknown as { _pc?: RTCPeerConnection | null })._pc;
+  return { local: sdpFingerprint(pc?.localDescription?.sdp), remote: sdpFingerprint(pc?.remoteDescription?.sdp) };
 }
 
 function randomAttempt(): string {

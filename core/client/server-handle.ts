@@ -18,4 +18,6 @@ export interface ServerHandle {
   touchSessions(sessionIds: readonly string[]): void;
   hasSession(sessionId: string): boolean;
   onApplied(listener: (applied: AppliedTxn) => void): () => void;
+  /** Called whenever `serving` (or `stopped`) changes; returns a function that stops listening. */
+  onServingChange(listener: (serving: boolean) => void): () => void;
 }

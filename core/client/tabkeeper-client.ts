@@ -20,7 +20,10 @@ export interface ClientOptions {
    * client pinned to one server (a forced seat) returns that one every time.
    */
   readonly pickServer: (previous: ServerId | null) => ServerHandle | null;
-  /** How often the client checks its connection and touches its session. Default 20 ms. */
+  /**
+   * How often a client that is not connected looks for a server again. Default 20 ms. A
+   * connected client never polls: its server tells it when it stops serving.
+   */
   readonly pollMs?: number;
   /**
    * Called whenever a promise of this client settles. The simulator passes
@@ -33,6 +36,14 @@ export interface ClientOptions {
    * client has seen, which the server must have applied before it serves this client.
    */
   readonly resume?: { readonly lastSeenZxid: Zxid };
+  /**
+   * Exactly-once writes (core/tree/exactly-once.ts): every write carries (session, request
+   * number), and one whose outcome is unknown (ConnectionLoss, OperationTimeout) is not failed
+   * but sent again, with the same number, once the client is connected again, on whichever
+   * server: the cluster applies it at most once and answers its original result. A write still
+   * unanswered when the session expires fails ConnectionLoss (its outcome is unknown).
+   */
+  readonly exactlyOnce?: boolean;
 }
 
 /** One operation as the client queues it. Reads run on the attached server's committed state. */
@@ -55,12 +66,25 @@ interface Queued {
   readonly done: (result: ApplyResult) => void;
 }
 
+/** A call sent to the server; its result waits here until every earlier call's was delivered. */
+interface Sent {
+  readonly queued: Queued;
+  result: ApplyResult | null;
+  /** Set when the client gave up on it (ConnectionLoss): a late answer from the server is ignored. */
+  abandoned: boolean;
+}
+
 /**
  * A ZooKeeper client of a TabKeeper cluster (ZooKeeper's ZooKeeper class): promise-returning
  * create / delete / exists / getData / setData / getChildren / multi / sync / close with
  * ZooKeeper's names and errors, one session, one-shot watches, and connection-state events.
  *
- * - Order: calls run one at a time in the order they were made (FIFO client order).
+ * - Order: calls are pipelined (many in flight, as ZooKeeper's clients do) and their results
+ *   are delivered in the order the calls were made (FIFO client order). Writes and syncs go out
+ *   at once: the server forwards them in order over its FIFO link and the leader proposes them
+ *   in that order. A plain read waits until every earlier call completed; a synced read sends
+ *   its sync at once and holds later calls back until it has read (so it sees the session's
+ *   earlier writes and none of its later ones).
  * - Sessions: created by a committed txn at first connection, kept alive by touches that reach
  *   the leader, expired by the leader when the client goes silent for the timeout.
  * - Moving: when its server stops serving, the client fails what was in flight with
@@ -73,16 +97,22 @@ export class TabKeeperClient {
   private sessionCreated = false;
   private creatingSession = false;
   private readonly queue: Queued[] = [];
-  private inFlight: Queued | null = null;
+  private readonly inFlight: Sent[] = [];
+  /** Synced reads in flight: later calls wait for them. */
+  private barriers = 0;
   /** The newest zxid this client has seen; a server behind it must not serve this client. */
   private lastSeenZxid: Zxid = ZERO_ZXID;
   /** The committed zxid of the server that completed the last call (reads were served at it). */
   private lastServedZxid: Zxid = ZERO_ZXID;
   private readonly watches = new WatchTable();
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeServing: (() => void) | null = null;
   private timer: TimerId | null = null;
-  private lastTouchMs = -Infinity;
   private readonly stateListeners: ((state: ConnectionState) => void)[] = [];
+  /** The number of the next numbered write (exactlyOnce). */
+  private nextRequestNumber = 1;
+  /** Numbered writes sent at least once: their outcome may be known to the cluster only. */
+  private readonly attempted = new WeakSet<Queued>();
 
   constructor(private readonly options: ClientOptions) {
     if (options.resume !== undefined) {
@@ -184,39 +214,67 @@ export class TabKeeperClient {
   call(call: ClientCall, done: (result: ApplyResult) => void): void {
     if (this.connectionState === 'CLOSED') return done({ ok: false, error: call.kind === 'close' ? 'ConnectionLoss' : 'SessionExpired' });
     if (this.connectionState === 'EXPIRED') return done({ ok: false, error: 'SessionExpired' });
+    if (this.options.exactlyOnce && call.kind === 'write') {
+      const request = { type: 'once', sessionId: this.sessionId, requestNumber: this.nextRequestNumber++, request: call.request };
+      call = { kind: 'write', request, path: call.path };
+    }
     this.queue.push({ call, done });
     this.pump();
+  }
+
+  /** Whether a call is a numbered write this client retries itself. */
+  private retried(queued: Queued): boolean {
+    return this.options.exactlyOnce === true && queued.call.kind === 'write' && (queued.call.request as { type?: unknown }).type === 'once';
   }
 
   // ---------------------------------------------------------------- running calls
 
   private pump(): void {
-    while (this.connectionState === 'CONNECTED' && this.inFlight === null && this.queue.length > 0) {
-      const queued = this.queue.shift()!;
-      this.inFlight = queued;
-      this.execute(queued);
+    while (this.connectionState === 'CONNECTED' && this.barriers === 0 && this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const plainRead = head.call.kind === 'read' && !head.call.synced;
+      if (plainRead && this.inFlight.length > 0) return;
+      this.queue.shift();
+      const sent: Sent = { queued: head, result: null, abandoned: false };
+      this.attempted.add(head);
+      this.inFlight.push(sent);
+      if (head.call.kind === 'read' && head.call.synced) this.barriers++;
+      this.execute(sent);
     }
   }
 
-  private execute({ call }: Queued): void {
+  private execute(sent: Sent): void {
     const server = this.server!;
+    const call = sent.queued.call;
+    const complete = (result: ApplyResult) => this.complete(sent, result);
     switch (call.kind) {
       case 'write':
-        return server.request('op', call.request, (result) => this.finish(result));
+        return server.request('op', call.request, complete);
       case 'sync':
-        return server.request('sync', null, (result) => this.finish(result));
+        return server.request('sync', null, complete);
       case 'close':
-        return server.request('op', { type: 'closeSession', sessionId: this.sessionId }, (result) => this.finish(result));
+        return server.request('op', { type: 'closeSession', sessionId: this.sessionId }, complete);
       case 'read':
-        if (!call.synced) return this.finish(server.query(call.request as unknown as Json));
+        if (!call.synced) return complete(server.query(call.request as unknown as Json));
         // A read ordered after a sync, on the same server, in the same step: linearizable.
-        return server.request('sync', null, (result) => this.finish(result.ok ? server.query(call.request as unknown as Json) : result));
+        return server.request('sync', null, (result) => complete(result.ok ? server.query(call.request as unknown as Json) : result));
     }
   }
 
-  private finish(result: ApplyResult): void {
-    const queued = this.inFlight!;
-    this.inFlight = null;
+  /** Records a result and delivers, in call order, every result that no earlier call holds back. */
+  private complete(sent: Sent, result: ApplyResult): void {
+    if (sent.abandoned || sent.result !== null) return;
+    sent.result = result;
+    if (sent.queued.call.kind === 'read' && sent.queued.call.synced) this.barriers--;
+    while (this.inFlight.length > 0 && this.inFlight[0]!.result !== null) {
+      const head = this.inFlight.shift()!;
+      // A connection error here disconnects, which fails (and empties) what is still in flight.
+      this.deliver(head.queued, head.result!);
+    }
+    this.pump();
+  }
+
+  private deliver(queued: Queued, result: ApplyResult): void {
     const server = this.server;
     if (server) {
       this.lastServedZxid = server.committedZxid;
@@ -224,10 +282,24 @@ export class TabKeeperClient {
     }
     if (result.ok && queued.call.kind === 'read' && queued.call.watch) this.setWatch(queued.call.request, queued.call.watch, result.value);
     if (result.ok && queued.call.kind === 'close') this.setState('CLOSED');
+    if (!result.ok && CONNECTION_ERRORS.has(result.error) && this.retried(queued)) {
+      // Sent again, with the same number, once connected: first of what keepNumberedWrites keeps.
+      this.inFlight.unshift({ queued, result: null, abandoned: false });
+      if (this.connectionState === 'CONNECTED') this.disconnect();
+      else this.keepNumberedWrites();
+      return;
+    }
     queued.done(result);
     if (!result.ok && CONNECTION_ERRORS.has(result.error)) this.disconnect();
     else if (!result.ok && result.error === 'SessionExpired') this.expire();
-    this.pump();
+  }
+
+  /** Fails every call in flight with `error`, in order; their answers, if any come, are ignored. */
+  private failInFlight(error: string): void {
+    const sent = this.inFlight.splice(0);
+    this.barriers = 0;
+    for (const each of sent) each.abandoned = true;
+    for (const each of sent) each.queued.done(each.result ?? { ok: false, error });
   }
 
   private setWatch(request: ReadCall, watcher: Watcher, value: Json): void {
@@ -241,20 +313,25 @@ export class TabKeeperClient {
 
   // ---------------------------------------------------------------- connection
 
+  /**
+   * The one timer of a client: while connecting it looks for a server every `pollMs`; while
+   * connected it touches the session every third of its timeout (ZooKeeper's ping interval).
+   */
   private poll(): void {
+    this.timer = null;
     if (this.connectionState === 'CLOSED' || this.connectionState === 'EXPIRED') return;
     const server = this.server;
     if (server && (server.stopped || !server.serving)) this.disconnect();
     if (this.connectionState === 'CONNECTING') this.tryConnect();
-    else this.maybeTouch();
-    this.timer = this.options.clock.setTimer(this.options.pollMs ?? 20, () => this.poll());
+    else this.server?.touchSessions([this.sessionId]);
+    this.schedulePoll();
   }
 
-  private maybeTouch(): void {
-    const now = this.options.clock.now();
-    if (now - this.lastTouchMs < this.options.sessionTimeoutMs / 3) return;
-    this.lastTouchMs = now;
-    this.server?.touchSessions([this.sessionId]);
+  private schedulePoll(): void {
+    if (this.timer !== null) this.options.clock.clearTimer(this.timer);
+    if (this.connectionState === 'CLOSED' || this.connectionState === 'EXPIRED') return void (this.timer = null);
+    const delayMs = this.connectionState === 'CONNECTED' ? this.options.sessionTimeoutMs / 3 : (this.options.pollMs ?? 20);
+    this.timer = this.options.clock.setTimer(delayMs, () => this.poll());
   }
 
   private tryConnect(): void {
@@ -291,9 +368,15 @@ export class TabKeeperClient {
       // Watchers often resolve promises: let awaiting code resume now (see onPromiseSettled).
       if (fired > 0) this.options.onPromiseSettled?.();
     });
-    this.lastTouchMs = -Infinity;
+    this.unsubscribeServing?.();
+    this.unsubscribeServing = server.onServingChange((serving) => {
+      if (serving || this.server !== server) return;
+      this.disconnect();
+      this.schedulePoll();
+    });
     this.setState('CONNECTED');
-    this.maybeTouch();
+    server.touchSessions([this.sessionId]);
+    this.schedulePoll();
     this.renewWatches(server);
     this.pump();
   }
@@ -321,27 +404,58 @@ export class TabKeeperClient {
    */
   abandon(): void {
     if (this.timer !== null) this.options.clock.clearTimer(this.timer);
+    this.timer = null;
     this.disconnect();
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.detach();
     this.server = null;
     this.setState('CLOSED');
   }
 
   private disconnect(): void {
     if (this.connectionState !== 'CONNECTED') return;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.detach();
     this.setState('CONNECTING');
-    // What was queued behind a lost call fails too, as in ZooKeeper: the caller decides what to retry.
+    if (this.options.exactlyOnce) return this.keepNumberedWrites();
+    // What was sent or queued behind a lost call fails too, as in ZooKeeper: the caller decides what to retry.
+    this.failInFlight('ConnectionLoss');
     for (const queued of this.queue.splice(0)) queued.done({ ok: false, error: 'ConnectionLoss' });
   }
 
+  /**
+   * Exactly-once: numbered writes in flight or queued wait, in order, to be sent again once
+   * connected; answers already in are delivered; reads and syncs fail ConnectionLoss as before.
+   */
+  private keepNumberedWrites(): void {
+    const sent = this.inFlight.splice(0);
+    this.barriers = 0;
+    for (const each of sent) each.abandoned = true;
+    const retry: Queued[] = [];
+    for (const each of sent) {
+      const lost = each.result === null || (!each.result.ok && CONNECTION_ERRORS.has(each.result.error));
+      if (lost && this.retried(each.queued)) retry.push(each.queued);
+      else each.queued.done(each.result ?? { ok: false, error: 'ConnectionLoss' });
+    }
+    for (const queued of this.queue.splice(0)) {
+      if (this.retried(queued)) retry.push(queued);
+      else queued.done({ ok: false, error: 'ConnectionLoss' });
+    }
+    this.queue.push(...retry);
+  }
+
   private expire(): void {
+    this.detach();
+    this.setState('EXPIRED');
+    if (this.options.exactlyOnce) this.keepNumberedWrites();
+    else this.failInFlight('SessionExpired');
+    // A numbered write already sent may have been applied: its outcome is unknown, not "expired".
+    for (const queued of this.queue.splice(0)) queued.done({ ok: false, error: this.attempted.has(queued) ? 'ConnectionLoss' : 'SessionExpired' });
+  }
+
+  private detach(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    this.setState('EXPIRED');
-    for (const queued of this.queue.splice(0)) queued.done({ ok: false, error: 'SessionExpired' });
+    this.unsubscribeServing?.();
+    this.unsubscribeServing = null;
   }
 
   private setState(state: ConnectionState): void {

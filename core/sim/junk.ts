@@ -52,6 +52,10 @@ function wellFormed(prng: Prng, from: ServerId, epoch: number): Message {
     { kind: 'transaction_acknowledge', from, epoch, zxid },
     { kind: 'transaction_commit', from, epoch, zxid },
     { kind: 'inform', from, epoch, proposal: { zxid, txn } },
+    { kind: 'sync_request', from, epoch, requestId: prng.int(0, 1000) },
+    { kind: 'sync_confirm', from, epoch, round: prng.int(0, 5) },
+    { kind: 'sync_confirm_ack', from, epoch, round: prng.int(0, 5) },
+    { kind: 'sync_reply', from, epoch, requestId: prng.int(0, 1000), zxid },
     { kind: 'PING', from, epoch },
   ];
   return prng.pick(candidates);

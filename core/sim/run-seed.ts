@@ -7,7 +7,9 @@ import { KvMachine } from '../kv-machine.ts';
 import { DataTree } from '../tree/index.ts';
 import { SimClient } from './sim-client.ts';
 import { SimTreeClient } from './sim-tree-client.ts';
+import { RejoinWatch, injectSustainedFault } from './sustained.ts';
 import { describeSwarm, swarmOptions, type SwarmOptions, type SwarmRequest } from './swarm.ts';
+import { tagOf } from './values.ts';
 import type { SimTrace } from '../trace-format.ts';
 import { TraceRecorder } from './trace-recorder.ts';
 
@@ -33,6 +35,8 @@ export interface SeedResult {
   /** Time from the liveness phase's leader crash to the next established leader with a serving quorum (null if not reached). */
   readonly failoverMs: number | null;
   readonly failoverBoundMs: number;
+  /** Sustained load: restarted servers that served again, and the slowest of them (ms from restart). */
+  readonly rejoin: { readonly count: number; readonly slowestMs: number };
   /** The run as a trace for the browser app's replay; null unless the request asked to record. */
   readonly recording: SimTrace | null;
 }
@@ -78,8 +82,8 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
   const treeHistory: ZkHistoryRecord[] = [];
   const clients: WorkloadClient[] = Array.from({ length: options.clients }, (_, index) =>
     tree
-      ? new SimTreeClient(index + 1, cluster, cluster.prng.fork(), ['/a', '/b', '/c', '/d'].slice(0, options.keys), treeHistory, options.clientThinkMsMax)
-      : new SimClient(index + 1, cluster, cluster.prng.fork(), Array.from({ length: options.keys }, (_, key) => `k${key}`), history, options.clientThinkMsMax),
+      ? new SimTreeClient(index + 1, cluster, cluster.prng.fork(), ['/a', '/b', '/c', '/d'].slice(0, options.keys), treeHistory, options.clientThinkMsMax, options.bigValues)
+      : new SimClient(index + 1, cluster, cluster.prng.fork(), Array.from({ length: options.keys }, (_, key) => `k${key}`), history, options.clientThinkMsMax, options.bigValues),
   );
   const junk = request.junk ? new JunkInjector(cluster, cluster.prng.fork(), request.junk) : null;
   if (junk) {
@@ -88,6 +92,8 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
   let failure: string | null = null;
   let failoverMs: number | null = null;
   let failoverBound = 0;
+  let rejoinMs = 0;
+  let rejoinCount = 0;
   let linearizability: SeedResult['linearizability'] = 'Ok';
   const healthy = () => cluster.failure === null;
   const failed = (what: string): never => {
@@ -100,11 +106,20 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
     junk?.start();
     cluster.network.setDelayRange(Math.min(options.faultDelayMsMin, options.faultDelayMsMax), options.faultDelayMsMax);
 
-    // Safety phase: faults at random intervals.
+    // Safety phase: faults at random intervals. Under sustained load only crashes, closes and
+    // restarts that leave a quorum, and every restarted server must serve again within a bound.
+    const rejoins = options.load === 'sustained' ? new RejoinWatch(cluster, 2 * failoverBoundMs(options)) : null;
+    const onTime = () => rejoins === null || rejoins.overdue() === null;
     while (healthy() && world.now < options.faultPhaseMs) {
       const gap = Math.max(1, Math.round(-Math.log(1 - faultPrng.next()) * options.faultIntervalMsMean));
-      await world.runWhile(healthy, Math.min(world.now + gap, options.faultPhaseMs));
-      if (healthy() && world.now < options.faultPhaseMs) cluster.note(injectFault(cluster, faultPrng, options.faultWeights));
+      await world.runWhile(() => healthy() && onTime(), Math.min(world.now + gap, options.faultPhaseMs));
+      const late = rejoins?.overdue() ?? null;
+      if (healthy() && late !== null) failed(`liveness: server ${late.sid} restarted ${late.waitedMs.toFixed(0)} ms ago and does not serve yet (bound ${rejoins!.boundMs} ms)`);
+      if (healthy() && world.now < options.faultPhaseMs) cluster.note(rejoins ? injectSustainedFault(cluster, faultPrng, rejoins) : injectFault(cluster, faultPrng, options.faultWeights));
+    }
+    if (rejoins) {
+      rejoinMs = rejoins.slowestMs;
+      rejoinCount = rejoins.rejoins;
     }
 
     // Liveness phase: everything heals; a leader must be established and every client progress.
@@ -193,6 +208,7 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
     junkByKind: Object.fromEntries(junk?.injected ?? []),
     failoverMs,
     failoverBoundMs: failoverBound,
+    rejoin: { count: rejoinCount, slowestMs: rejoinMs },
     recording:
       recorder?.finish({
         seed: request.seed,
@@ -236,8 +252,10 @@ interface WorkloadClient {
 function checkNoAcknowledgedTreeWriteLost(cluster: SimCluster, history: readonly ZkHistoryRecord[]): void {
   const committed = new Set<string>();
   for (const { txn } of cluster.checker.committedTxns()) {
-    const op = txn.op as { type?: string; path?: string; data?: string } | null;
-    if (txn.type === 'op' && (op?.type === 'create' || op?.type === 'setData')) committed.add(`${op.type} ${op.path} ${op.data}`);
+    // A numbered write (exactly-once) carries the tree's txn inside it.
+    const outer = txn.op as { type?: string; txn?: unknown } | null;
+    const op = (outer?.type === 'once' ? outer.txn : outer) as { type?: string; path?: string; data?: string } | null;
+    if (txn.type === 'op' && (op?.type === 'create' || op?.type === 'setData')) committed.add(`${op.type} ${op.path} ${tagOf(op.data ?? '')}`);
   }
   for (const record of history) {
     if (record.ok !== true || (record.op !== 'create' && record.op !== 'setData')) continue;
@@ -253,7 +271,7 @@ function checkNoAcknowledgedWriteLost(cluster: SimCluster, history: readonly His
   const committedValues = new Set<string>();
   for (const { txn } of cluster.checker.committedTxns()) {
     const op = txn.op as KvOp | null;
-    if (txn.type === 'op' && op?.type === 'put') committedValues.add(`${op.key}=${op.value}`);
+    if (txn.type === 'op' && op?.type === 'put') committedValues.add(`${op.key}=${tagOf(op.value)}`);
   }
   for (const record of history) {
     if (record.op === 'put' && record.ok === true && !committedValues.has(`${record.path}=${record.value}`)) {

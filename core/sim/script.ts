@@ -19,11 +19,30 @@ import { Scenario } from './scenario.ts';
  *   status                         state, epoch, last and committed zxid of every server
  *   values KEY                     what every running server has applied for KEY
  *   marks PREFIX                   coverage marks whose name starts with PREFIX, with counts
+ *   put-big SID KEY KIB            a write of a value of KIB KiB through server SID
+ *   writer start SID KEY / writer stop   one client writing KEY back to back through SID
+ *   slow-disk SID MS               server SID's disk takes MS ms per write from now on
+ *   add-tracing                    from now on, print what happens during each command (below)
+ *
+ * With `add-servers N trace=on`, every later command also prints what happened during it, the
+ * way the Zab paper tells it: each message delivered (heartbeats and link events left out) and
+ * each server's log line, with the simulated time.
  */
 export class ScriptRunner {
   private scenario: Scenario | null = null;
+  private tracing = false;
+  private traced = 0;
+  private writer: { stopped: boolean; count: number } | null = null;
 
   async run(command: string): Promise<string> {
+    const output = await this.runCommand(command);
+    if (!this.tracing || this.scenario === null) return output;
+    const lines = this.scenario.cluster.traceLines.slice(this.traced).filter((line) => !HIDDEN.test(line));
+    this.traced = this.scenario.cluster.traceLines.length;
+    return [output, ...lines].join('\n');
+  }
+
+  private async runCommand(command: string): Promise<string> {
     const [name, ...args] = command.trim().split(/\s+/);
     switch (name) {
       case 'add-servers':
@@ -57,6 +76,20 @@ export class ScriptRunner {
           .running()
           .map((sid) => `${sid}: ${this.s.value(sid, args[0]!) ?? '(none)'}`)
           .join('\n');
+      case 'put-big': {
+        const value = `${args[1]}:${'x'.repeat(Number(args[2]) * 1024)}`;
+        const result = await this.s.write(Number(args[0]), args[1]!, value);
+        return result.ok ? 'ok' : `error ${result.error}`;
+      }
+      case 'writer':
+        return this.writerCommand(args);
+      case 'slow-disk':
+        this.s.cluster.storage(Number(args[0])).setWriteLatency(Number(args[1]), Number(args[1]));
+        return 'ok';
+      case 'add-tracing':
+        this.tracing = true;
+        this.traced = this.s.cluster.traceLines.length;
+        return 'tracing';
       case 'marks':
         return [...this.s.cluster.marks]
           .filter(([mark]) => mark.startsWith(args.join(' ')))
@@ -66,6 +99,29 @@ export class ScriptRunner {
       default:
         throw new Error(`unknown command ${JSON.stringify(name)}`);
     }
+  }
+
+  private writerCommand(args: string[]): string {
+    if (args[0] === 'stop') {
+      const writer = this.writer;
+      if (writer === null) return 'no writer';
+      writer.stopped = true;
+      this.writer = null;
+      return `stopped after ${writer.count} writes`;
+    }
+    const sid = Number(args[1]);
+    const key = args[2]!;
+    const writer = { stopped: false, count: 0 };
+    this.writer = writer;
+    const writeOne = (): void => {
+      if (writer.stopped || !this.s.cluster.isRunning(sid)) return;
+      this.s.node(sid).request('op', { type: 'put', key, value: `w${writer.count}` }, (result) => {
+        if (result.ok) writer.count++;
+        this.s.world.scheduleAfter(0, writeOne);
+      });
+    };
+    this.s.world.scheduleAfter(0, writeOne);
+    return 'ok';
   }
 
   private get s(): Scenario {
@@ -81,7 +137,11 @@ export class ScriptRunner {
       snapshotEveryTxns: options['snapshot-every'] ? Number(options['snapshot-every']) : undefined,
       retainLogTxns: options['retain'] ? Number(options['retain']) : undefined,
       createMachine: () => new KvMachine(),
+      // Always traced: `trace=on` or `add-tracing` only decides from when the trace is printed.
+      trace: true,
     });
+    this.tracing = options['trace'] === 'on';
+    this.traced = this.scenario.cluster.traceLines.length;
     return this.status();
   }
 
@@ -98,6 +158,9 @@ export class ScriptRunner {
       .join('\n');
   }
 }
+
+/** Heartbeats, their answers and link events: every tick has them, and they tell nothing here. */
+const HIDDEN = / (PING|PONG) \d+$| link-(up|down) /;
 
 /** Splits a script into blocks: prose comments, a command, `----`, the expected output. */
 export interface ScriptBlock {

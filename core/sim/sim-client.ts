@@ -4,6 +4,7 @@ import type { ServerId } from '../types.ts';
 import type { SimCluster } from './cluster.ts';
 import type { HistoryRecord } from './linearizability/index.ts';
 import type { Prng } from './prng.ts';
+import { payload, tagOf } from './values.ts';
 
 /** Errors after which a client cannot know whether its write happened (ZooKeeper's ConnectionLoss). */
 const OUTCOME_UNKNOWN = new Set(['ConnectionLoss', 'OperationTimeout']);
@@ -30,6 +31,8 @@ export class SimClient {
     private readonly keys: readonly string[],
     private readonly history: HistoryRecord[],
     private readonly thinkMsMax: number,
+    /** Some puts carry values up to 1 MiB (`--values big`); histories record their tags. */
+    private readonly bigValues = false,
   ) {
     this.attached = prng.pick(cluster.sids());
   }
@@ -63,7 +66,7 @@ export class SimClient {
     const key = this.prng.pick(this.keys);
     const isPut = this.prng.chance(0.6);
     const value = `c${this.id}-${this.sequence++}`;
-    const op: KvOp = isPut ? { type: 'put', key, value } : { type: 'get', key };
+    const op: KvOp = isPut ? { type: 'put', key, value: payload(this.prng, value, this.bigValues) } : { type: 'get', key };
     const record: HistoryRecord = isPut
       ? { client: this.id, op: 'put', path: key, value, call: this.cluster.world.now, return: null, ok: null }
       : { client: this.id, op: 'get', path: key, call: this.cluster.world.now, return: null, ok: null };
@@ -77,7 +80,7 @@ export class SimClient {
     if (result.ok) {
       record.return = this.cluster.world.now;
       record.ok = true;
-      if (record.op === 'get') record.result = result.value as string | null;
+      if (record.op === 'get') record.result = result.value === null ? null : tagOf(result.value as string);
       this.successes++;
     } else if (OUTCOME_UNKNOWN.has(result.error)) {
       this.moveToAnotherServer();

@@ -8,6 +8,7 @@ import type { SimCluster } from './cluster.ts';
 import type { ZkHistoryRecord, ZkResult } from './linearizability/index.ts';
 import type { Prng } from './prng.ts';
 import { SimClock } from './sim-clock.ts';
+import { payload, tagOf } from './values.ts';
 
 const UNKNOWN_OUTCOME = new Set(['ConnectionLoss', 'OperationTimeout']);
 /** Definite errors the ZooKeeper model explains; anything else is dropped from the history. */
@@ -40,6 +41,8 @@ export class SimTreeClient {
     private readonly roots: readonly string[],
     private readonly history: ZkHistoryRecord[],
     private readonly thinkMsMax: number,
+    /** Some creates and setData carry data up to 1 MiB (`--values big`); histories record their tags. */
+    private readonly bigValues = false,
   ) {
     this.client = this.newClient();
   }
@@ -53,6 +56,8 @@ export class SimTreeClient {
     return new TabKeeperClient({
       sessionId: `client${this.id}-${this.generation++}`,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      // Writes retried across failover are applied once: histories see no unknown outcome from a lost answer.
+      exactlyOnce: true,
       clock: new SimClock(cluster.world, { rate: 1, offsetMs: 0 }),
       pickServer: (previous) => cluster.pickServingServer(this.prng, previous),
     });
@@ -100,13 +105,13 @@ export class SimTreeClient {
     if (roll < 0.25) {
       const sequential = prng.chance(0.2);
       const path = sequential ? `${prng.pick(this.roots)}/s-` : this.path();
-      const request = { type: 'create', path, data: value, ephemeral: false, sequential, sessionId };
+      const request = { type: 'create', path, data: payload(prng, value, this.bigValues), ephemeral: false, sequential, sessionId };
       return { call: { kind: 'write', request, path }, record: { ...base, op: 'create', path, value, sequential } };
     }
     if (roll < 0.45) {
       const path = this.path();
       const version = prng.chance(0.7) ? -1 : prng.int(0, 3);
-      return { call: { kind: 'write', request: { type: 'setData', path, data: value, version }, path }, record: { ...base, op: 'setData', path, value, version } };
+      return { call: { kind: 'write', request: { type: 'setData', path, data: payload(prng, value, this.bigValues), version }, path }, record: { ...base, op: 'setData', path, value, version } };
     }
     if (roll < 0.55) {
       const path = this.path();
@@ -166,7 +171,7 @@ function resultOf(op: string, value: Json): Json {
       return (value as Stat).version;
     case 'getData': {
       const { data, stat } = value as { data: string; stat: Stat };
-      return { data, version: stat.version };
+      return { data: tagOf(data), version: stat.version };
     }
     case 'exists':
       return value === null ? null : (value as Stat).version;

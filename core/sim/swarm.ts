@@ -30,6 +30,10 @@ export interface SwarmOptions {
   /** Relative weight of each fault kind (swarm testing: some seeds never crash, some only partition…). */
   readonly faultWeights: Readonly<Record<FaultKind, number>>;
   readonly workload: 'kv' | 'tree';
+  /** `sustained`: clients never pause, and faults are crashes and restarts that leave a quorum (core/sim/sustained.ts). */
+  readonly load: 'bursty' | 'sustained';
+  /** Some writes carry values up to 1 MiB (core/sim/values.ts). */
+  readonly bigValues: boolean;
   /** Once faults stop and a quorum is connected: time allowed to elect, finish writes and converge. */
   readonly livenessBoundMs: number;
   /**
@@ -54,6 +58,10 @@ export interface SwarmRequest {
   readonly junk?: JunkOptions;
   /** What the clients run: puts and gets on the key-value machine (default), or the ZooKeeper API on the data tree. */
   readonly workload?: 'kv' | 'tree';
+  /** `sustained`: writers never pause while servers crash, restart and rejoin; restarts must serve again within a bound. */
+  readonly load?: 'bursty' | 'sustained';
+  /** Values up to 1 MiB in some writes. */
+  readonly bigValues?: boolean;
 }
 
 export function swarmOptions(request: SwarmRequest): SwarmOptions {
@@ -68,6 +76,8 @@ export function swarmOptions(request: SwarmRequest): SwarmOptions {
   const congested = prng.chance(0.4);
   const faultDelayMsMax = congested ? prng.int(40, 400) : delayMsMax;
   const skewed = prng.chance(0.3);
+  const load = request.load ?? 'bursty';
+  const sustained = load === 'sustained';
   return {
     cluster: {
       seed: request.seed,
@@ -94,15 +104,18 @@ export function swarmOptions(request: SwarmRequest): SwarmOptions {
       trace: request.trace,
     },
     workload: request.workload ?? 'kv',
+    load,
+    bigValues: request.bigValues ?? false,
     clients: prng.int(1, 5),
     keys: prng.int(1, 4),
-    clientThinkMsMax: prng.int(0, 40),
+    // Drawn in every mode, so that the other options of a seed do not depend on the load.
+    clientThinkMsMax: Math.min(prng.int(0, 40), sustained ? 0 : 40),
     faultPhaseMs: prng.int(2000, 8000),
     faultIntervalMsMean: prng.int(100, 1200),
     faultWeights,
     livenessBoundMs: 30_000,
-    faultDelayMsMin: congested ? prng.int(0, 20) : 0,
-    faultDelayMsMax,
+    faultDelayMsMin: congested && !sustained ? prng.int(0, 20) : 0,
+    faultDelayMsMax: sustained ? delayMsMax : faultDelayMsMax,
     slowDisks: Array.from({ length: servers }, (_, index) => index + 1).filter(() => prng.chance(0.15)),
     slowDiskLatencyMs: [prng.int(10, 30), prng.int(30, 120)],
   };
@@ -118,6 +131,8 @@ export function describeSwarm(options: SwarmOptions): string {
   return [
     `SEED=${cluster.seed}`,
     `workload=${options.workload}`,
+    `load=${options.load}`,
+    `values=${options.bigValues ? 'big' : 'small'}`,
     `voters=${cluster.voters}`,
     `observers=${cluster.observers}`,
     `clients=${options.clients}`,

@@ -16,6 +16,7 @@ import { statOf } from './stat.ts';
 import { createTreeState } from './state.ts';
 import type { TreeState } from './state.ts';
 import { TxnSchema } from './txns.ts';
+import { isOnce, isOnceReplay, OnceReplayTxnSchema, OnceRequestSchema, OnceTxnSchema, SessionResults } from './exactly-once.ts';
 import type { TreeTxn } from './txns.ts';
 
 /**
@@ -25,8 +26,19 @@ import type { TreeTxn } from './txns.ts';
  */
 export class DataTree implements StateMachine {
   private state: TreeState = createTreeState();
+  /** Results of numbered writes per live session (exactly-once.ts); part of snapshots and digests. */
+  private results = new SessionResults();
 
   validateOp(op: unknown): string | null {
+    if (isOnce(op)) {
+      const envelope = v.safeParse(OnceRequestSchema, op);
+      if (!envelope.success) return `invalid numbered write: ${envelope.issues[0].message}`;
+      const inner = checkRequest(envelope.output.request);
+      if (!inner.ok) return inner.reason;
+      const type = inner.request.type;
+      if (isReadRequest(inner.request) || type === 'createSession' || type === 'closeSession') return `a numbered write cannot be ${type}`;
+      return null;
+    }
     const checked = checkRequest(op);
     return checked.ok ? null : checked.reason;
   }
@@ -36,13 +48,43 @@ export class DataTree implements StateMachine {
    * one) or a read becomes a BadArguments error txn, so that it still gets an answer.
    */
   prepare(op: Json, context: PrepareContext): Json {
+    if (isOnce(op)) return this.prepareOnce(op, context);
     const checked = checkRequest(op);
     if (!checked.ok) return errorTxn('BadArguments', null);
     if (isReadRequest(checked.request)) return errorTxn('BadArguments', checked.request.path);
     return prepareWrite(this.state, checked.request, context.timeMs);
   }
 
+  /** A numbered write: its original result if this session's write of that number was already prepared, else the write. */
+  private prepareOnce(op: Json, context: PrepareContext): Json {
+    const envelope = v.safeParse(OnceRequestSchema, op);
+    if (!envelope.success || this.validateOp(op) !== null) return errorTxn('BadArguments', null);
+    const { sessionId, requestNumber, request } = envelope.output;
+    if (!this.state.sessions.has(sessionId)) return errorTxn('SessionExpired', null);
+    if (this.results.find(sessionId, requestNumber) !== null) return { type: 'onceReplay', sessionId, requestNumber };
+    return { type: 'once', sessionId, requestNumber, txn: this.prepare(request, context) };
+  }
+
   apply(txn: Json, zxid: Zxid): Applied {
+    if (isOnce(txn)) {
+      const once = v.parse(OnceTxnSchema, txn);
+      const applied = this.apply(once.txn, zxid);
+      // A write whose session closed in the same txn (none can) would leave nothing to remember.
+      if (this.state.sessions.has(once.sessionId)) this.results.remember(once.sessionId, once.requestNumber, applied.result);
+      return applied;
+    }
+    if (isOnceReplay(txn)) {
+      const replay = v.parse(OnceReplayTxnSchema, txn);
+      // Prepared only when the result was remembered; a session closed since has none: unknown outcome.
+      return { result: this.results.find(replay.sessionId, replay.requestNumber) ?? { ok: false, error: 'ConnectionLoss' }, events: [] };
+    }
+    const applied = this.applyTree(txn, zxid);
+    const type = (txn as { type?: unknown }).type;
+    if (type === 'closeSession') this.results.forget((txn as { sessionId: string }).sessionId);
+    return applied;
+  }
+
+  private applyTree(txn: Json, zxid: Zxid): Applied {
     const parsed = v.safeParse(TxnSchema, txn);
     if (!parsed.success) {
       throw new AssertionError(`not a data tree txn at ${v.getDotPath(parsed.issues[0]) ?? '(top)'}: ${parsed.issues[0].message}`);
@@ -82,12 +124,16 @@ export class DataTree implements StateMachine {
     }
   }
 
+  /** The tree's snapshot, plus `results` when some session has numbered writes (older snapshots have none). */
   snapshot(): Json {
-    return snapshotOf(this.state);
+    const tree = snapshotOf(this.state);
+    return this.results.size === 0 ? tree : { ...tree, results: this.results.toJson() };
   }
 
   restore(data: Json): void {
-    this.state = stateFromSnapshot(data);
+    const { results, ...tree } = (data ?? {}) as { results?: Json };
+    this.state = stateFromSnapshot(tree as Json);
+    this.results = SessionResults.fromJson(results);
   }
 
   digest(): string {

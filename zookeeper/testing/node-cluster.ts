@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { roomToken } from '../../signaling/cluster-key.ts';
 import { ZooKeeperSessions } from '../../client-app/app/zookeeper-sessions.ts';
 import type { Clock } from '../../core/clock.ts';
 import { serverConfig } from '../../core/config.ts';
@@ -26,13 +27,15 @@ const realClock: Clock = {
 class LoopbackNetwork {
   private readonly receivers = new Map<ServerId, (from: ServerId, data: unknown) => void>();
   readonly down = new Set<ServerId>();
+  /** Extra delay of messages to a server: a slow link, so it serves but lags behind. */
+  readonly delayTo = new Map<ServerId, number>();
 
   transportOf(sid: ServerId): Transport {
     return {
       send: (to, message) => {
         if (this.down.has(sid) || this.down.has(to)) return;
         const text = encodeMessage(message);
-        setTimeout(() => this.receivers.get(to)?.(sid, text), 0);
+        setTimeout(() => this.receivers.get(to)?.(sid, text), this.delayTo.get(to) ?? 0);
       },
       onMessage: (callback) => this.receivers.set(sid, callback),
       onLinkUp: () => {},
@@ -64,7 +67,9 @@ export class NodeCluster {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);
       });
-      const reply: JoinReply = await socket.timeout(5_000).emitWithAck('join', { cluster, size: 3, ...(key === undefined ? {} : { key }) });
+      // As a tab does: the signaling server gets the room token derived from the key.
+      const token = key === undefined ? undefined : await roomToken(cluster, key);
+      const reply: JoinReply = await socket.timeout(5_000).emitWithAck('join', { cluster, size: 3, ...(token === undefined ? {} : { key: token }) });
       if (!reply.ok || reply.seat !== seat) throw new Error(`node tab could not take seat ${seat}: ${JSON.stringify(reply)}`);
       const node = new ZabNode({
         config: serverConfig(seat, 3),
@@ -95,6 +100,11 @@ export class NodeCluster {
       if (Date.now() > deadline) throw new Error('the node cluster never served');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** Messages to `seat` arrive `delayMs` late (FIFO still): it keeps serving, behind the others. */
+  slowLinksTo(seat: ServerId, delayMs: number): void {
+    this.network.delayTo.set(seat, delayMs);
   }
 
   /** The tab closes: its node stops, its links drop, its socket leaves (peers hear peer-left, gateway clients gateway-lost). */

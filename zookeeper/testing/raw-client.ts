@@ -50,9 +50,16 @@ export class RawClient {
 
   /** Sends one request and reads frames up to its reply (watch events before it are kept in `events`). */
   async request(xid: number, opcode: number, record: string | null, value: JuteRecord = {}): Promise<{ header: JuteRecord; body: JuteReader } | null> {
+    return this.requestWith(xid, opcode, (writer) => {
+      if (record !== null) codec.write(writer, record, value);
+    });
+  }
+
+  /** As `request`, with the body written by `write` (several records: a multi). */
+  async requestWith(xid: number, opcode: number, write: (writer: JuteWriter) => void): Promise<{ header: JuteRecord; body: JuteReader } | null> {
     const writer = new JuteWriter();
     codec.write(writer, 'RequestHeader', { xid, type: opcode });
-    if (record !== null) codec.write(writer, record, value);
+    write(writer);
     this.socket.write(writer.finish(true));
     for (;;) {
       const frame = await this.nextFrame();

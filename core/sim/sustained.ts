@@ -1,0 +1,72 @@
+import { quorumSize } from '../quorum.ts';
+import type { ServerId } from '../types.ts';
+import type { SimCluster } from './cluster.ts';
+import type { Prng } from './prng.ts';
+
+/**
+ * `--load sustained` (issue 10): clients write back to back while servers crash, close and
+ * restart, and every restarted server must serve again within a bound. Faults here never take
+ * away a quorum of voters, so writers are never paused by the schedule itself, only by the
+ * failovers it causes; a rejoining server must therefore catch up while the log keeps growing.
+ */
+export class RejoinWatch {
+  /** Servers restarted and not yet serving: when they were started. */
+  private readonly restarted = new Map<ServerId, number>();
+  /** The slowest rejoin seen so far (ms), for the report. */
+  slowestMs = 0;
+  rejoins = 0;
+
+  constructor(
+    private readonly cluster: SimCluster,
+    readonly boundMs: number,
+  ) {}
+
+  started(sid: ServerId): void {
+    this.restarted.set(sid, this.cluster.world.now);
+  }
+
+  stopped(sid: ServerId): void {
+    this.restarted.delete(sid);
+  }
+
+  /** The first server that has not served within the bound since its restart, or null. Forgets servers that serve. */
+  overdue(): { readonly sid: ServerId; readonly waitedMs: number } | null {
+    const now = this.cluster.world.now;
+    for (const [sid, since] of this.restarted) {
+      if (this.cluster.node(sid)?.serving) {
+        this.restarted.delete(sid);
+        this.rejoins++;
+        this.slowestMs = Math.max(this.slowestMs, now - since);
+      } else if (now - since > this.boundMs) {
+        return { sid, waitedMs: now - since };
+      }
+    }
+    return null;
+  }
+}
+
+/**
+ * One fault of the sustained schedule: a running server crashes or closes while fewer voters
+ * than the quorum allows are down (observers any time), otherwise a down server restarts.
+ */
+export function injectSustainedFault(cluster: SimCluster, prng: Prng, watch: RejoinWatch): string {
+  const voters = cluster.options.voters;
+  const down = cluster.sids().filter((sid) => !cluster.isRunning(sid));
+  const votersDown = down.filter((sid) => sid <= voters).length;
+  const mayStop = cluster.running().filter((sid) => sid > voters || votersDown < voters - quorumSize(voters));
+  if (mayStop.length > 0 && (down.length === 0 || prng.chance(0.5))) {
+    const sid = prng.pick(mayStop);
+    watch.stopped(sid);
+    if (prng.chance(0.5)) {
+      cluster.crash(sid);
+      return `crash ${sid}`;
+    }
+    cluster.close(sid);
+    return `close ${sid}`;
+  }
+  if (down.length === 0) return 'no fault';
+  const sid = prng.pick(down);
+  cluster.start(sid);
+  watch.started(sid);
+  return `restart ${sid} (must serve within ${watch.boundMs} ms)`;
+}
