@@ -33,7 +33,7 @@ export class FeedStore {
   total = $state(0);
   private ring: FeedEntry[] = [];
   private nextId = 1;
-  private readonly schedule = frameScheduler(() => this.publish());
+  private readonly schedule = frameScheduler(() => this.publish(), 100);
 
   add(timeMs: number, from: number, to: number, message: unknown, dropped: string | null): FeedEntry {
     const kind = kindOf(message);

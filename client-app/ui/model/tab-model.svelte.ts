@@ -25,6 +25,8 @@ const PULSE_GAP_MS = 150;
 /** How long a dot travels between two seats (a pace a person can follow). */
 const PULSE_TRAVEL_MS = 600;
 const PULSES_KEPT = 60;
+/** The views publish at most this often (10 per second): smooth enough to follow, cheap for the protocol sharing the thread. */
+const PUBLISH_INTERVAL_MS = 100;
 const TAB_LOG_LINES = 60;
 /**
  * Knowledge older than this is shown as "not heard", with what it said and its age beside: a
@@ -63,7 +65,8 @@ export class TabModel {
   private readonly pendingPulses = new Map<string, { from: number; to: number; category: string; count: number; last: string }>();
   private readonly lastPulseAt = new Map<string, number>();
   private nextPulseId = 1;
-  private readonly schedule = frameScheduler(() => this.publish());
+  private readonly schedule = frameScheduler(() => this.publish(), PUBLISH_INTERVAL_MS);
+  private seatsKey = '';
 
   constructor(private readonly app: TabApp) {
     this.status = app.status();
@@ -113,6 +116,9 @@ export class TabModel {
   private addPulse(from: number, to: number, message: unknown): void {
     const kind = kindOf(message);
     const category = categoryOf(kind);
+    // Heartbeats flow every tick on every link: drawn, they would keep the page animating (and
+    // the main thread busy) forever. Their news is in the cluster table's "heard" column.
+    if (category === 'heartbeat') return;
     const key = `${from}>${to}>${category}`;
     const pending = this.pendingPulses.get(key);
     if (pending === undefined) this.pendingPulses.set(key, { from, to, category, count: 1, last: kind });
@@ -198,13 +204,19 @@ export class TabModel {
   /** Re-reads the cheap parts of the tab and publishes everything that changed since the last frame. */
   private publish(): void {
     const now = Date.now();
-    this.nowMs = now;
+    this.nowMs = Math.floor(now / 500) * 500; // ages shown to half a second: fewer re-renders
     const status = this.app.status();
     this.status = status;
     this.storageError = this.app.storageError;
     this.unsendableError = this.app.unsendableError;
     this.faults = this.app.faults?.settings ?? { cut: [], delayMs: 0, hung: false };
-    this.seats = this.computeSeats(status, now);
+    // No new array when nothing changed: no re-render.
+    const seats = this.computeSeats(status, this.nowMs);
+    const seatsKey = JSON.stringify(seats);
+    if (seatsKey !== this.seatsKey) {
+      this.seatsKey = seatsKey;
+      this.seats = seats;
+    }
     this.publishPulses(now);
     this.log.refresh(this.server);
     if (!this.tree.ready && this.server !== null) this.tree.reloadAll();
