@@ -40,6 +40,10 @@ export function describeTxn(txn: Pick<Txn, 'type' | 'op'>): string {
 export function describeOp(op: Json): string {
   if (typeof op !== 'object' || op === null || Array.isArray(op)) return JSON.stringify(op).slice(0, 80);
   const record = op as Record<string, Json>;
+  // An exactly-once write (core/tree/exactly-once.ts) is shown as the write it carries, numbered.
+  if (record.type === 'once' && typeof record.txn === 'object' && record.txn !== null) {
+    return `${describeOp(record.txn)} (#${String(record.requestNumber)})`;
+  }
   const parts = [String(record.type ?? '?')];
   if (typeof record.path === 'string') parts.push(record.path);
   if (typeof record.key === 'string') parts.push(record.key);
