@@ -85,7 +85,7 @@ export function summarize(message: unknown): string {
     case 'transaction_commit':
       return `${kind}${epoch} ${zxidText(m.zxid)}`;
     case 'SNAP':
-      return `SNAP${epoch} at ${zxidText((m.snapshot as { zxid?: unknown } | undefined)?.zxid)}`;
+      return `SNAP${epoch} at ${zxidText(m.zxid)}`;
     case 'UPTODATE':
       return `UPTODATE${epoch} committed ${zxidText(m.committedZxid)}`;
     case 'transaction_proposal':

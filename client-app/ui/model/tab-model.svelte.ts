@@ -173,7 +173,7 @@ export class TabModel {
     const kind = kindOf(message);
     if (dir === 'out') {
       if (kind === 'DIFF' || kind === 'TRUNC' || kind === 'SNAP') {
-        const detail = kind === 'DIFF' ? `${Array.isArray(m.proposals) ? m.proposals.length : 0} entries after ${zxidOf(m.prevZxid)}` : kind === 'TRUNC' ? `to ${zxidOf(m.zxid)}` : `at ${zxidOf((m.snapshot as { zxid?: unknown } | undefined)?.zxid)}`;
+        const detail = kind === 'DIFF' ? `${Array.isArray(m.proposals) ? m.proposals.length : 0} entries after ${zxidOf(m.prevZxid)}` : kind === 'TRUNC' ? `to ${zxidOf(m.zxid)}` : `at ${zxidOf(m.zxid)}`;
         this.log.note(`sent ${kind} to ${peer}: ${detail}`);
       }
       return;
@@ -190,7 +190,7 @@ export class TabModel {
         this.log.note(`TRUNC from ${peer}: log cut back to ${zxidOf(m.zxid)}`);
         break;
       case 'SNAP':
-        this.log.note(`SNAP from ${peer}: snapshot at ${zxidOf((m.snapshot as { zxid?: unknown } | undefined)?.zxid)} replaces the state`);
+        this.log.note(`SNAP from ${peer}: snapshot at ${zxidOf(m.zxid)} replaces the state`);
         break;
       case 'transaction_proposal':
       case 'inform': {

@@ -53,7 +53,7 @@ function syncNote(event: Extract<TraceEvent, { type: 'message' }>): string | nul
     case 'TRUNC':
       return `TRUNC from ${event.from}: log cut back to ${zxidText(m.zxid)}`;
     case 'SNAP':
-      return `SNAP from ${event.from}: snapshot at ${zxidText((m.snapshot as { zxid?: unknown } | undefined)?.zxid)}`;
+      return `SNAP from ${event.from}: snapshot at ${zxidText(m.zxid)}`;
     default:
       return null;
   }
@@ -133,7 +133,7 @@ export class ReplayModel {
         const kind = kindOf(event.message);
         if (kind !== 'TRUNC' && kind !== 'SNAP') return null;
         const m = event.message as Record<string, unknown>;
-        return { index, t: event.t, text: kind === 'TRUNC' ? `S${event.to} TRUNCated to ${zxidText(m.zxid)}` : `S${event.to} got a SNAP at ${zxidText((m.snapshot as { zxid?: unknown }).zxid)}`, kind: 'sync' };
+        return { index, t: event.t, text: kind === 'TRUNC' ? `S${event.to} TRUNCated to ${zxidText(m.zxid)}` : `S${event.to} got a SNAP at ${zxidText(m.zxid)}`, kind: 'sync' };
       }
       default:
         return null;
