@@ -140,7 +140,13 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
       // First every voter serves: a storage that was wiped or rolled back is re-admitted (core/seats.ts),
       // or the others would not be a quorum without the leader.
       const voters = cluster.sids().filter((sid) => sid <= options.cluster.voters);
-      const allServe = () => voters.every((sid) => cluster.node(sid)?.serving === true);
+      // Serving is not enough: a synced storage counts only once its seat record has committed.
+      const admittedByLeader = () => {
+        const leader = cluster.leader();
+        const committed = leader === null ? null : cluster.node(leader)?.server.admission.committed;
+        return committed != null && voters.every((sid) => committed.get(sid)?.storageId === cluster.node(sid)?.server.admission.storageId);
+      };
+      const allServe = () => voters.every((sid) => cluster.node(sid)?.serving === true) && admittedByLeader();
       await world.runWhile(() => healthy() && !allServe(), deadline);
       if (healthy() && !allServe()) failed(`liveness: not every voter serves ${options.livenessBoundMs} ms after faults stopped (a storage not re-admitted?)`);
       const crashed = cluster.leader()!;
