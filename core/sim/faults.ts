@@ -110,12 +110,14 @@ function mayLoseStorage(cluster: SimCluster, sid: ServerId): boolean {
   const voters = cluster.options.voters;
   if (sid > voters) return true;
   const amnesiac = new Set(cluster.checker.amnesiacSeats().filter((seat) => seat <= voters));
-  // A seat whose storage no record names yet (wiped before anything committed) cannot vote either.
-  const records = cluster.sids().map((each) => recordInPersistedState(cluster.storage(each).state()));
+  // A seat counts as re-admitted only once a quorum of voters' durable storages hold a record that
+  // names its storage: a record one server proposed (or holds alone) may never commit, and the
+  // seat would then still be amnesiac for the ensemble.
+  const records = cluster.sids().filter((each) => each <= voters).map((each) => recordInPersistedState(cluster.storage(each).state()));
   for (let seat = 1; seat <= voters; seat++) {
     const storage = cluster.storage(seat);
     const identity = { storageId: storage.id, currentEpoch: storage.state().currentEpoch };
-    if (!records.some((record) => admits(record, seat, identity))) amnesiac.add(seat);
+    if (records.filter((record) => admits(record, seat, identity)).length < quorumSize(voters)) amnesiac.add(seat);
   }
   amnesiac.add(sid);
   return amnesiac.size <= voters - quorumSize(voters);
