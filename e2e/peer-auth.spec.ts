@@ -14,7 +14,9 @@ import { Tab, type TabAddress } from './tab.ts';
 
 test('a tab with the wrong key, put in the room by the signaling server, never gets a protocol message accepted', async ({ profile, launchBrowser, address }) => {
   const real: TabAddress = address(3, { key: 'the real key' });
-  const tabs = await openTabs(profile, real, 2);
+  // All three seats (a new cluster is founded only by all N blank seats, core/seats.ts); the
+  // outsider is then seated as an observer, which must prove the key just the same.
+  const tabs = await openTabs(profile, real, 3);
   await waitForEnsemble(tabs);
   await tabs[0]!.runOk('create /before outsider');
 
@@ -37,7 +39,7 @@ test('a tab with the wrong key, put in the room by the signaling server, never g
   const outsider = new Tab(page, { ...real, query: { key: 'a wrong key' } });
   await outsider.goto();
   expect(rewritten, 'the outsider\'s join went through the rewriting relay').toBeGreaterThan(0);
-  expect((await outsider.status()).seat, 'the signaling server seated the outsider in the real room').toBe(3);
+  expect((await outsider.status()).seat, 'the signaling server seated the outsider in the real room').toBe(4);
 
   // Each real tab ran the handshake with it and closed the channel; the page shows the count.
   for (const tab of tabs) {
@@ -52,7 +54,7 @@ test('a tab with the wrong key, put in the room by the signaling server, never g
   expect(seen.peerAuth.accepted, 'protocol messages the outsider accepted').toBe(0);
   expect(seen.peers).toEqual([]);
   expect(seen).toMatchObject({ state: 'LOOKING', serving: false, leader: null, lastZxid: '0:0' });
-  for (const tab of tabs) expect((await tab.status()).peers, `peers of ${tab.name}`).not.toContain(3);
+  for (const tab of tabs) expect((await tab.status()).peers, `peers of ${tab.name}`).not.toContain(4);
   await waitForEnsemble(tabs);
 });
 
@@ -62,7 +64,7 @@ test('after a signaling server restart an outsider racing the rejoin gets nothin
   const port = Number(new URL(server.url).port);
   try {
     const real: TabAddress = { serverUrl: server.url, cluster, size: 5, query: { key: 'restart key' } };
-    const tabs = await openTabs(profile, real, 3);
+    const tabs = await openTabs(profile, real, 5);
     await waitForEnsemble(tabs);
     await tabs[0]!.runOk('create /kept v1');
 
@@ -97,10 +99,10 @@ test('after a signaling server restart an outsider racing the rejoin gets nothin
           expect(status.size).toBe(5);
         });
       }
-      await expect.poll(() => claims().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(4);
-      // A new tab asking for size=5 is not refused, and is told N=5.
+      await expect.poll(() => claims().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(6);
+      // A new tab asking for size=5 is not refused, and is told N=5 (an observer: all five seats are held).
       const fourth = await Tab.open(profile, real);
-      expect(await fourth.status()).toMatchObject({ seat: 4, size: 5, error: null });
+      expect(await fourth.status()).toMatchObject({ seat: 6, size: 5, error: null });
       await waitForEnsemble([...tabs, fourth]);
       expect(await fourth.readSynced('/kept')).toMatchObject({ ok: true, value: { data: 'v1' } });
       // The outsider heard of none of them.

@@ -125,7 +125,13 @@ test.describe('two signaling servers sharing Redis', () => {
     const x = await startServer();
     const y = await startServer();
     const address = (server: SignalingServer): TabAddress => ({ serverUrl: server.url, cluster, size: 5 });
-    const placement = [x, x, y];
+    // A new cluster is founded only by all N blank seats (core/seats.ts), so all five open first
+    // (three on the server to be killed), and which seat leads is up to the election. While the
+    // leader sits on the wrong side, its tab closes and reopens on its own server (same seat, same
+    // storage): the others elect another leader.
+    const placement = [x, x, x, y, y];
+    const doomed = x;
+    const survivor = y;
     const tabs: Tab[] = [];
     const open = async (server: SignalingServer) => {
       const tab = await Tab.open(profile, address(server));
@@ -133,17 +139,18 @@ test.describe('two signaling servers sharing Redis', () => {
       tabs.push(tab);
     };
     for (const server of placement) await open(server);
-    const first = await waitForEnsemble(tabs);
-    const leaderServer = placement[tabs.indexOf(first.leader)]!;
-    const other = leaderServer === x ? y : x;
-    const doomed = leaderOn === 'doomed' ? leaderServer : other;
-    const survivor = doomed === x ? y : x;
-    for (let seat = 4; seat <= 5; seat++) {
-      const next = placement.filter((server) => server === doomed).length < 3 ? doomed : survivor;
-      placement.push(next);
-      await open(next);
+    let ensemble = await waitForEnsemble(tabs);
+    const wanted = leaderOn === 'survivor' ? survivor : doomed;
+    for (let attempt = 0; attempt < 8 && placement[tabs.indexOf(ensemble.leader)] !== wanted; attempt++) {
+      const index = tabs.indexOf(ensemble.leader);
+      await ensemble.leader.close();
+      const others = tabs.filter((_, each) => each !== index);
+      await waitForEnsemble(others);
+      const reopened = await Tab.open(profile, address(placement[index]!));
+      expect((await reopened.status()).seat, 'the reopened tab takes its seat back').toBe(index + 1);
+      tabs[index] = reopened;
+      ensemble = await waitForEnsemble(tabs);
     }
-    const ensemble = await waitForEnsemble(tabs);
     expect(placement[tabs.indexOf(ensemble.leader)], `the leader (seat ${ensemble.leader.seat}) is on the ${leaderOn} server`).toBe(leaderOn === 'survivor' ? survivor : doomed);
     note('placement', `seats on the killed server: ${placement.flatMap((server, index) => (server === doomed ? [index + 1] : [])).join(',')}; leader seat ${ensemble.leader.seat}`);
     await expectFullMesh(tabs, [1, 2, 3, 4, 5]);
@@ -235,10 +242,13 @@ test.describe('a duplicated tab (its sessionStorage, seat token included, copied
     }, stored);
     const duplicate = new Tab(page, address);
     await duplicate.goto();
-    await waitForEnsemble([original, duplicate]);
+    expect((await duplicate.status()).seat).toBe(2);
+    // A new cluster is founded only by all N blank seats (core/seats.ts): the third seat's tab.
+    const third = await Tab.open(profile, { ...address, serverUrl: other.url });
+    await waitForEnsemble([original, duplicate, third]);
     expect((await duplicate.status()).seat).toBe(2);
     expect((await original.status()).seat).toBe(1);
-    await waitForHealth(restarted, 'two seats held, the duplicate on the restarted server', (h) => h.seats === 2 && h.localSeats === 1);
+    await waitForHealth(restarted, 'three seats held, the duplicate on the restarted server', (h) => h.seats === 3 && h.localSeats === 1);
   });
 });
 
