@@ -94,10 +94,13 @@ async function attachLogs(testInfo: TestInfo, profile: BrowserContext, servers: 
   }
 }
 
-test.describe('two signaling servers sharing Redis', () => {
+/**
+ * One Redis for the describe block that calls it, and the signaling servers its tests start:
+ * their logs are attached to each test and they stop after it.
+ */
+function useRedisDeployment(): { readonly redisUrl: () => string; readonly servers: SignalingServer[] } {
   let redis: RedisUnderTest | null = null;
   const servers: SignalingServer[] = [];
-
   test.beforeAll(async () => {
     redis = await RedisUnderTest.start();
   });
@@ -108,9 +111,14 @@ test.describe('two signaling servers sharing Redis', () => {
     await attachLogs(testInfo, profile, servers);
     for (const server of servers.splice(0)) await server.stop();
   });
+  return { redisUrl: () => redis!.url, servers };
+}
+
+test.describe('two signaling servers sharing Redis', () => {
+  const { redisUrl, servers } = useRedisDeployment();
 
   async function startServer(): Promise<SignalingServer> {
-    const server = await startSignalingServer(staticDirectory(), { args: ['--redis', redis!.url] });
+    const server = await startSignalingServer(staticDirectory(), { args: ['--redis', redisUrl()] });
     servers.push(server);
     return server;
   }
@@ -204,22 +212,11 @@ test.describe('two signaling servers sharing Redis', () => {
 });
 
 test.describe('a duplicated tab (its sessionStorage, seat token included, copied)', () => {
-  let redis: RedisUnderTest | null = null;
-  const servers: SignalingServer[] = [];
-  test.beforeAll(async () => {
-    redis = await RedisUnderTest.start();
-  });
-  test.afterAll(async () => {
-    await redis?.stop();
-  });
-  test.afterEach(async ({ profile }, testInfo) => {
-    await attachLogs(testInfo, profile, servers);
-    for (const server of servers.splice(0)) await server.stop();
-  });
+  const { redisUrl, servers } = useRedisDeployment();
 
   test('cannot take its original\'s seat through another server: it gets a free seat, and the original keeps serving', async ({ profile, cluster }) => {
     const start = async (port?: number) => {
-      const server = await startSignalingServer(staticDirectory(), { args: ['--redis', redis!.url], ...(port === undefined ? {} : { port }) });
+      const server = await startSignalingServer(staticDirectory(), { args: ['--redis', redisUrl()], ...(port === undefined ? {} : { port }) });
       servers.push(server);
       return server;
     };
