@@ -306,12 +306,21 @@ export class SimCluster {
   }
 }
 
+/** ` once s1 #2` for an exactly-once write (core/tree/exactly-once.ts) or its replay; '' for anything else. */
+function numberedWrite(op: unknown): string {
+  const once = op as { type?: unknown; sessionId?: unknown; requestNumber?: unknown } | null;
+  if (once === null || typeof once !== 'object' || (once.type !== 'once' && once.type !== 'onceReplay')) return '';
+  return ` ${String(once.type)} ${String(once.sessionId)} #${String(once.requestNumber)}`;
+}
+
 /** One-line summary of a message for traces: its kind and the zxids or epochs it carries. */
 export function describeMessage(message: Message): string {
   switch (message.kind) {
     case 'transaction_proposal':
     case 'inform':
-      return `${message.kind} ${formatZxid(message.proposal.zxid)}`;
+      return `${message.kind} ${formatZxid(message.proposal.zxid)}${numberedWrite(message.proposal.txn.op)}`;
+    case 'transaction_request':
+      return `${message.kind}${numberedWrite(message.op)}`;
     case 'transaction_acknowledge':
     case 'transaction_commit':
     case 'TRUNC':
