@@ -78,7 +78,9 @@ const RETRY_DELAY_MAX_MS = 1_000;
 
 /** An attempt that ended without an answer from the cluster: the tab went away (or said ConnectionLoss). */
 const LOST = 'lost';
-type Attempt = GatewayResult | typeof LOST;
+/** An attempt still unanswered when the request timeout ran out: the op is not sent again. */
+const TIMED_OUT = 'timed out';
+type Attempt = GatewayResult | typeof LOST | typeof TIMED_OUT;
 
 /** Answers of a tab that mean "your operation's outcome is unknown": the op is sent again, elsewhere. */
 const UNKNOWN_OUTCOME: ReadonlySet<string> = new Set(['ConnectionLoss', 'OperationTimeout']);
@@ -156,6 +158,7 @@ export class GatewayClient {
     let delayMs = 0;
     for (let attempt = 1; ; attempt++) {
       const answer = await this.send(op, false, deadline);
+      if (answer === TIMED_OUT) return { ok: false, error: 'ConnectionLoss' };
       if (answer !== LOST) return answer;
       if (this.closed || Date.now() >= deadline) return { ok: false, error: 'ConnectionLoss' };
       // The first retry goes at once (a live seat is usually there); later ones back off, so a
@@ -175,7 +178,7 @@ export class GatewayClient {
    */
   async runRaw(op: Json): Promise<GatewayResult> {
     const answer = await this.send(op, true, Date.now() + this.requestTimeoutMs);
-    return answer === LOST ? { ok: false, error: 'ConnectionLoss' } : answer;
+    return answer === LOST || answer === TIMED_OUT ? { ok: false, error: 'ConnectionLoss' } : answer;
   }
 
   /** One attempt on the attached seat (attaching first if need be), answered by `deadline` or lost. */
@@ -185,7 +188,7 @@ export class GatewayClient {
     return new Promise<Attempt>((resolve) => {
       const timeoutMs = Math.max(0, deadline - Date.now());
       const timer = setTimeout(() => {
-        this.settle(requestId, LOST);
+        this.settle(requestId, TIMED_OUT);
         if (this.attachedSeat === seat) {
           this.options.onNotice?.(`no answer from seat ${seat} within ${this.requestTimeoutMs} ms; will attach again`);
           this.attachedSeat = null;

@@ -56,6 +56,9 @@ const RETRY_OPS = 1000;
 // Issue 10: exactly-once across failover. The writes are sequential creates: one applied twice
 // would leave an extra child (and a gap in the CLI's reported names), one never applied a
 // missing child, and the CLI's printed results must be exactly the children the cluster holds.
+// The kill (a renderer crash) leaves one write in flight, which the CLI must send again elsewhere:
+// whether the cluster had applied it before the tab died depends on the moment, so a broken
+// dedup shows here only when it had (cli/exactly-once.test.ts checks that case every time).
 test('killing the tab the CLI is attached to during 1,000 writes: zero ConnectionLoss, every write applied exactly once', async ({ profile, address, cluster, signaling }) => {
   const tabs = await openTabs(profile, address(3), 3);
   await waitForEnsemble(tabs);
@@ -66,14 +69,15 @@ test('killing the tab the CLI is attached to during 1,000 writes: zero Connectio
   await cli.waitFor('the first results', () => (cli.stdout.length >= 5 ? true : undefined), 30_000);
   expect(cli.stdout.length, `the CLI ran all ${RETRY_OPS} ops before the tab could be killed`).toBeLessThan(RETRY_OPS);
   const victim = tabs.find((tab) => tab.seat === attached)!;
+  const killedAt = cli.stderr.length;
   await victim.crash();
   const exit = await cli.exited;
   expect(exit, cli.output()).toEqual({ code: 0, signal: null });
 
+  const stderr = `CLI stderr:\n${cli.stderr.join('\n')}`;
   expect(cli.stderr.join('\n'), 'the loss is reported').toContain(`connection loss: the tab at seat ${attached} left`);
-  const seats = cli.stderr.map((line) => /attached to seat (\d+)/.exec(line)?.[1]).filter((seat) => seat !== undefined).map(Number);
-  expect(seats.slice(1), 'later attachments are to other seats').not.toContain(attached);
-  expect(seats.length, 'attached again after the loss').toBeGreaterThanOrEqual(2);
+  const seatsAfter = cli.stderr.slice(killedAt).map((line) => /attached to seat (\d+)/.exec(line)?.[1]).filter((seat) => seat !== undefined).map(Number);
+  expect(seatsAfter.filter((seat) => seat !== attached).length, `attached to another seat after the kill: ${stderr}`).toBeGreaterThanOrEqual(1);
 
   const lines = cli.stdout.filter((line) => line !== '');
   expect(lines, 'one line per operation').toHaveLength(RETRY_OPS);
@@ -81,8 +85,8 @@ test('killing the tab the CLI is attached to during 1,000 writes: zero Connectio
   const failed = lines.filter((_, index) => created[index] === undefined);
   const retried = cli.stderr.filter((line) => line.includes(' again (attempt '));
   note('CLI answers', `${failed.length} of ${RETRY_OPS} not a created name; ${retried.length} ops sent again; seat ${attached} killed`);
-  expect(failed, `every write answered its created name, none ConnectionLoss: ${summarize(failed)}\nCLI stderr:\n${cli.stderr.join('\n')}`).toEqual([]);
-  expect(new Set(created).size, 'each reported name is a different znode').toBe(RETRY_OPS);
+  expect(failed, `every write answered its created name, none ConnectionLoss: ${summarize(failed)}\n${stderr}`).toEqual([]);
+  expect(new Set(created).size, `each reported name is a different znode: ${stderr}`).toBe(RETRY_OPS);
 
   const survivor = tabs.find((tab) => tab !== victim)!;
   expect((await survivor.readSynced('/retry')).ok, 'get /retry after a sync').toBe(true);
@@ -91,6 +95,7 @@ test('killing the tab the CLI is attached to during 1,000 writes: zero Connectio
   const children = listed.ok && Array.isArray(listed.value) ? [...(listed.value as string[])].sort() : [];
   // Applied exactly once: the cluster holds exactly the names the CLI reported, and the
   // sequential counter shows no create that nobody reported (a double application).
+  expect(children.length, `as many children as writes: ${stderr}`).toBe(RETRY_OPS);
   expect(children, 'the children are exactly the created names the CLI printed').toEqual([...(created as string[])].sort());
   expect(children.at(-1), 'no create applied twice (the sequence has no extra step)').toBe(`n-${String(RETRY_OPS - 1).padStart(10, '0')}`);
 });
