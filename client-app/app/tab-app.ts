@@ -2,7 +2,7 @@ import type { GatewayOp, GatewayResult } from '../../cli/gateway-ops.ts';
 import { historyNow, historyRecord, type HistoryRecord } from '../../cli/history.ts';
 import { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
 import { serverConfig, type ServerConfig } from '../../core/config.ts';
-import { lastLoggedZxid } from '../../core/memory-storage.ts';
+import { lastLoggedZxid } from '../../core/persist-batch.ts';
 import { ZabNode } from '../../core/node.ts';
 import { DataTree } from '../../core/tree/index.ts';
 import type { Json, ServerId } from '../../core/types.ts';
