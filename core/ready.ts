@@ -21,7 +21,29 @@ export type LocalInput =
   /** A client of this server asks for a write (`op`) or a `sync`. */
   | { readonly kind: 'ClientRequest'; readonly requestId: number; readonly type: 'op' | 'sync'; readonly op: Json }
   /** Clients attached here are alive: their sessions must not expire (ZooKeeper's session pings). */
-  | { readonly kind: 'TouchSessions'; readonly sessionIds: readonly string[] };
+  | { readonly kind: 'TouchSessions'; readonly sessionIds: readonly string[] }
+  /** A timer of the current role is due: `ZabServer.tick` steps it (etcd's MsgHup, MsgBeat, MsgCheckQuorum). */
+  | Timeout;
+
+/**
+ * The timers a tick can fire. Each role says which are due (`Role.timersDue`, read-only), and
+ * `ZabServer.tick` steps each as a `Timeout` input, so time reaches a role through the same door
+ * as a peer's message (etcd's tickElection steps MsgHup; TigerBeetle maps each timeout to an
+ * on_X_timeout).
+ * - `election`: a LOOKING round heard no `higher_id` (or must start over) by its deadline.
+ * - `heartbeat`: a leader pings its learners (every tick).
+ * - `initLimit`: a leader not established, or a learner not synced, within initLimit.
+ * - `checkQuorum`: an established leader forgets learners silent for syncLimit and steps down without a quorum.
+ * - `sessionExpiry`: an established leader proposes the expiry of silent sessions.
+ * - `readRetry`: an established leader restarts a sync round no quorum confirmed in time.
+ * - `leaderSilent`: a learner has not heard its leader for syncLimit.
+ */
+export type TimerName = 'election' | 'heartbeat' | 'initLimit' | 'checkQuorum' | 'sessionExpiry' | 'readRetry' | 'leaderSilent';
+
+export interface Timeout {
+  readonly kind: 'Timeout';
+  readonly timer: TimerName;
+}
 
 export type Input = Message | LocalInput;
 

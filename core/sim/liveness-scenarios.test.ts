@@ -3,6 +3,7 @@ import type { KvOp } from './kv-machine.ts';
 import type { Message } from '../messages.ts';
 import type { ServerId } from '../types.ts';
 import { Scenario } from './scenario.ts';
+import { MARK } from '../marks.ts';
 
 /**
  * Named liveness scenarios (issue 10): situations in which the cluster stayed safe but stalled,
@@ -133,12 +134,12 @@ describe('Cluster: election after a leader crash converges fast', () => {
     // Both followers lose the leader in the same millisecond; S2's reload takes 30 ms longer,
     // so S1's `election` reaches it while it is recovering.
     s.delayStorage(2, 'load', 30);
-    const claims = s.mark('becomes leader-elect');
+    const claims = s.mark(MARK.becomesLeaderElect);
     const closedAt = s.world.now;
     s.cluster.close(3);
     await s.until(() => s.cluster.leader() !== null, 'a new leader is established', 2000);
     const elapsed = s.world.now - closedAt;
-    expect(s.mark('becomes leader-elect') - claims).toBe(1);
+    expect(s.mark(MARK.becomesLeaderElect) - claims).toBe(1);
     // electionTimeout is 5 ticks of 20 ms: a round and its coordinator, not initLimit (500 ms).
     expect(elapsed).toBeLessThan(300);
     expect(s.cluster.leader()).toBe(2);

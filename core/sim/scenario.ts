@@ -4,6 +4,7 @@ import type { ApplyResult, StateMachineFactory } from '../state-machine.ts';
 import type { PersistedState } from '../storage.ts';
 import type { ServerId } from '../types.ts';
 import { SimCluster } from './cluster.ts';
+import type { Mark } from '../marks.ts';
 
 type MessageFilter = (from: ServerId, to: ServerId, message: Message) => 'deliver' | 'drop';
 
@@ -215,7 +216,7 @@ export class Scenario {
     this.cluster.resumeTimers(sid);
   }
 
-  mark(name: string): number {
+  mark(name: Mark): number {
     return this.cluster.marks.get(name) ?? 0;
   }
 
