@@ -212,7 +212,7 @@ describe('ZabNode, the driver', () => {
     await settle();
     expect(failures).toEqual([]);
     expect(node.stopped).toBe(false);
-    expect(node.server.state).toBe('LOOKING');
+    expect(node.inspect().state).toBe('LOOKING');
     expect(node.view().lastZxid).toEqual(zxid(1, 1));
     expect(node.query({ type: 'get', key: 'k' })).toEqual({ ok: false, error: 'ConnectionLoss' });
   });

@@ -123,9 +123,14 @@ export class ZabServer {
   // ---------------------------------------------------------------- the one door in
 
   step(input: Input): void {
+    this.handle(input);
+    this.invariants();
+  }
+
+  /** What `step` does before it checks the invariants; `tick` checks them once for all its timeouts. */
+  private handle(input: Input): void {
     if (LOCAL_KINDS.has(input.kind as LocalInput['kind'])) this.stepLocal(input as LocalInput);
     else this.stepPeer(input as Message);
-    this.invariants();
   }
 
   /**
@@ -139,7 +144,7 @@ export class ZabServer {
     const role = this.role;
     for (const timeout of role.timersDue()) {
       if (this.role !== role) break;
-      this.step(timeout);
+      this.handle(timeout);
     }
     this.invariants();
   }
@@ -305,6 +310,21 @@ export class ZabServer {
   /** The leader this server follows or is, if any (cheaper than `view()`, which digests the state). */
   get leader(): ServerId | null {
     return this.role.leader;
+  }
+
+  /** A plain local read of the committed state, as a client of this server sees it. */
+  query(op: Json): ApplyResult {
+    if (!this.serving) return { ok: false, error: 'ConnectionLoss' };
+    if (this.machine.validateOp(op) !== null) return { ok: false, error: 'BadArguments' };
+    return this.machine.query(op);
+  }
+
+  /** Whether the session exists in this server's committed state. */
+  hasSession(sessionId: string): boolean {
+    const sessions = this.machine.sessions?.();
+    if (!sessions) return false;
+    for (const session of sessions) if (session.sessionId === sessionId) return true;
+    return false;
   }
 
   /** This server's Bully rank, with the storage it presents. */

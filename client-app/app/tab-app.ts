@@ -253,7 +253,7 @@ export class TabApp implements TabKeeperPage {
   status(): TabStatus {
     const node = this.node;
     // Read field by field: view() digests the whole tree, too costly for every refresh.
-    const server = node?.server ?? null;
+    const server = node?.inspect() ?? null;
     const view = server === null ? null : { state: server.state, leader: server.leader, currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, committedZxid: server.committedZxid, admission: server.admission.view() };
     return {
       cluster: this.params.cluster,
@@ -328,7 +328,7 @@ export class TabApp implements TabKeeperPage {
 
   /** The children of `/` with their data, read from this tab's copy of the tree (committed state). */
   tree(limit = 100): TreeEntry[] {
-    const machine = this.node?.server.machine;
+    const machine = this.node?.inspect().machine;
     if (machine === undefined) return [];
     const listed = machine.query({ type: 'getChildren', path: '/' });
     if (!listed.ok) return [];

@@ -179,7 +179,7 @@ describe('TabKeeperClient', () => {
     const s = await cluster();
     const { client } = connect(s, 'careless', s.followers()[0]!);
     await s.until(() => client.state === 'CONNECTED', 'the client connects');
-    const lastZxid = () => s.cluster.running().map((sid) => s.cluster.node(sid)!.server.log.lastZxid);
+    const lastZxid = () => s.cluster.running().map((sid) => s.cluster.node(sid)!.inspect().log.lastZxid);
     const before = lastZxid();
     const oversized = 'x'.repeat(1024 * 1024 + 1);
     const calls: Promise<unknown>[] = [

@@ -95,9 +95,9 @@ export class Scenario {
   private isStable(): boolean {
     const leader = this.cluster.leader();
     if (leader === null) return false;
-    const leaderServer = this.cluster.node(leader)!.server;
+    const leaderServer = this.cluster.node(leader)!.inspect();
     return this.cluster.running().every((sid) => {
-      const server = this.cluster.node(sid)!.server;
+      const server = this.cluster.node(sid)!.inspect();
       return server.serving && server.currentEpoch === leaderServer.currentEpoch && this.sameZxid(server.committedZxid, leaderServer.log.lastZxid);
     });
   }
@@ -144,7 +144,7 @@ export class Scenario {
 
   /** What server `sid` has applied for `key`. */
   value(sid: ServerId, key: string): string | undefined {
-    return (this.node(sid).server.machine as KvMachine).get(key);
+    return (this.node(sid).inspect().machine as KvMachine).get(key);
   }
 
   /** Whether server `sid`'s durable log holds a put of `value` (whatever it committed). */

@@ -71,7 +71,7 @@ describe('Cluster: network: partition in an old epoch', () => {
 
     s.cluster.network.partition([[leader, holder!], others], { notify: false });
     s.deliverAll();
-    await s.until(() => others.some((sid) => s.cluster.node(sid)!.server.state === 'LEADING' && s.cluster.node(sid)!.server.serving), 'the majority elects a leader');
+    await s.until(() => others.some((sid) => s.cluster.node(sid)!.inspect().state === 'LEADING' && s.cluster.node(sid)!.inspect().serving), 'the majority elects a leader');
     const next = s.cluster.leader()!;
     expect(others).toContain(next);
     expect(await s.write(next, 'a', 'new-epoch')).toEqual({ ok: true, value: null });
@@ -115,7 +115,7 @@ describe('Cluster: network: isolate the leader (silent)', () => {
     const pending = s.submit(leader, 'a', 'cut-off');
 
     const stepDowns = s.mark(STEP_DOWN.lostQuorum);
-    await s.until(() => s.cluster.node(leader)!.server.state !== 'LEADING', 'the isolated leader steps down');
+    await s.until(() => s.cluster.node(leader)!.inspect().state !== 'LEADING', 'the isolated leader steps down');
     expect(s.mark(STEP_DOWN.lostQuorum)).toBeGreaterThan(stepDowns);
     expect(pending.result).toEqual({ ok: false, error: 'ConnectionLoss' });
     expect(s.committed('cut-off')).toBe(false);
@@ -156,7 +156,7 @@ describe('Cluster: replayed and duplicated messages', () => {
     // Move leadership around until the current leader also led an earlier epoch: its own
     // old-epoch messages are then among those replayed.
     let leader = s.leader();
-    const ledBefore = (sid: ServerId) => [...s.cluster.checker.leaders()].some(([epoch, each]) => each === sid && epoch < s.node(sid).server.currentEpoch);
+    const ledBefore = (sid: ServerId) => [...s.cluster.checker.leaders()].some(([epoch, each]) => each === sid && epoch < s.node(sid).inspect().currentEpoch);
     for (let round = 0; round < 8 && !ledBefore(leader); round++) {
       for (let index = 0; index < 3; index++) await s.write(leader, 'a', `round${round}-${index}`);
       s.cluster.crash(leader);
@@ -168,7 +168,7 @@ describe('Cluster: replayed and duplicated messages', () => {
     for (let index = 0; index < 3; index++) await s.write(leader, 'a', `now-${index}`);
     await s.stabilize();
 
-    const epoch = s.node(leader).server.currentEpoch;
+    const epoch = s.node(leader).inspect().currentEpoch;
     const views = () =>
       s.cluster.running().map((sid) => {
         const { tick: _tick, ...view } = s.node(sid).view();
@@ -223,13 +223,13 @@ describe('Cluster: synchronization is durable before NEWLEADER is acked', () => 
       await s.until(() => s.durablyLogged(leader, 'old-epoch'), 'the leader stored its proposal');
       s.cluster.crash(synced!);
       s.cluster.crash(other!);
-      await s.until(() => s.node(leader).server.state === 'LOOKING', 'the leader steps down');
+      await s.until(() => s.node(leader).inspect().state === 'LOOKING', 'the leader steps down');
       s.deliverAll();
 
       // It leads again with one follower whose disk is slow, and commits its history once established.
       s.cluster.storage(synced!).setWriteLatency(40, 60);
       s.cluster.start(synced!);
-      await s.until(() => s.node(leader).server.serving, 'the leader is established again');
+      await s.until(() => s.node(leader).inspect().serving, 'the leader is established again');
       expect(s.committed('old-epoch')).toBe(true);
       // Everything the follower acked must already be on its disk: crash both now.
       s.cluster.crash(synced!);
@@ -311,7 +311,7 @@ describe('Cluster: amnesia: a seat whose storage was replaced (recovery before v
       expect(s.value(sid, 'x')).toBe('committed-by-1-and-2');
       expect(s.node(sid).view().admission.state).toBe('member');
     }
-    expect(s.node(1).server.admission.forcing).toBe(false);
+    expect(s.node(1).inspect().admission.forcing).toBe(false);
   });
 });
 
