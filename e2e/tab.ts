@@ -1,5 +1,5 @@
 import { expect, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
-import type { GatewayOp, GatewayResult } from '../cli/gateway-ops.ts';
+import type { GatewayOp, GatewayResult } from '../protocol/gateway-ops.ts';
 import { parseLine } from '../cli/parse.ts';
 import type { PageGlobals, TabStatus } from './contract.ts';
 

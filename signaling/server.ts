@@ -20,7 +20,7 @@ import {
   type ErrorEvent,
   type Refusal,
   type ServerToClientEvents,
-} from './protocol.ts';
+} from '../protocol/signaling-events.ts';
 import { FailureLimiter, missBudget, type MissBudget } from './failure-limit.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -30,7 +30,7 @@ import { clusterOfRoom, keyVerifier, roomOf } from './rooms.ts';
 import { hashSeatToken, newSeatToken } from './seat-ownership.ts';
 import { ServerDirectory } from './server-directory.ts';
 import { MemorySeatTable, refuse, refusals, type FreedSeat, type Holder, type SeatTable } from './seats.ts';
-import { secretMatches } from './session-secret.ts';
+import { secretMatches } from '../protocol/session-secret.ts';
 
 /**
  * The signaling server: introduces tabs of a cluster to each other, relays their WebRTC signals,

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { Json } from '../../core/types.ts';
-import { ANY_VERSION, GatewayOpSchema, type GatewayOp, type GatewayResult, type Stat, type ZooKeeperErrorName } from '../gateway-ops.ts';
+import { ANY_VERSION, GatewayOpSchema, type GatewayOp, type GatewayResult, type Stat, type ZooKeeperErrorName } from '../../protocol/gateway-ops.ts';
 
 /**
  * TEST DOUBLE. A ZooKeeper-like data tree in memory, for testing the CLI and the gateway without

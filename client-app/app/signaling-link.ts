@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Json, ServerId } from '../../core/types.ts';
-import type { ClientToServerEvents, JoinReply, JoinRequest, ServerToClientEvents } from '../../signaling/protocol.ts';
+import type { ClientToServerEvents, JoinReply, JoinRequest, ServerToClientEvents } from '../../protocol/signaling-events.ts';
 import type { RememberedSeat } from './seat-memory.ts';
 import { ServerRotation } from './server-rotation.ts';
 

@@ -7,10 +7,10 @@ import type { ApplyResult } from '../../core/state-machine.ts';
 import type { Stat } from '../../core/tree/index.ts';
 import type { Json } from '../../core/types.ts';
 import { compareZxid, type Zxid } from '../../core/zxid.ts';
-import { ZkTabOpSchema, type ZkEvent, type ZkRequest, type ZkTabOp, type ZkTabResult } from '../../zookeeper/tab-ops.ts';
+import { ZkTabOpSchema, type ZkEvent, type ZkRequest, type ZkTabOp, type ZkTabResult } from '../../protocol/zk-tab-ops.ts';
 
 /**
- * The ZooKeeper sessions a tab serves for the ZooKeeper listener (zookeeper/tab-ops.ts): one
+ * The ZooKeeper sessions a tab serves for the ZooKeeper listener (protocol/zk-tab-ops.ts): one
  * TabKeeperClient per ZooKeeper session attached here, whose watch events are queued until the
  * listener's next answer or poll picks them up.
  *

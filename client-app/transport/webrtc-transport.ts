@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { encodeMessage, MAX_MESSAGE_BYTES, type Message } from '../../core/messages.ts';
 import type { Transport } from '../../core/transport.ts';
 import type { Json, ServerId } from '../../core/types.ts';
-import type { HmacKey } from '../../signaling/cluster-key.ts';
+import type { HmacKey } from '../../protocol/cluster-key.ts';
 import { encodeFrames, FrameSender, Reassembler, type FrameChannel } from './framing.ts';
 import { LinkProbes, parseControl } from './link-probe.ts';
 import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';

@@ -1,7 +1,8 @@
 import type { ServerReader } from '../../../core/ready.ts';
 import { formatZxid, type Zxid } from '../../../core/zxid.ts';
 import type { TabStatus } from '../../app/page-contract.ts';
-import type { LogLine, TabApp } from '../../app/tab-app.ts';
+import type { LogLine } from '../../app/log-ring.ts';
+import type { TabApp } from '../../app/tab-app.ts';
 import type { TabEvent } from '../../app/tab-events.ts';
 import type { FaultSettings } from '../../transport/fault-filter.ts';
 import { FeedStore } from './feed.svelte.ts';

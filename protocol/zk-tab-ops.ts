@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { MAX_DATA_LENGTH, MAX_PATH_LENGTH } from '../cli/gateway-ops.ts';
+import { MAX_DATA_LENGTH, MAX_PATH_LENGTH } from './gateway-ops.ts';
 import { MAX_MULTI_OPS } from '../core/tree/limits.ts';
 import { WATCHED_EVENT_TYPES } from '../core/tree/events.ts';
 
