@@ -1,6 +1,6 @@
 import { expect, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
 import type { GatewayOp, GatewayResult } from '../protocol/gateway-ops.ts';
-import { parseLine } from '../cli/parse.ts';
+import { parseLine } from '../protocol/command-parse.ts';
 import type { PageGlobals, TabStatus } from './contract.ts';
 
 /** Generous bounds: a noisy 2-core machine, several Chromium renderers, ZAB timeouts. */

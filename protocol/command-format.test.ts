@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { parseHistory } from '../core/sim/linearizability/history.ts';
-import { formatJson, formatReadable } from './format.ts';
-import type { GatewayOp, GatewayResult, Stat } from '../protocol/gateway-ops.ts';
-import { historyJson, historyRecord } from '../protocol/history.ts';
+import { formatJson, formatReadable } from './command-format.ts';
+import type { GatewayOp, GatewayResult, Stat } from './gateway-ops.ts';
+import { historyJson, historyRecord } from './history.ts';
 
 const stat: Stat = {
   czxid: { epoch: 1, counter: 3 },

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseLine, parseScript, tokenize } from './parse.ts';
+import { parseLine, parseScript, tokenize } from './command-parse.ts';
 
 // Goal: every operation form parses to the gateway op the tab runs; quoting, escapes and
 // comments behave as a shell user expects; every bad line is refused with `line N: …`.

@@ -1,4 +1,4 @@
-import { ANY_VERSION, GATEWAY_OP_NAMES, MAX_DATA_LENGTH, pathProblem, type GatewayOp, type GatewayOpName } from '../protocol/gateway-ops.ts';
+import { ANY_VERSION, GATEWAY_OP_NAMES, MAX_DATA_LENGTH, pathProblem, type GatewayOp, type GatewayOpName } from './gateway-ops.ts';
 
 /**
  * The CLI's line parser, pure: one operation per line.
