@@ -7,6 +7,7 @@ import type { ClientRequest, Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { planSync } from './sync-plan.ts';
 import { ReadIndexRounds } from './read-index.ts';
+import { ACKED_NEWLEADER, FORWARDED, LearnerTracker, type Learner } from './learner-tracker.ts';
 import { SessionTracker } from './session-tracker.ts';
 import { diffMessages, snapMessages } from './sync-messages.ts';
 import type { StateMachine } from './state-machine.ts';
@@ -15,36 +16,6 @@ import { admits, describeRecord, seatList, withEntries } from './seats.ts';
 import type { ServerId, Txn } from './types.ts';
 import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, zxidEquals, type Zxid } from './zxid.ts';
 
-/** Where one learner stands with this leader. */
-type LearnerPhase =
-  | 'info' // sent FOLLOWERINFO
-  | 'epochSent' // was sent NEWEPOCH
-  | 'epochAcked' // answered ACKEPOCH
-  | 'syncing' // was sent DIFF/TRUNC/SNAP and NEWLEADER; gets every later proposal and commit
-  | 'synced' // acked NEWLEADER: its log holds everything up to syncPoint durably
-  | 'uptodate'; // was sent UPTODATE: serves clients
-
-interface Learner {
-  readonly sid: ServerId;
-  readonly observer: boolean;
-  phase: LearnerPhase;
-  acceptedEpoch: number;
-  currentEpoch: number;
-  lastZxid: Zxid;
-  /** The leader's last zxid when this learner's sync was sent. */
-  syncPoint: Zxid;
-  /** Highest zxid known durable on this learner (its NEWLEADER ack covers syncPoint). */
-  acked: Zxid;
-  lastHeardTick: number;
-  /** The storage it presented in FOLLOWERINFO, with the currentEpoch it had then (core/seats.ts). */
-  readonly storageId: string;
-  readonly presentedEpoch: number;
-  /** The `seats` txn this leader proposed to re-admit its storage; it counts once that commits. */
-  admissionZxid: Zxid | null;
-}
-
-const FORWARDED: ReadonlySet<LearnerPhase> = new Set(['syncing', 'synced', 'uptodate']);
-const ACKED_NEWLEADER: ReadonlySet<LearnerPhase> = new Set(['synced', 'uptodate']);
 /** A sync round not confirmed within this many ticks (an ack lost with a link) starts over. */
 const READ_ROUND_RETRY_TICKS = 2;
 
@@ -62,7 +33,7 @@ export class LeadingRole implements Role {
   /** Whether currentEpoch = epoch is durable here (the leader's own NEWLEADER ack). */
   private ownEpochDurable = false;
   private readonly deadline: number;
-  private readonly learners = new Map<ServerId, Learner>();
+  private readonly learners = new LearnerTracker();
   /**
    * The committed state plus every txn proposed since: where requests become txns (ZooKeeper's
    * PrepRequestProcessor and its outstanding changes). Created at establishment, when
@@ -105,8 +76,8 @@ export class LeadingRole implements Role {
   }
 
   step(message: Message): void {
+    this.learners.heard(message.from, this.server.ticks);
     const learner = this.learners.get(message.from);
-    if (learner) learner.lastHeardTick = this.server.ticks;
     switch (message.kind) {
       case 'election':
         return this.handleElection(message);
@@ -138,7 +109,7 @@ export class LeadingRole implements Role {
 
   private handleElection(message: MessageOf<'election'>): void {
     // A learner that is looking again has lost its place: it must resync from scratch.
-    this.learners.delete(message.from);
+    this.learners.remove(message.from);
     this.server.send(message.from, { kind: 'coordinator', from: this.server.sid, rank: this.server.rank(), leading: this.phase === 'broadcast' });
   }
 
@@ -158,7 +129,7 @@ export class LeadingRole implements Role {
       return server.becomeLooking(`${message.leading ? 'established leader' : 'leader-elect'} ${message.from} outranks ${formatRank(rank)}`);
     }
     if (message.leading) return server.drop(message, 'established leader of another epoch: the one without a quorum steps down');
-    this.learners.delete(message.from);
+    this.learners.remove(message.from);
     server.send(message.from, { kind: 'coordinator', from: server.sid, rank, leading: this.phase === 'broadcast' });
   }
 
@@ -171,21 +142,7 @@ export class LeadingRole implements Role {
       this.server.mark('leader: refused FOLLOWERINFO epoch out of bounds');
       return this.server.drop(message, `acceptedEpoch ${message.acceptedEpoch} is more than ${MAX_EPOCH_JUMP} above ${this.server.acceptedEpoch}`);
     }
-    const learner: Learner = {
-      sid: message.from,
-      observer: message.observer,
-      phase: 'info',
-      acceptedEpoch: message.acceptedEpoch,
-      currentEpoch: message.currentEpoch,
-      lastZxid: message.lastZxid,
-      syncPoint: ZERO_ZXID,
-      acked: ZERO_ZXID,
-      lastHeardTick: this.server.ticks,
-      storageId: message.storageId,
-      presentedEpoch: message.currentEpoch,
-      admissionZxid: null,
-    };
-    this.learners.set(message.from, learner);
+    const learner = this.learners.add(message, this.server.ticks);
     if (learner.observer) {
       if (this.phase === 'broadcast') this.startSync(learner);
       return;
@@ -203,7 +160,7 @@ export class LeadingRole implements Role {
   }
 
   private maybeProposeEpoch(): void {
-    const informed = this.votersIn(new Set(['info']));
+    const informed = this.learners.votersIn(new Set(['info']));
     const admission = this.server.admission;
     if (admission.record().size === 0 && !admission.forcing && zxidEquals(this.server.log.lastZxid, ZERO_ZXID)) {
       // Blank storage and nothing recorded: a brand-new cluster, or this storage lost everything.
@@ -247,7 +204,7 @@ export class LeadingRole implements Role {
     learner.currentEpoch = message.currentEpoch;
     learner.lastZxid = message.lastZxid;
     if (this.phase !== 'discovery') return this.startSync(learner);
-    const acked = this.votersIn(new Set(['epochAcked']));
+    const acked = this.learners.votersIn(new Set(['epochAcked']));
     if (!this.isCountedQuorum(acked)) return;
     // A quorum confirmed this leader's history is the most recent: only now may anyone be synced to it.
     this.phase = 'sync';
@@ -305,7 +262,7 @@ export class LeadingRole implements Role {
 
   private maybeEstablish(): void {
     if (this.phase !== 'sync' || !this.ownEpochDurable) return;
-    const synced = this.votersIn(ACKED_NEWLEADER);
+    const synced = this.learners.votersIn(ACKED_NEWLEADER);
     if (!this.isCountedQuorum(synced)) return;
     this.phase = 'broadcast';
     this.server.mark('leader established');
@@ -320,9 +277,9 @@ export class LeadingRole implements Role {
     // horizon below which a rolled-back copy is recognised.
     // A new cluster records all its blank founders at once, synced yet or not: each is synced
     // before any of its acks counts, and one record spares a txn per founder.
-    const founders = this.bootstrap === null ? [] : this.votersIn(new Set(['epochSent', 'epochAcked', 'syncing'])).filter((learner) => this.bootstrap!.has(learner.sid));
+    const founders = this.bootstrap === null ? [] : this.learners.votersIn(new Set(['epochSent', 'epochAcked', 'syncing'])).filter((learner) => this.bootstrap!.has(learner.sid));
     this.proposeSeats([...synced, ...founders], true);
-    for (const learner of this.learners.values()) {
+    for (const learner of this.learners.all()) {
       if (learner.phase === 'synced') this.sendUpToDate(learner);
       else if (learner.observer && learner.phase === 'info') this.startSync(learner);
     }
@@ -383,7 +340,7 @@ export class LeadingRole implements Role {
 
   private startReadRound(round: number): void {
     const server = this.server;
-    for (const learner of this.votersIn(ACKED_NEWLEADER)) {
+    for (const learner of this.learners.votersIn(ACKED_NEWLEADER)) {
       server.send(learner.sid, { kind: 'sync_confirm', from: server.sid, epoch: this.epoch!, round });
     }
     this.ackReadRound(round, server.sid);
@@ -432,7 +389,7 @@ export class LeadingRole implements Role {
     }
     const proposal = { zxid, txn };
     this.server.appendToLog([proposal]);
-    for (const learner of this.learners.values()) {
+    for (const learner of this.learners.all()) {
       if (!learner.observer && FORWARDED.has(learner.phase)) {
         this.server.send(learner.sid, { kind: 'transaction_proposal', from: this.server.sid, epoch: this.epoch!, proposal });
       }
@@ -451,7 +408,7 @@ export class LeadingRole implements Role {
   /** Commits, in zxid order, everything a quorum (this leader included, once durable) has acked. */
   private maybeCommit(): boolean {
     if (this.phase !== 'broadcast') return false;
-    const counted = this.votersIn(ACKED_NEWLEADER).filter((learner) => this.counts(learner));
+    const counted = this.learners.votersIn(ACKED_NEWLEADER).filter((learner) => this.counts(learner));
     const acked = [this.server.durableZxid, ...counted.map((learner) => learner.acked)];
     const needed = quorumSize(this.server.config.voterCount);
     if (acked.length < needed) return false;
@@ -459,7 +416,7 @@ export class LeadingRole implements Role {
     const target = acked[needed - 1]!;
     if (compareZxid(target, this.server.committedZxid) <= 0) return false;
     for (const proposal of this.server.log.entriesBetween(this.server.committedZxid, target)) {
-      for (const learner of this.learners.values()) {
+      for (const learner of this.learners.all()) {
         if (!FORWARDED.has(learner.phase)) continue;
         this.server.send(
           learner.sid,
@@ -479,20 +436,17 @@ export class LeadingRole implements Role {
   tick(): void {
     const server = this.server;
     // Learners waiting in discovery and sync hear pings too, so they wait for initLimit, not syncLimit.
-    for (const learner of this.learners.values()) {
+    for (const learner of this.learners.all()) {
       server.send(learner.sid, { kind: 'PING', from: server.sid, epoch: this.epoch ?? 0, status: server.heartbeatStatus() });
     }
     if (this.phase !== 'broadcast') {
       if (server.ticks > this.deadline) server.becomeLooking('not established within initLimit');
       return;
     }
-    for (const learner of [...this.learners.values()]) {
-      if (server.ticks - learner.lastHeardTick > server.config.syncLimitTicks) {
-        server.trace(() => `drops learner ${learner.sid}: silent for syncLimit`);
-        this.learners.delete(learner.sid);
-      }
+    for (const sid of this.learners.removeSilent(server.ticks, server.config.syncLimitTicks)) {
+      server.trace(() => `drops learner ${sid}: silent for syncLimit`);
     }
-    const alive = this.votersIn(ACKED_NEWLEADER);
+    const alive = this.learners.votersIn(ACKED_NEWLEADER);
     if (!this.isCountedQuorum(alive)) {
       return server.becomeLooking('lost quorum: steps down');
     }
@@ -505,7 +459,7 @@ export class LeadingRole implements Role {
 
   onLinkDown(peer: ServerId): void {
     // Whatever was in flight on that link is lost: the learner must resync.
-    this.learners.delete(peer);
+    this.learners.remove(peer);
   }
 
   // ---------------------------------------------------------------- recovery before voting (core/seats.ts)
@@ -576,11 +530,5 @@ export class LeadingRole implements Role {
       zxid,
       storages: [{ sid: this.server.sid, storageId: this.server.admission.storageId }, ...learners.map((learner) => ({ sid: learner.sid, storageId: learner.storageId }))],
     });
-  }
-
-  private votersIn(phases: ReadonlySet<LearnerPhase>): Learner[] {
-    const voters: Learner[] = [];
-    for (const learner of this.learners.values()) if (!learner.observer && phases.has(learner.phase)) voters.push(learner);
-    return voters;
   }
 }

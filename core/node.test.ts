@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from './clock.ts';
 import { serverConfig } from './config.ts';
-import { KvMachine } from './kv-machine.ts';
-import { applyPersistOps } from './memory-storage.ts';
+import { KvMachine } from './sim/kv-machine.ts';
+import { applyPersistOps } from './persist-batch.ts';
 import type { Message } from './messages.ts';
 import { ZabNode } from './node.ts';
 import type { ApplyResult } from './state-machine.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serverConfig } from './config.ts';
-import { KvMachine } from './kv-machine.ts';
+import { KvMachine } from './sim/kv-machine.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageKind } from './messages.ts';
 import type { Ready } from './ready.ts';
 import { ZabServer } from './server.ts';

@@ -1,6 +1,6 @@
 import type { GatewayOp, GatewayResult } from '../../protocol/gateway-ops.ts';
 import { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
-import { lastLoggedZxid } from '../../core/memory-storage.ts';
+import { lastLoggedZxid } from '../../core/persist-batch.ts';
 import { ZabNode } from '../../core/node.ts';
 import { DataTree } from '../../core/tree/index.ts';
 import type { ServerId } from '../../core/types.ts';

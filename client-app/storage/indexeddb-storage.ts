@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
-import { applyPersistOps, lastLoggedZxid } from '../../core/memory-storage.ts';
+import { applyPersistOps, lastLoggedZxid } from '../../core/persist-batch.ts';
 import type { PersistedState, PersistOp, Storage } from '../../core/storage.ts';
 import type { Proposal, ServerId, Snapshot } from '../../core/types.ts';
 import { compareZxid, formatZxid, isSuccessor, ZERO_ZXID, zxidEquals, type Zxid } from '../../core/zxid.ts';
@@ -20,7 +20,7 @@ import { compareZxid, formatZxid, isSuccessor, ZERO_ZXID, zxidEquals, type Zxid 
  * `write(batch)` is one readwrite transaction over the stores the batch touches, with `strict`
  * durability (flushed to disk before `complete`), and resolves on the transaction's completion:
  * the driver acks proposals only after that. The batch's semantics are exactly those of
- * `applyPersistOps` (core/memory-storage.ts): the new state is first computed with it on a mirror
+ * `applyPersistOps` (core/persist-batch.ts): the new state is first computed with it on a mirror
  * of what is stored, so a batch that breaks an invariant is refused before anything is written,
  * and the requests then issued turn the stored state into that same new state.
  *

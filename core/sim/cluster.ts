@@ -1,11 +1,11 @@
 import type { ServerConfig } from '../config.ts';
-import { KvMachine } from '../kv-machine.ts';
+import { KvMachine } from './kv-machine.ts';
 import { decodeMessage, MAX_MESSAGE_BYTES, type Message } from '../messages.ts';
 import { ZabNode } from '../node.ts';
 import type { StateMachineFactory } from '../state-machine.ts';
 import type { ServerId } from '../types.ts';
 import { compareZxid, formatZxid } from '../zxid.ts';
-import { lastLoggedZxid } from '../memory-storage.ts';
+import { lastLoggedZxid } from '../persist-batch.ts';
 import type { PersistedState } from '../storage.ts';
 import { SimNetwork, type NetworkTraceEvent } from './network.ts';
 import { Prng } from './prng.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KvOp } from '../kv-machine.ts';
+import type { KvOp } from './kv-machine.ts';
 import type { Message } from '../messages.ts';
 import type { ServerId } from '../types.ts';
 import { Scenario } from './scenario.ts';

@@ -1,9 +1,9 @@
-import type { KvOp } from '../kv-machine.ts';
+import type { KvOp } from './kv-machine.ts';
 import { SimCluster } from './cluster.ts';
 import { injectFault } from './faults.ts';
 import { JunkInjector } from './junk.ts';
 import { checkHistory, checkZkHistory, formatFailure, formatZkFailure, type HistoryRecord, type ZkHistoryRecord } from './linearizability/index.ts';
-import { KvMachine } from '../kv-machine.ts';
+import { KvMachine } from './kv-machine.ts';
 import { DataTree } from '../tree/index.ts';
 import { SimClient } from './sim-client.ts';
 import { SimTreeClient } from './sim-tree-client.ts';

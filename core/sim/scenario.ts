@@ -1,4 +1,4 @@
-import type { KvMachine, KvOp } from '../kv-machine.ts';
+import type { KvMachine, KvOp } from './kv-machine.ts';
 import type { Message } from '../messages.ts';
 import type { ApplyResult, StateMachineFactory } from '../state-machine.ts';
 import type { PersistedState } from '../storage.ts';

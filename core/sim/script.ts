@@ -1,4 +1,4 @@
-import { KvMachine } from '../kv-machine.ts';
+import { KvMachine } from './kv-machine.ts';
 import { formatZxid } from '../zxid.ts';
 import { Scenario } from './scenario.ts';
 

@@ -1,4 +1,4 @@
-import type { KvOp } from '../kv-machine.ts';
+import type { KvOp } from './kv-machine.ts';
 import type { ApplyResult } from '../state-machine.ts';
 import type { ServerId } from '../types.ts';
 import type { SimCluster } from './cluster.ts';
