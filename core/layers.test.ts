@@ -14,24 +14,26 @@ import { describe, expect, it } from 'vitest';
  */
 const ROOT = resolve(new URL('.', import.meta.url).pathname, '..');
 
-type Layer = 'core' | 'protocol' | 'signaling' | 'zookeeper' | 'cli' | 'client-app' | 'scripts' | 'bench' | 'e2e';
+type Layer = 'core' | 'lib' | 'protocol' | 'signaling' | 'zookeeper' | 'cli' | 'client-app' | 'scripts' | 'bench' | 'e2e';
 
 /** Every layer and the layers its sources may import (besides itself). Keep in step with docs/ARCHITECTURE.md. */
 export const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
   // ZAB as a pure state machine, the data tree, the client, the simulator: imports nothing else.
   core: [],
+  // Helpers with timers, which core/ may not have (a timeout, a retry schedule): browser and Node.
+  lib: [],
   // The contracts the processes share (signaling events, gateway ops, history records, ...).
   protocol: ['core'],
-  signaling: ['core', 'protocol'],
+  signaling: ['core', 'lib', 'protocol'],
   // The ZooKeeper listener runs in the signaling process (its logger and options) and reaches
   // tabs through the CLI's gateway client.
-  zookeeper: ['core', 'protocol', 'signaling', 'cli'],
-  cli: ['core', 'protocol'],
-  'client-app': ['core', 'protocol'],
-  scripts: ['core'],
+  zookeeper: ['core', 'lib', 'protocol', 'signaling', 'cli'],
+  cli: ['core', 'lib', 'protocol'],
+  'client-app': ['core', 'lib', 'protocol'],
+  scripts: ['core', 'lib'],
   // Measurement and end-to-end tests drive the whole system.
-  bench: ['core', 'protocol', 'signaling', 'zookeeper', 'cli', 'client-app', 'e2e'],
-  e2e: ['core', 'protocol', 'signaling', 'zookeeper', 'cli', 'client-app'],
+  bench: ['core', 'lib', 'protocol', 'signaling', 'zookeeper', 'cli', 'client-app', 'e2e'],
+  e2e: ['core', 'lib', 'protocol', 'signaling', 'zookeeper', 'cli', 'client-app'],
 };
 
 /** What tests and test helpers (`*.test.ts`, `testing/`) of a layer may import beyond its sources' table. */

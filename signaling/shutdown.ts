@@ -1,7 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from './logger.ts';
 import type { LogThrottle } from './log-throttle.ts';
-import { settlesWithin, type RedisConnections } from './redis.ts';
+import { settlesWithin } from '../lib/deadline.ts';
+import type { RedisConnections } from './redis.ts';
 import type { SeatUpkeep } from './seat-upkeep.ts';
 import type { SeatTable } from './seats.ts';
 import type { ServerDirectory } from './server-directory.ts';
