@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import { roomToken } from '../protocol/cluster-key.ts';
 import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../protocol/signaling-events.ts';
 import { clientIdFor, newSessionSecret } from '../protocol/session-secret.ts';
+import { backoffMs } from '../lib/backoff.ts';
 import type { Json } from '../core/types.ts';
 import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from '../protocol/gateway-ops.ts';
 
@@ -157,7 +158,7 @@ export class GatewayClient {
 
   private async attach(): Promise<number> {
     const deadline = Date.now() + this.connectTimeoutMs;
-    let delayMs = RETRY_DELAY_MIN_MS;
+    let attempt = 0;
     let lastReason = 'timed out';
     let lastCode: ErrorCode | null = null;
     while (Date.now() < deadline) {
@@ -166,8 +167,8 @@ export class GatewayClient {
       lastReason = reason.text;
       lastCode = reason.code ?? null;
       if (!reason.transient) break;
+      const delayMs = backoffMs(attempt++, { firstMs: RETRY_DELAY_MIN_MS, maxMs: RETRY_DELAY_MAX_MS });
       await wait(Math.min(Math.max(delayMs, reason.retryAfterMs ?? 0), Math.max(0, deadline - Date.now())));
-      delayMs = Math.min(delayMs * 2, RETRY_DELAY_MAX_MS);
     }
     throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`, lastCode);
   }

@@ -8,6 +8,7 @@ import type { PersistOp, Storage } from './storage.ts';
 import type { Transport } from './transport.ts';
 import type { Envelope } from './messages.ts';
 import type { Json, ServerId } from './types.ts';
+import { Listeners } from './listeners.ts';
 import type { Zxid } from './zxid.ts';
 import type { DurableMark } from './ready.ts';
 
@@ -63,9 +64,9 @@ export class ZabNode {
   private tickTimer: TimerId | null = null;
   private nextRequestId: number;
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly appliedListeners: ((applied: AppliedTxn) => void)[] = [];
-  private readonly failureListeners: ((error: unknown) => void)[] = [];
-  private readonly servingListeners: ((serving: boolean) => void)[] = [];
+  private readonly appliedListeners = new Listeners<[AppliedTxn]>();
+  private readonly failureListeners = new Listeners<[unknown]>();
+  private readonly servingListeners = new Listeners<[boolean]>();
   /** `serving` as listeners last heard it. */
   private servingReported = false;
 
@@ -109,11 +110,7 @@ export class ZabNode {
 
   /** Every txn this server applies, in zxid order. Returns a function that stops listening. */
   onApplied(listener: (applied: AppliedTxn) => void): () => void {
-    this.appliedListeners.push(listener);
-    return () => {
-      const index = this.appliedListeners.indexOf(listener);
-      if (index >= 0) this.appliedListeners.splice(index, 1);
-    };
+    return this.appliedListeners.add(listener);
   }
 
   /** Whether this server serves clients now (cheaper than `view()`, which digests the state). */
@@ -154,23 +151,19 @@ export class ZabNode {
    * without polling). Returns a function that stops listening.
    */
   onServingChange(listener: (serving: boolean) => void): () => void {
-    this.servingListeners.push(listener);
-    return () => {
-      const index = this.servingListeners.indexOf(listener);
-      if (index >= 0) this.servingListeners.splice(index, 1);
-    };
+    return this.servingListeners.add(listener);
   }
 
   private reportServing(): void {
     const serving = this.serving;
     if (serving === this.servingReported) return;
     this.servingReported = serving;
-    for (const listener of [...this.servingListeners]) listener(serving);
+    this.servingListeners.emit(serving);
   }
 
   /** Storage failures and broken invariants stop the node; the UI must show them. */
   onFailure(listener: (error: unknown) => void): void {
-    this.failureListeners.push(listener);
+    this.failureListeners.add(listener);
   }
 
   // ---------------------------------------------------------------- clients
@@ -279,7 +272,7 @@ export class ZabNode {
     // events of earlier txns before the answer to its own (ZooKeeper's ordering guarantee).
     const replies = new Map(ready.replies.map((reply) => [reply.requestId, reply.result]));
     for (const applied of ready.applied) {
-      for (const listener of this.appliedListeners) listener(applied);
+      this.appliedListeners.emit(applied);
       const { originator, requestId } = applied.proposal.txn;
       const reply = originator === this.sid ? replies.get(requestId) : undefined;
       if (reply !== undefined) {
@@ -354,7 +347,7 @@ export class ZabNode {
     if (this.isStopped) return;
     this.options.hooks?.log?.(`${this.sid} stopped: ${error instanceof Error ? error.message : String(error)}`);
     this.stop();
-    for (const listener of this.failureListeners) listener(error);
+    this.failureListeners.emit(error);
   }
 }
 

@@ -6,6 +6,7 @@ import type { ServerId } from '../../core/types.ts';
 import { GATEWAY_WAIT_FOR_SERVING_MS } from './gateway-door.ts';
 import { parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
 import { untilServing } from './until-serving.ts';
+import { withTimeout } from '../../lib/deadline.ts';
 
 /** run() gives up on an operation that has not settled by then (ConnectionLoss: unknown outcome). */
 const RUN_TIMEOUT_MS = 15_000;
@@ -42,7 +43,7 @@ export class PageRuns {
     if (client === null || !node?.serving) {
       result = { ok: false, error: 'ConnectionLoss' }; // no quorum: nothing was sent
     } else {
-      result = await withTimeout(runGatewayOp(client, parsed), RUN_TIMEOUT_MS, { ok: false, error: 'ConnectionLoss' });
+      result = await withTimeout(runGatewayOp(client, parsed), RUN_TIMEOUT_MS, () => ({ ok: false, error: 'ConnectionLoss' }));
       if (!result.ok && result.error === 'SessionExpired') this.expired(client);
     }
     const record = historyRecord(client?.sessionId ?? `tab-${seat ?? 0}`, parsed, call, historyNow(), result);
@@ -53,14 +54,4 @@ export class PageRuns {
   history(): unknown[] {
     return this.records.map((record) => ({ ...record }));
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return new Promise((resolve) => {
-    const timer = window.setTimeout(() => resolve(fallback), ms);
-    void promise.then((value) => {
-      window.clearTimeout(timer);
-      resolve(value);
-    });
-  });
 }

@@ -1,4 +1,5 @@
 import type { ZabNode } from '../../core/node.ts';
+import { withTimeout } from '../../lib/deadline.ts';
 
 /**
  * Resolves true once the node serves, false if it does not within `timeoutMs` (or is gone).
@@ -8,15 +9,15 @@ import type { ZabNode } from '../../core/node.ts';
  */
 export async function untilServing(node: ZabNode | null, timeoutMs: number): Promise<boolean> {
   if (node === null || node.serving) return node?.serving ?? false;
-  return new Promise((resolve) => {
-    const finish = (serving: boolean) => {
-      window.clearTimeout(timer);
-      stop();
-      resolve(serving);
-    };
-    const timer = window.setTimeout(() => finish(node.serving), timeoutMs);
-    const stop = node.onServingChange((serving) => {
-      if (serving || node.stopped) finish(serving);
+  let stop = () => {};
+  const changed = new Promise<boolean>((resolve) => {
+    stop = node.onServingChange((serving) => {
+      if (serving || node.stopped) resolve(serving);
     });
   });
+  try {
+    return await withTimeout(changed, timeoutMs, () => node.serving);
+  } finally {
+    stop();
+  }
 }

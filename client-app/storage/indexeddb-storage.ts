@@ -1,6 +1,7 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { applyPersistOps, lastLoggedZxid } from '../../core/persist-batch.ts';
 import type { PersistedState, PersistOp, Storage } from '../../core/storage.ts';
+import { Listeners } from '../../core/listeners.ts';
 import type { Proposal, ServerId, Snapshot } from '../../core/types.ts';
 import { compareZxid, formatZxid, isSuccessor, ZERO_ZXID, zxidEquals, type Zxid } from '../../core/zxid.ts';
 
@@ -86,7 +87,7 @@ export class IndexedDbStorage implements Storage {
   private mirror: PersistedState | null = null;
   private failure: StorageError | null = null;
   private closed = false;
-  private readonly errorListeners: ((error: StorageError) => void)[] = [];
+  private readonly errorListeners = new Listeners<[StorageError]>();
   writes = 0;
 
   private constructor(
@@ -118,7 +119,7 @@ export class IndexedDbStorage implements Storage {
 
   /** Errors that happen outside any call (the database was taken away). */
   onError(listener: (error: StorageError) => void): void {
-    this.errorListeners.push(listener);
+    this.errorListeners.add(listener);
   }
 
   get error(): StorageError | null {
@@ -206,7 +207,7 @@ export class IndexedDbStorage implements Storage {
     if (this.failure !== null && this.failure.code === error.code) return;
     this.fail(error);
     this.close();
-    for (const listener of this.errorListeners) listener(error);
+    this.errorListeners.emit(error);
   }
 }
 

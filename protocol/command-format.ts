@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { Json } from '../core/types.ts';
-import { RESULT_VALUE_SCHEMAS, StatSchema, type GatewayOp, type GatewayResult, type Stat } from '../protocol/gateway-ops.ts';
+import { RESULT_VALUE_SCHEMAS, StatSchema, type GatewayOp, type GatewayResult, type Stat } from './gateway-ops.ts';
 
 /**
  * What the CLI prints for one operation: a readable line, or (with --json) one JSON object.

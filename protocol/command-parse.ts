@@ -1,4 +1,4 @@
-import { ANY_VERSION, GATEWAY_OP_NAMES, MAX_DATA_LENGTH, pathProblem, type GatewayOp, type GatewayOpName } from '../protocol/gateway-ops.ts';
+import { ANY_VERSION, GATEWAY_OP_NAMES, MAX_DATA_LENGTH, pathProblem, type GatewayOp, type GatewayOpName } from './gateway-ops.ts';
 
 /**
  * The CLI's line parser, pure: one operation per line.
@@ -66,7 +66,9 @@ export function parseLine(source: string, line: number): LineResult {
   const result = operationOf(tokens);
   if (typeof result === 'string') return { kind: 'error', message: `line ${line}: ${result}` };
   const problem = pathProblem(result.path, result.op === 'create' && result.sequential);
-  return problem === null ? { kind: 'op', op: result } : { kind: 'op', op: result, problem: `${problem}: '${result.path}'` };
+  if (problem === null) return { kind: 'op', op: result };
+  // ZooKeeper's messages about a character name the path already; the others get it appended.
+  return { kind: 'op', op: result, problem: problem.includes(JSON.stringify(result.path)) ? problem : `${problem}: '${result.path}'` };
 }
 
 /** Splits a line into tokens, or says why it cannot. */
