@@ -25,7 +25,7 @@ export interface SimClientOptions<HistoryEntry> {
   readonly bigValues: boolean;
 }
 
-export abstract class SimClientLoop {
+export abstract class SimClientLoop<HistoryEntry> {
   private stopped = false;
   private busy = false;
   /** Calls that completed with ok = true. */
@@ -34,12 +34,16 @@ export abstract class SimClientLoop {
   readonly id: number;
   protected readonly cluster: SimCluster;
   protected readonly prng: Prng;
+  protected readonly history: HistoryEntry[];
+  protected readonly bigValues: boolean;
   private readonly thinkMsMax: number;
 
-  protected constructor(options: SimClientOptions<unknown>) {
+  protected constructor(options: SimClientOptions<HistoryEntry>) {
     this.id = options.id;
     this.cluster = options.cluster;
     this.prng = options.prng;
+    this.history = options.history;
+    this.bigValues = options.bigValues;
     this.thinkMsMax = options.thinkMsMax;
   }
 

@@ -81,7 +81,7 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
   const faultPrng = cluster.prng.fork();
   const history: HistoryRecord[] = [];
   const treeHistory: ZkHistoryRecord[] = [];
-  const clients: SimClientLoop[] = Array.from({ length: options.clients }, (_, index) => {
+  const clients: SimClientLoop<unknown>[] = Array.from({ length: options.clients }, (_, index) => {
     const client = { id: index + 1, cluster, prng: cluster.prng.fork(), thinkMsMax: options.clientThinkMsMax, bigValues: options.bigValues };
     return tree
       ? new SimTreeClient({ ...client, history: treeHistory }, ['/a', '/b', '/c', '/d'].slice(0, options.keys))

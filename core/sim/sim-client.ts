@@ -12,20 +12,15 @@ import { payload, tagOf } from './values.ts';
  * linearizable. When its server stops serving or the outcome of a call is unknown, it moves to
  * another server, as a ZooKeeper client does.
  */
-export class SimClient extends SimClientLoop {
+export class SimClient extends SimClientLoop<HistoryRecord> {
   private attached: ServerId;
   private sequence = 0;
-
-  private readonly history: HistoryRecord[];
-  private readonly bigValues: boolean;
 
   constructor(
     options: SimClientOptions<HistoryRecord>,
     private readonly keys: readonly string[],
   ) {
     super(options);
-    this.history = options.history;
-    this.bigValues = options.bigValues;
     this.attached = options.prng.pick(options.cluster.sids());
   }
 

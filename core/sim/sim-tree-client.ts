@@ -21,7 +21,7 @@ export const SESSION_TIMEOUT_MS = 2000;
  * and digests only. Plain reads are not linearizable; they are checked for never going back in
  * time. When its session expires it starts a new one, as an application would.
  */
-export class SimTreeClient extends SimClientLoop {
+export class SimTreeClient extends SimClientLoop<ZkHistoryRecord> {
   private client: TabKeeperClient;
   private generation = 0;
   private sequence = 0;
@@ -29,16 +29,11 @@ export class SimTreeClient extends SimClientLoop {
   readsBackInTime: string[] = [];
   private lastServed: Zxid = { epoch: 0, counter: 0 };
 
-  private readonly history: ZkHistoryRecord[];
-  private readonly bigValues: boolean;
-
   constructor(
     options: SimClientOptions<ZkHistoryRecord>,
     private readonly roots: readonly string[],
   ) {
     super(options);
-    this.history = options.history;
-    this.bigValues = options.bigValues;
     this.client = this.newClient();
   }
 
