@@ -8,7 +8,7 @@ import { LookingRole } from './looking.ts';
 import type { Envelope, HeartbeatStatus, Message } from './messages.ts';
 import { isQuorum, isVoter } from './quorum.ts';
 import type { AppliedTxn, ClientReply, DurableMark, Input, LocalInput, Ready, ServerView, Timeout } from './ready.ts';
-import { RecoveringRole, type Role } from './role.ts';
+import { RECOVERING, type Role } from './role.ts';
 import type { Applied, ApplyResult, StateMachine, StateMachineFactory } from './state-machine.ts';
 import type { PersistedState, PersistOp } from './storage.ts';
 import type { Json, Proposal, ServerId, Snapshot } from './types.ts';
@@ -112,7 +112,7 @@ export class ZabServer {
   ticks = 0;
   /** The driver's clock at the last tick (ms); the leader stamps txns with it. */
   timeMs = 0;
-  private role: Role = new RecoveringRole();
+  private role: Role = RECOVERING;
   /** Tick at which each peer was last heard from (any valid message). */
   private readonly lastHeardTick = new Map<ServerId, number>();
   /** Requests of this server's own clients, waiting for their txn to commit. */
@@ -175,7 +175,7 @@ export class ZabServer {
   }
 
   private get recovering(): boolean {
-    return this.role.state === 'RECOVERING';
+    return this.role === RECOVERING;
   }
 
   private stepLocal(input: LocalInput): void {
@@ -387,7 +387,7 @@ export class ZabServer {
     this.messagesAfterPersist = [];
     this.incarnation++;
     this.reload = true;
-    this.role = new RecoveringRole();
+    this.role = RECOVERING;
   }
 
   becomeLeading(): void {
