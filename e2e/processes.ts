@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Changes } from '../lib/changes.ts';
 
 /** The repository root, where `node --import tsx` finds tsx. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -13,7 +14,7 @@ export class NodeProcess {
   readonly stdout: string[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly waiters = new Set<() => void>();
+  private readonly changes = new Changes();
 
   private constructor(readonly child: ChildProcess) {
     this.collect(child.stdout, this.stdout);
@@ -21,7 +22,7 @@ export class NodeProcess {
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         resolve({ code, signal });
-        for (const wake of [...this.waiters]) wake();
+        this.changes.changed();
       }),
     );
   }
@@ -48,25 +49,10 @@ export class NodeProcess {
 
   /** Resolves once `ready()` holds for the collected lines; rejects on timeout or on exit before it. */
   waitFor<T>(what: string, ready: () => T | undefined, timeoutMs: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(`${what}: not seen within ${timeoutMs} ms`), timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      const fail = (reason: string) => {
-        finish();
-        reject(new Error(`${reason}; output so far:\n${this.output()}`));
-      };
-      const check = () => {
-        const value = ready();
-        if (value !== undefined) {
-          finish();
-          resolve(value);
-        } else if (!this.running) fail(`${what}: the process exited first`);
-      };
-      this.waiters.add(check);
-      check();
+    return this.changes.until(ready, {
+      timeoutMs,
+      ended: () => !this.running,
+      failure: (why) => new Error(`${what}: ${why === 'ended' ? 'the process exited first' : `not seen within ${timeoutMs} ms`}; output so far:\n${this.output()}`),
     });
   }
 
@@ -93,12 +79,12 @@ export class NodeProcess {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
       into.push(...parts);
-      for (const wake of [...this.waiters]) wake();
+      this.changes.changed();
     });
     stream?.on('end', () => {
       if (partial !== '') into.push(partial);
       partial = '';
-      for (const wake of [...this.waiters]) wake();
+      this.changes.changed();
     });
   }
 }
