@@ -118,31 +118,18 @@ export async function startSignalingServer(staticDirectory: string, options: { p
     '0',
     ...(options.args ?? []),
   ]);
-  const url = await server.waitFor(
-    'the signaling server\'s "listening" line',
-    () => {
-      // The logger writes to stderr, one JSON object per line.
-      for (const line of server.stderr) {
-        if (!line.startsWith('{')) continue;
-        const record = JSON.parse(line) as { msg?: string; url?: string };
-        if (record.msg === 'listening' && record.url !== undefined) return record.url;
-      }
-      return undefined;
-    },
-    30_000,
-  );
+  const url = await server.waitFor('the signaling server\'s "listening" line', () => loggedField<string>(server.stderr, 'listening', 'url'), 30_000);
   const zookeeperPort = () =>
-    server.waitFor(
-      'the ZooKeeper listener\'s "zookeeper listening" line',
-      () => {
-        for (const line of server.stderr) {
-          if (!line.startsWith('{')) continue;
-          const record = JSON.parse(line) as { msg?: string; port?: number };
-          if (record.msg === 'zookeeper listening' && record.port !== undefined) return record.port;
-        }
-        return undefined;
-      },
-      30_000,
-    );
+    server.waitFor('the ZooKeeper listener\'s "zookeeper listening" line', () => loggedField<number>(server.stderr, 'zookeeper listening', 'port'), 30_000);
   return { url, process: server, zookeeperPort, stop: () => server.stop() };
+}
+
+/** A field of the first JSON log line (the signaling server logs one object per line to stderr) with message `msg`. */
+function loggedField<T>(lines: readonly string[], msg: string, field: string): T | undefined {
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as Record<string, unknown>;
+    if (record.msg === msg && record[field] !== undefined) return record[field] as T;
+  }
+  return undefined;
 }
