@@ -1,7 +1,7 @@
 import type { Clock, TimerId } from './clock.ts';
 import type { ServerConfig } from './config.ts';
 import { decodeMessage } from './messages.ts';
-import type { AppliedTxn, Input, Ready, ServerView } from './ready.ts';
+import type { AppliedTxn, Input, Ready, ServerReader, ServerView } from './ready.ts';
 import { ZabServer, type ServerHooks } from './server.ts';
 import type { ApplyResult, StateMachineFactory } from './state-machine.ts';
 import type { PersistOp, Storage } from './storage.ts';
@@ -53,7 +53,8 @@ interface PendingRequest {
  * incarnation, waits for the one in flight, reloads storage and steps `Recovered`.
  */
 export class ZabNode {
-  readonly server: ZabServer;
+  /** Private: outside code reads it through `inspect()` and `view()`, and changes it only through inputs. */
+  private readonly server: ZabServer;
   readonly stats: NodeStats = { droppedMessages: 0, lastDropReason: null };
   private readonly queue: StorageJob[] = [];
   private writing = false;
@@ -102,6 +103,11 @@ export class ZabNode {
     return this.server.view();
   }
 
+  /** The server's live state, read-only (no digest: cheap enough for every refresh of a page). */
+  inspect(): ServerReader {
+    return this.server;
+  }
+
   /** Every txn this server applies, in zxid order. Returns a function that stops listening. */
   onApplied(listener: (applied: AppliedTxn) => void): () => void {
     return this.appliedListeners.add(listener);
@@ -137,10 +143,7 @@ export class ZabNode {
 
   /** Whether the session exists in this server's committed state. */
   hasSession(sessionId: string): boolean {
-    const sessions = this.server.machine.sessions?.();
-    if (!sessions) return false;
-    for (const session of sessions) if (session.sessionId === sessionId) return true;
-    return false;
+    return this.server.hasSession(sessionId);
   }
 
   /**
@@ -177,10 +180,8 @@ export class ZabNode {
 
   /** A plain local read: sequentially consistent, not linearizable (as ZooKeeper's reads). */
   query(op: Json): ApplyResult {
-    if (this.isStopped || !this.server.serving) return { ok: false, error: 'ConnectionLoss' };
-    const problem = this.server.machine.validateOp(op);
-    if (problem !== null) return { ok: false, error: 'BadArguments' };
-    return this.server.machine.query(op);
+    if (this.isStopped) return { ok: false, error: 'ConnectionLoss' };
+    return this.server.query(op);
   }
 
   /**

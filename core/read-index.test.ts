@@ -114,7 +114,7 @@ describe('sync without a log write (ReadIndex)', () => {
       s.node(sid).request('sync', null, (result) => (entry.result = result));
       syncs.push(entry);
     }
-    await s.until(() => s.cluster.leader() !== null && s.cluster.leader() !== oldLeader && s.cluster.node(s.cluster.leader()!)!.server.serving, 'the majority elects a new leader');
+    await s.until(() => s.cluster.leader() !== null && s.cluster.leader() !== oldLeader && s.cluster.node(s.cluster.leader()!)!.inspect().serving, 'the majority elects a new leader');
     const newLeader = s.cluster.leader()!;
     expect(others).toContain(newLeader);
     expect((await s.write(newLeader, 'k', 'after')).ok).toBe(true);

@@ -4,7 +4,8 @@ import type { GatewayOp, GatewayResult } from '../../protocol/gateway-ops.ts';
  * What the page exposes to tests and to the console as `window.tabkeeper` (the e2e tests code
  * against exactly this). Zxids are "epoch:counter" strings.
  */
-export type TabState = 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING' | 'STARTING' | 'FAILED';
+/** RECOVERING: reloading its storage, after the node started or after it left a role, before LOOKING. */
+export type TabState = 'RECOVERING' | 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING' | 'STARTING' | 'FAILED';
 
 export interface TabStatus {
   readonly cluster: string;

@@ -22,7 +22,7 @@ export interface TabStatusParts {
 export function tabStatus(parts: TabStatusParts): TabStatus {
   const { node, transport, failure } = parts;
   // Read field by field: view() digests the whole tree, too costly for every refresh.
-  const server = node?.server ?? null;
+  const server = node?.inspect() ?? null;
   const view = server === null ? null : { state: server.state, leader: server.leader, currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, committedZxid: server.committedZxid, admission: server.admission.view() };
   return {
     cluster: parts.cluster,

@@ -255,7 +255,7 @@ export class SimCluster {
     let best: ServerId | null = null;
     let bestEpoch = -1;
     for (const [sid, node] of this.nodes) {
-      const server = node.server;
+      const server = node.inspect();
       if (server.state === 'LEADING' && server.serving && server.currentEpoch > bestEpoch) {
         best = sid;
         bestEpoch = server.currentEpoch;
@@ -268,10 +268,10 @@ export class SimCluster {
   hasServingQuorum(): boolean {
     const leader = this.leader();
     if (leader === null) return false;
-    const epoch = this.nodes.get(leader)!.server.currentEpoch;
+    const epoch = this.nodes.get(leader)!.inspect().currentEpoch;
     let serving = 0;
     for (const [sid, node] of this.nodes) {
-      if (sid <= this.options.voters && node.server.serving && node.server.currentEpoch === epoch) serving++;
+      if (sid <= this.options.voters && node.inspect().serving && node.inspect().currentEpoch === epoch) serving++;
     }
     return serving >= Math.floor(this.options.voters / 2) + 1;
   }
