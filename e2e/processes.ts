@@ -8,7 +8,7 @@ export const REPOSITORY_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /**
  * A `node --import tsx` child with stdout and stderr collected line by line, apart, so a test
  * can wait for a line instead of sleeping. Started without npx: killing npx by pid would leave
- * its node child running (BROWSER-NOTES.md).
+ * its node child running (docs/BROWSER.md).
  */
 export class NodeProcess {
   readonly stdout: string[] = [];

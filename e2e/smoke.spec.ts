@@ -4,7 +4,7 @@ import { expect, test } from './fixtures.ts';
 import type { DataChannel, PeerConnection } from './rtc-types.ts';
 import { Tab } from './tab.ts';
 
-// Goal: the browser is launched as BROWSER-NOTES.md requires, WebRTC connects under those flags,
+// Goal: the browser is launched as docs/BROWSER.md requires, WebRTC connects under those flags,
 // and the app boots in it. Method: read the real command line from chrome://version, connect
 // two bare pages with host candidates only, and open a one-seat cluster.
 
@@ -50,7 +50,7 @@ test('a one-seat cluster boots, leads and runs an op typed into the form', async
 });
 
 // The three steps below run inside the pages; they keep their peer connection on globalThis.
-// A connection that never opens is reported after our own timeout (BROWSER-NOTES.md: without
+// A connection that never opens is reported after our own timeout (docs/BROWSER.md: without
 // the flag, .local candidates hang forever with no error). The few WebRTC shapes they use are
 // declared in rtc-types.ts: the project compiles without DOM types so that core/ cannot touch the DOM.
 const CONNECT_TIMEOUT_MS = 10_000;
