@@ -72,14 +72,10 @@ export class TestClient {
 
   /** Resolves once the socket has disconnected (the server closed it, or the test did). */
   disconnected(timeoutMs = 5_000): Promise<void> {
-    if (this.socket.disconnected) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`still connected after ${timeoutMs} ms`)), timeoutMs);
-      this.socket.once('disconnect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.changes.until(() => (this.socket.disconnected ? true : undefined), {
+      timeoutMs,
+      failure: () => new Error(`still connected after ${timeoutMs} ms`),
+    }).then(() => undefined);
   }
 
   close(): void {
