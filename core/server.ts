@@ -373,7 +373,7 @@ export class ZabServer {
    * Leaves the current role for RECOVERING, and LOOKING once storage is reloaded. Whatever is not
    * durable is dropped: the persist batch not yet handed out is discarded, writes in flight are
    * fenced by the driver, and the server reloads from storage before it looks for a leader again
-   * (DESIGN.md, "Rules that keep it safe"). `cause` is counted as a coverage mark; `reason` gives
+   * (docs/ARCHITECTURE.md, safety rule 6). `cause` is counted as a coverage mark; `reason` gives
    * the particulars in the log line.
    */
   becomeLooking(cause: StepDown, reason: string): void {

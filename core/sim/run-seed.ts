@@ -272,7 +272,7 @@ function checkNoAcknowledgedTreeWriteLost(cluster: SimCluster, history: readonly
   }
 }
 
-/** A put a client saw succeed must be in the committed history (DESIGN.md: no committed write is lost). */
+/** A put a client saw succeed must be in the committed history (docs/ARCHITECTURE.md: no committed write is lost). */
 function checkNoAcknowledgedWriteLost(cluster: SimCluster, history: readonly HistoryRecord[]): void {
   const committedValues = new Set<string>();
   for (const { txn } of cluster.checker.committedTxns()) {

@@ -7,7 +7,7 @@ import { payload, tagOf } from './values.ts';
 
 /**
  * A client of the simulated cluster: attached to one server, it issues put and get one at a
- * time and records each call and return in DESIGN.md's history format. Gets go through the log
+ * time and records each call and return in the history format (linearizability/history.ts). Gets go through the log
  * (a read ordered with the writes, as a sync-then-read), so the whole history must be
  * linearizable. When its server stops serving or the outcome of a call is unknown, it moves to
  * another server, as a ZooKeeper client does.

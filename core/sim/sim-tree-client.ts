@@ -15,8 +15,8 @@ export const SESSION_TIMEOUT_MS = 2000;
 
 /**
  * A simulated application using the real client API against the data tree: random creates,
- * setData, deletes, synced reads and plain reads over a small tree, recorded in DESIGN.md's
- * history format for the ZooKeeper linearizability model. Multis go to their own subtree (/m)
+ * setData, deletes, synced reads and plain reads over a small tree, recorded in the
+ * history format (linearizability/history.ts) for the ZooKeeper linearizability model. Multis go to their own subtree (/m)
  * and are not recorded: the model does not speak multi, so they are checked by convergence
  * and digests only. Plain reads are not linearizable; they are checked for never going back in
  * time. When its session expires it starts a new one, as an application would.
