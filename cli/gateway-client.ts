@@ -1,10 +1,11 @@
 import * as v from 'valibot';
 import { io, type Socket } from 'socket.io-client';
-import { roomToken } from '../signaling/cluster-key.ts';
-import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../signaling/protocol.ts';
-import { clientIdFor, newSessionSecret } from '../signaling/session-secret.ts';
+import { roomToken } from '../protocol/cluster-key.ts';
+import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../protocol/signaling-events.ts';
+import { clientIdFor, newSessionSecret } from '../protocol/session-secret.ts';
+import { backoffMs } from '../lib/backoff.ts';
 import type { Json } from '../core/types.ts';
-import { GatewayResultSchema, isWriteOp, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from './gateway-ops.ts';
+import { GatewayResultSchema, isWriteOp, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from '../protocol/gateway-ops.ts';
 
 /**
  * The CLI's connection to a cluster through the signaling server's gateway: it attaches to one
@@ -28,7 +29,7 @@ import { GatewayResultSchema, isWriteOp, RESULT_VALUE_SCHEMAS, type GatewayOp, t
  * goes away answers ConnectionLoss, and the listener's own client decides what to send again.
  *
  * The session has a secret, drawn when the client is made, and its clientId is derived from
- * it (signaling/session-secret.ts): every gateway-connect presents both, so another client that
+ * it (protocol/session-secret.ts): every gateway-connect presents both, so another client that
  * learned the clientId (a znode's ephemeralOwner) cannot attach to this session. The join key
  * never leaves the process: gateway-connect carries the room token derived from it.
  */
@@ -155,7 +156,6 @@ export class GatewayClient {
 
   private async runRetrying(op: GatewayOp): Promise<GatewayResult> {
     const deadline = Date.now() + this.requestTimeoutMs;
-    let delayMs = 0;
     for (let attempt = 1; ; attempt++) {
       const answer = await this.send(op, false, deadline);
       if (answer === TIMED_OUT) return { ok: false, error: 'ConnectionLoss' };
@@ -163,8 +163,8 @@ export class GatewayClient {
       if (this.closed || Date.now() >= deadline) return { ok: false, error: 'ConnectionLoss' };
       // The first retry goes at once (a live seat is usually there); later ones back off, so a
       // cluster still electing is not asked in a tight loop.
+      const delayMs = attempt === 1 ? 0 : backoffMs(attempt - 2, { firstMs: RETRY_DELAY_MIN_MS, maxMs: RETRY_DELAY_MAX_MS });
       await wait(Math.min(delayMs, Math.max(0, deadline - Date.now())));
-      delayMs = Math.min(Math.max(delayMs * 2, RETRY_DELAY_MIN_MS), RETRY_DELAY_MAX_MS);
       if (this.closed) return { ok: false, error: 'ConnectionLoss' };
       const what = isWriteOp(op) ? `${op.op} ${op.path} (write number ${op.requestNumber})` : `${op.op} ${op.path}`;
       this.options.onNotice?.(`sending ${what} again (attempt ${attempt + 1})`);
@@ -172,7 +172,7 @@ export class GatewayClient {
   }
 
   /**
-   * Runs an op of another of the tab's handlers (the ZooKeeper listener's, zookeeper/tab-ops.ts):
+   * Runs an op of another of the tab's handlers (the ZooKeeper listener's, protocol/zk-tab-ops.ts):
    * the tab's answer comes back unchecked as `value`, for the caller to check; a lost connection
    * is ConnectionLoss as for `run`. Throws ConnectionFailure if no tab can be reached.
    */
@@ -207,7 +207,7 @@ export class GatewayClient {
 
   private async attach(): Promise<number> {
     const deadline = Date.now() + this.connectTimeoutMs;
-    let delayMs = RETRY_DELAY_MIN_MS;
+    let attempt = 0;
     let lastReason = 'timed out';
     let lastCode: ErrorCode | null = null;
     while (Date.now() < deadline) {
@@ -216,8 +216,8 @@ export class GatewayClient {
       lastReason = reason.text;
       lastCode = reason.code ?? null;
       if (!reason.transient) break;
+      const delayMs = backoffMs(attempt++, { firstMs: RETRY_DELAY_MIN_MS, maxMs: RETRY_DELAY_MAX_MS });
       await wait(Math.min(Math.max(delayMs, reason.retryAfterMs ?? 0), Math.max(0, deadline - Date.now())));
-      delayMs = Math.min(delayMs * 2, RETRY_DELAY_MAX_MS);
     }
     throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`, lastCode);
   }

@@ -40,7 +40,7 @@ export class OnceCommands {
         return pending.result === null ? 'no answer' : formatResult(pending.result);
       }
       case 'ls': {
-        const result = this.scenario.node(Number(args[0])).server.machine.query({ type: 'getChildren', path: args[1]! });
+        const result = this.scenario.node(Number(args[0])).query({ type: 'getChildren', path: args[1]! });
         return result.ok ? (result.value as { children: string[] }).children.join(' ') || '(none)' : `error ${result.error}`;
       }
       default:
