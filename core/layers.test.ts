@@ -38,8 +38,8 @@ export const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
 
 /** What tests and test helpers (`*.test.ts`, `testing/`) of a layer may import beyond its sources' table. */
 export const TESTS_MAY_ALSO_IMPORT: Readonly<Partial<Record<Layer, readonly Layer[]>>> = {
-  // The CLI's tests start a real signaling server.
-  cli: ['signaling'],
+  // The CLI's tests start a real signaling server and a cluster of Node tabs (zookeeper/testing/node-cluster.ts).
+  cli: ['signaling', 'zookeeper'],
   // The listener's tests run tabs' ZooKeeper sessions in Node, behind a real signaling server.
   zookeeper: ['client-app'],
 };
