@@ -1,42 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayOp } from '../../protocol/gateway-ops.ts';
-import type { Clock } from '../../core/clock.ts';
 import { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
 import { serverConfig } from '../../core/config.ts';
 import { MemoryStorage } from '../../core/memory-storage.ts';
 import { ZabNode } from '../../core/node.ts';
-import { encodeMessage } from '../../core/messages.ts';
-import type { Transport } from '../../core/transport.ts';
-import type { ServerId } from '../../core/types.ts';
 import { DataTree } from '../../core/tree/index.ts';
+import { LoopbackNetwork, realClock } from '../../lib/loopback-network.ts';
 import { GatewaySessions, runGatewayOp } from './gateway-sessions.ts';
 
 // Goal: every gateway op maps onto the client API with the result shapes protocol/gateway-ops.ts
 // documents, errors carry ZooKeeper's names, and CLI client ids get sessions of their own.
 // Method: real ZabNodes, three in memory, on real timers; the sessions attach to node 1.
-
-const realClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
-  setTimer: (delayMs, callback) => setTimeout(callback, delayMs) as unknown as number,
-  clearTimer: (id) => clearTimeout(id),
-};
-
-/** Links between in-memory nodes: FIFO, delivered on the next macrotask, as a DataChannel would. */
-class LoopbackNetwork {
-  private readonly receivers = new Map<ServerId, (from: ServerId, data: unknown) => void>();
-
-  transportOf(sid: ServerId): Transport {
-    return {
-      send: (to, message) => {
-        const text = encodeMessage(message);
-        setTimeout(() => this.receivers.get(to)?.(sid, text), 0);
-      },
-      onMessage: (callback) => this.receivers.set(sid, callback),
-      onLinkUp: () => {},
-      onLinkDown: () => {},
-    };
-  }
-}
 
 const nodes: ZabNode[] = [];
 afterEach(() => {

@@ -3,14 +3,12 @@ import { roomToken } from '../../protocol/cluster-key.ts';
 import { GatewaySessions } from '../../client-app/app/gateway-sessions.ts';
 import { ZooKeeperSessions } from '../../client-app/app/zookeeper-sessions.ts';
 import { isZkTabOp } from '../../protocol/zk-tab-ops.ts';
-import type { Clock } from '../../core/clock.ts';
 import { serverConfig } from '../../core/config.ts';
-import { encodeMessage } from '../../core/messages.ts';
 import { MemoryStorage } from '../../core/memory-storage.ts';
 import { ZabNode } from '../../core/node.ts';
-import type { Transport } from '../../core/transport.ts';
 import type { ServerId } from '../../core/types.ts';
 import { DataTree } from '../../core/tree/index.ts';
+import { LoopbackNetwork, realClock } from '../../lib/loopback-network.ts';
 import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../protocol/signaling-events.ts';
 
 /**
@@ -20,32 +18,6 @@ import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../.
  * GatewaySessions. Only WebRTC and IndexedDB are replaced; the e2e tests (e2e/zookeeper.spec.ts,
  * e2e/cli.spec.ts) run the same clients against browser tabs.
  */
-
-const realClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
-  setTimer: (delayMs, callback) => setTimeout(callback, delayMs) as unknown as number,
-  clearTimer: (id) => clearTimeout(id),
-};
-
-class LoopbackNetwork {
-  private readonly receivers = new Map<ServerId, (from: ServerId, data: unknown) => void>();
-  readonly down = new Set<ServerId>();
-  /** Extra delay of messages to a server: a slow link, so it serves but lags behind. */
-  readonly delayTo = new Map<ServerId, number>();
-
-  transportOf(sid: ServerId): Transport {
-    return {
-      send: (to, message) => {
-        if (this.down.has(sid) || this.down.has(to)) return;
-        const text = encodeMessage(message);
-        setTimeout(() => this.receivers.get(to)?.(sid, text), this.delayTo.get(to) ?? 0);
-      },
-      onMessage: (callback) => this.receivers.set(sid, callback),
-      onLinkUp: () => {},
-      onLinkDown: () => {},
-    };
-  }
-}
 
 export interface NodeTab {
   readonly seat: ServerId;
