@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../core/clock.ts';
 import type { GatewayOp } from '../../protocol/gateway-ops.ts';
 import { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
 import { serverConfig } from '../../core/config.ts';
