@@ -82,6 +82,7 @@ export class FollowingRole implements Role {
       case 'inform':
         return this.handleInform(message);
       case 'PING':
+        if (this.missedProposals(message)) return;
         return this.pong(message.epoch);
       case 'sync_confirm':
         return this.handleSyncConfirm(message);
@@ -310,6 +311,21 @@ export class FollowingRole implements Role {
   private handleSyncReply(message: MessageOf<'sync_reply'>): void {
     if (this.phase !== 'broadcast') return this.server.drop(message, `in phase ${this.phase}`);
     this.server.awaitSync(message.requestId, message.zxid);
+  }
+
+  /**
+   * A follower in broadcast hears every proposal before any later PING on its FIFO link, so a
+   * PING whose leader log ends past ours means proposals were lost on the way (a link that
+   * dropped messages without closing). Waiting would serve a stale state for good once writes
+   * stop: resync instead.
+   */
+  private missedProposals(message: MessageOf<'PING'>): boolean {
+    const server = this.server;
+    if (server.observer || this.phase !== 'broadcast' || message.epoch !== this.epoch || message.status === undefined) return false;
+    if (compareZxid(message.status.lastZxid, server.log.lastZxid) <= 0) return false;
+    server.mark('follower missed proposals: resyncs');
+    server.becomeLooking(`missed proposals: leader ${this.leader} logged ${formatZxid(message.status.lastZxid)}, this log ends at ${formatZxid(server.log.lastZxid)}`);
+    return true;
   }
 
   private pong(epoch: number): void {

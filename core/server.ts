@@ -79,6 +79,8 @@ export class ZabServer {
   private recovering = true;
   /** Tick at which each peer was last heard from (any valid message). */
   private readonly lastHeardTick = new Map<ServerId, number>();
+  /** Peers whose link the transport reported down and that have not been heard from since. */
+  private readonly linksDown = new Set<ServerId>();
   /** Requests of this server's own clients, waiting for their txn to commit. */
   private readonly pendingRequests = new Set<number>();
   /** Syncs of this server's clients confirmed by the leader, waiting to apply through their index. */
@@ -139,9 +141,11 @@ export class ZabServer {
         this.role.onPersisted(input.mark);
         return;
       case 'LinkUp':
+        this.linksDown.delete(input.peer);
         this.role.onLinkUp(input.peer);
         return;
       case 'LinkDown':
+        this.linksDown.add(input.peer);
         this.lastHeardTick.delete(input.peer);
         this.admission.forget(input.peer);
         this.deferred.delete(`election/${input.peer}`);
@@ -166,6 +170,7 @@ export class ZabServer {
       return this.drop(message, `observer flag does not match seat ${message.from}`);
     }
     this.lastHeardTick.set(message.from, this.ticks);
+    this.linksDown.delete(message.from);
     this.admission.notePeer(message);
     if (message.kind === 'SEATS') return this.admission.onSeats(message);
     if (this.recovering) return this.defer(message, 'recovering');
@@ -455,11 +460,23 @@ export class ZabServer {
    * only if its storage is the one the ensemble recorded for its seat (core/seats.ts).
    */
   canReachQuorum(): boolean {
-    const reachable: ServerId[] = this.admission.selfMayVote() ? [this.sid] : [];
-    for (const [sid, tick] of this.lastHeardTick) {
-      if (this.ticks - tick <= this.config.syncLimitTicks && this.admission.countsPeer(sid, this.admission.identityOf(sid))) reachable.push(sid);
-    }
+    const reachable = this.heardVoters();
+    if (this.admission.selfMayVote()) reachable.push(this.sid);
     return isQuorum(reachable, this.config.voterCount);
+  }
+
+  /** Other voters heard within syncLimit whose storage the ensemble recorded (those canReachQuorum counts). */
+  heardVoters(): ServerId[] {
+    const heard: ServerId[] = [];
+    for (const [sid, tick] of this.lastHeardTick) {
+      if (this.ticks - tick <= this.config.syncLimitTicks && this.admission.countsPeer(sid, this.admission.identityOf(sid))) heard.push(sid);
+    }
+    return heard;
+  }
+
+  /** Whether the transport reported the link to `sid` down and nothing came from it since: it can send nothing now. */
+  linkDown(sid: ServerId): boolean {
+    return this.linksDown.has(sid);
   }
 
   /** Voters other than this server. */

@@ -415,6 +415,10 @@ export class TabKeeperClient {
     if (this.connectionState !== 'CONNECTED') return;
     this.detach();
     this.setState('CONNECTING');
+    // Look for a server every pollMs from now on, however the loss was learned (a serving change,
+    // or a call answered ConnectionLoss): the connected touch timer would wait a third of the
+    // session timeout before the first try.
+    this.schedulePoll();
     if (this.options.exactlyOnce) return this.keepNumberedWrites();
     // What was sent or queued behind a lost call fails too, as in ZooKeeper: the caller decides what to retry.
     this.failInFlight('ConnectionLoss');
