@@ -11,7 +11,8 @@ import { databaseName, IndexedDbStorage } from '../storage/indexeddb-storage.ts'
 import { FaultFilter } from '../transport/fault-filter.ts';
 import { WebRtcTransport } from '../transport/webrtc-transport.ts';
 import { BrowserClock } from './browser-clock.ts';
-import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
+import { GatewaySessions, runGatewayOp } from './gateway-sessions.ts';
+import { parsePageOp } from './page-ops.ts';
 import { isZkTabOp } from '../../zookeeper/tab-ops.ts';
 import { ZooKeeperSessions } from './zookeeper-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
@@ -287,7 +288,7 @@ export class TabApp implements TabKeeperPage {
   }
 
   async run(op: GatewayOp): Promise<GatewayResult> {
-    const parsed = parseGatewayOp(op);
+    const parsed = parsePageOp(op);
     if (parsed === null) return { ok: false, error: 'BadArguments' };
     const call = historyNow();
     // Between leaders, hold the request (as ZooKeeper's client does while it reconnects) rather
