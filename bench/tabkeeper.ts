@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext } from '@playwright/test';
-import type { GatewayOp } from '../cli/gateway-ops.ts';
+import type { GatewayOp } from '../protocol/gateway-ops.ts';
 import { openTabs, waitForEnsemble, type Ensemble } from '../e2e/cluster.ts';
 import type { PageGlobals } from '../e2e/contract.ts';
 import type { Tab } from '../e2e/tab.ts';
@@ -16,26 +16,6 @@ export async function openEnsemble(context: BrowserContext, serverUrl: string, s
   const cluster = `bench-${randomBytes(4).toString('hex')}`;
   const tabs = await openTabs(context, { serverUrl, cluster, size }, size);
   return { ...(await waitForEnsemble(tabs)), tabs };
-}
-
-/** Runs `op` `warmup + count` times in sequence on `tab`; returns the last `count` latencies in ms. Any failed op throws. */
-export async function measureOp(tab: Tab, op: GatewayOp, count: number, warmup: number): Promise<number[]> {
-  const samples = await tab.page.evaluate(
-    async ({ operation, total }) => {
-      const keeper = (globalThis as PageGlobals).tabkeeper;
-      if (keeper === undefined) throw new Error('window.tabkeeper is not defined');
-      const taken: number[] = [];
-      for (let index = 0; index < total; index++) {
-        const started = performance.now();
-        const result = await keeper.run(operation);
-        taken.push(performance.now() - started);
-        if (!result.ok) throw new Error(`${JSON.stringify(operation)} #${index} failed: ${JSON.stringify(result)}`);
-      }
-      return taken;
-    },
-    { operation: op, total: warmup + count },
-  );
-  return samples.slice(warmup);
 }
 
 /**

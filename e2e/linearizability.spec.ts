@@ -1,6 +1,6 @@
 import { checkZkHistory, formatZkFailure, parseZkHistory } from '../core/sim/linearizability/index.ts';
-import type { GatewayOp, GatewayResult } from '../cli/gateway-ops.ts';
-import { historyRecord, type HistoryRecord } from '../cli/history.ts';
+import type { GatewayOp, GatewayResult } from '../protocol/gateway-ops.ts';
+import { historyRecord, type HistoryRecord } from '../protocol/history.ts';
 import { openTabs, waitForEnsemble } from './cluster.ts';
 import type { PageGlobals } from './contract.ts';
 import { expect, note, test } from './fixtures.ts';
@@ -9,7 +9,7 @@ import { Tab, type TabAddress } from './tab.ts';
 // Goal (issue 6, case 6): concurrent writers in five tabs leave a history that is linearizable
 // for the ZooKeeper model. Method: every tab runs its own seeded list of contending writes on
 // three znodes at once (creates that collide, conditional setData and delete with guessed
-// versions); the histories the tabs export (DESIGN.md's format) are merged and checked with
+// versions); the histories the tabs export (the history record format, core/sim/linearizability/history.ts) are merged and checked with
 // the project's checker. Reads are in the mix too: the page's run() syncs before a read, so
 // reads must be linearizable as well.
 

@@ -1,4 +1,4 @@
-import type { GatewayOp } from '../cli/gateway-ops.ts';
+import type { GatewayOp } from '../protocol/gateway-ops.ts';
 import type { PageGlobals } from './contract.ts';
 import type { Tab } from './tab.ts';
 

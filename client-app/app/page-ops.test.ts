@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { MAX_DATA_LENGTH } from '../../cli/gateway-ops.ts';
+import { MAX_DATA_LENGTH } from '../../protocol/gateway-ops.ts';
 import { MAX_DATA_BYTES } from '../../core/tree/limits.ts';
 import { parseGatewayOp } from './gateway-sessions.ts';
 import { parsePageOp } from './page-ops.ts';

@@ -1,9 +1,9 @@
-import { MAX_DATA_LENGTH, type GatewayOp } from '../../cli/gateway-ops.ts';
+import { MAX_DATA_LENGTH, type GatewayOp } from '../../protocol/gateway-ops.ts';
 import { MAX_DATA_BYTES, utf8ByteLength } from '../../core/tree/limits.ts';
 import { parseGatewayOp } from './gateway-sessions.ts';
 
 /**
- * The operations the page's own `run()` takes: the CLI's (cli/gateway-ops.ts), except that data
+ * The operations the page's own `run()` takes: the CLI's (protocol/gateway-ops.ts), except that data
  * may be as large as core takes (1 MiB, ZooKeeper's jute.maxbuffer). The CLI's 60 KiB bound is
  * the signaling relay's, and nothing relays the page's requests: they go straight to its node.
  * Null if the op is invalid.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MARK, STEP_DOWN } from '../marks.ts';
 import { Scenario } from './scenario.ts';
 
 /**
@@ -15,12 +16,12 @@ describe('Cluster: failover speed', () => {
     const s = await Scenario.started({ voters: 3 });
     expect(s.leader()).toBe(3);
     await s.write(3, 'a', 'before');
-    const early = s.mark('looking: every other voter defers or is gone, round ends early');
+    const early = s.mark(MARK.roundEndsEarly);
     const closedAt = s.world.now;
     s.cluster.close(3);
     await s.until(() => s.cluster.leader() !== null, 'a new leader is established', 2000);
     const elapsed = s.world.now - closedAt;
-    expect(s.mark('looking: every other voter defers or is gone, round ends early')).toBeGreaterThan(early);
+    expect(s.mark(MARK.roundEndsEarly)).toBeGreaterThan(early);
     // A round that waits out its deadline alone takes ELECTION_TIMEOUT_MS; here the whole
     // failover (link down, reload, one election round trip, discovery, sync) takes less.
     expect(elapsed).toBeLessThan(ELECTION_TIMEOUT_MS);
@@ -31,11 +32,11 @@ describe('Cluster: failover speed', () => {
   it('a voter not heard yet (no link down reported) still keeps the round waiting for its deadline', async () => {
     const s = await Scenario.started({ voters: 3 });
     await s.write(3, 'a', 'before');
-    const early = s.mark('looking: every other voter defers or is gone, round ends early');
+    const early = s.mark(MARK.roundEndsEarly);
     // A silent crash: no link-down for seat 3, so S2 cannot know it will never answer.
     s.cluster.crash(3);
     await s.until(() => s.cluster.leader() !== null, 'a new leader is established', 2000);
-    expect(s.mark('looking: every other voter defers or is gone, round ends early')).toBe(early);
+    expect(s.mark(MARK.roundEndsEarly)).toBe(early);
     expect(await s.write(s.cluster.leader()!, 'a', 'after')).toEqual({ ok: true, value: null });
   });
 
@@ -49,6 +50,6 @@ describe('Cluster: failover speed', () => {
     await s.write(leader, 'a', 'two');
     release();
     await s.until(() => s.node(follower).serving && s.value(follower, 'a') === 'two', 'the follower holds the last write again', 2000);
-    expect(s.mark('follower missed proposals: resyncs')).toBeGreaterThan(0);
+    expect(s.mark(STEP_DOWN.missedProposals)).toBeGreaterThan(0);
   });
 });

@@ -1,10 +1,11 @@
-import type { KvOp } from '../kv-machine.ts';
+import type { KvOp } from './kv-machine.ts';
 import { SimCluster } from './cluster.ts';
 import { injectFault } from './faults.ts';
 import { JunkInjector } from './junk.ts';
 import { checkHistory, checkZkHistory, formatFailure, formatZkFailure, type HistoryRecord, type ZkHistoryRecord } from './linearizability/index.ts';
-import { KvMachine } from '../kv-machine.ts';
+import { KvMachine } from './kv-machine.ts';
 import { DataTree } from '../tree/index.ts';
+import type { SimClientLoop } from './client-loop.ts';
 import { SimClient } from './sim-client.ts';
 import { SimTreeClient } from './sim-tree-client.ts';
 import { RejoinWatch, injectSustainedFault } from './sustained.ts';
@@ -80,11 +81,12 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
   const faultPrng = cluster.prng.fork();
   const history: HistoryRecord[] = [];
   const treeHistory: ZkHistoryRecord[] = [];
-  const clients: WorkloadClient[] = Array.from({ length: options.clients }, (_, index) =>
-    tree
-      ? new SimTreeClient(index + 1, cluster, cluster.prng.fork(), ['/a', '/b', '/c', '/d'].slice(0, options.keys), treeHistory, options.clientThinkMsMax, options.bigValues)
-      : new SimClient(index + 1, cluster, cluster.prng.fork(), Array.from({ length: options.keys }, (_, key) => `k${key}`), history, options.clientThinkMsMax, options.bigValues),
-  );
+  const clients: SimClientLoop<unknown>[] = Array.from({ length: options.clients }, (_, index) => {
+    const client = { id: index + 1, cluster, prng: cluster.prng.fork(), thinkMsMax: options.clientThinkMsMax, bigValues: options.bigValues };
+    return tree
+      ? new SimTreeClient({ ...client, history: treeHistory }, ['/a', '/b', '/c', '/d'].slice(0, options.keys))
+      : new SimClient({ ...client, history }, Array.from({ length: options.keys }, (_, key) => `k${key}`));
+  });
   const junk = request.junk ? new JunkInjector(cluster, cluster.prng.fork(), request.junk) : null;
   if (junk) {
     cluster.onDelivery((from, to, message) => junk.record(from, to, message));
@@ -143,8 +145,8 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
       // Serving is not enough: a synced storage counts only once its seat record has committed.
       const admittedByLeader = () => {
         const leader = cluster.leader();
-        const committed = leader === null ? null : cluster.node(leader)?.server.admission.committed;
-        return committed != null && voters.every((sid) => committed.get(sid)?.storageId === cluster.node(sid)?.server.admission.storageId);
+        const committed = leader === null ? null : cluster.node(leader)?.inspect().admission.committed;
+        return committed != null && voters.every((sid) => committed.get(sid)?.storageId === cluster.node(sid)?.inspect().admission.storageId);
       };
       const allServe = () => voters.every((sid) => cluster.node(sid)?.serving === true) && admittedByLeader();
       await world.runWhile(() => healthy() && !allServe(), deadline);
@@ -238,26 +240,18 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
 function isConverged(cluster: SimCluster): boolean {
   const leader = cluster.leader();
   if (leader === null) return false;
-  const target = cluster.node(leader)!.server.log.lastZxid;
+  const target = cluster.node(leader)!.inspect().log.lastZxid;
   let digest: string | null = null;
   for (const sid of cluster.sids()) {
     const node = cluster.node(sid);
-    if (!node || !node.server.serving) return false;
-    const server = node.server;
+    if (!node || !node.inspect().serving) return false;
+    const server = node.inspect();
     if (server.committedZxid.epoch !== target.epoch || server.committedZxid.counter !== target.counter) return false;
     const own = server.machine.digest();
     if (digest !== null && own !== digest) return false;
     digest = own;
   }
   return true;
-}
-
-/** What the safety and liveness phases need of a client, whatever it runs. */
-interface WorkloadClient {
-  readonly successes: number;
-  readonly idle: boolean;
-  start(): void;
-  stop(): void;
 }
 
 /** A create or setData a client saw succeed must be in the committed history, with its data. */
@@ -278,7 +272,7 @@ function checkNoAcknowledgedTreeWriteLost(cluster: SimCluster, history: readonly
   }
 }
 
-/** A put a client saw succeed must be in the committed history (DESIGN.md: no committed write is lost). */
+/** A put a client saw succeed must be in the committed history (docs/ARCHITECTURE.md: no committed write is lost). */
 function checkNoAcknowledgedWriteLost(cluster: SimCluster, history: readonly HistoryRecord[]): void {
   const committedValues = new Set<string>();
   for (const { txn } of cluster.checker.committedTxns()) {

@@ -4,51 +4,37 @@ import type { ApplyResult } from '../state-machine.ts';
 import type { Stat } from '../tree/index.ts';
 import type { Json } from '../types.ts';
 import { compareZxid, formatZxid, type Zxid } from '../zxid.ts';
-import type { SimCluster } from './cluster.ts';
 import type { ZkHistoryRecord, ZkResult } from './linearizability/index.ts';
-import type { Prng } from './prng.ts';
 import { SimClock } from './sim-clock.ts';
+import { OUTCOME_UNKNOWN, SimClientLoop, type SimClientOptions } from './client-loop.ts';
 import { payload, tagOf } from './values.ts';
 
-const UNKNOWN_OUTCOME = new Set(['ConnectionLoss', 'OperationTimeout']);
 /** Definite errors the ZooKeeper model explains; anything else is dropped from the history. */
 const MODELLED_ERRORS = new Set(['NoNode', 'NodeExists', 'BadVersion', 'NotEmpty']);
 export const SESSION_TIMEOUT_MS = 2000;
 
 /**
  * A simulated application using the real client API against the data tree: random creates,
- * setData, deletes, synced reads and plain reads over a small tree, recorded in DESIGN.md's
- * history format for the ZooKeeper linearizability model. Multis go to their own subtree (/m)
+ * setData, deletes, synced reads and plain reads over a small tree, recorded in the
+ * history format (linearizability/history.ts) for the ZooKeeper linearizability model. Multis go to their own subtree (/m)
  * and are not recorded: the model does not speak multi, so they are checked by convergence
  * and digests only. Plain reads are not linearizable; they are checked for never going back in
  * time. When its session expires it starts a new one, as an application would.
  */
-export class SimTreeClient {
+export class SimTreeClient extends SimClientLoop<ZkHistoryRecord> {
   private client: TabKeeperClient;
   private generation = 0;
-  private stopped = false;
-  private busy = false;
   private sequence = 0;
-  successes = 0;
   /** Plain reads served at a zxid below one this client had already seen. */
   readsBackInTime: string[] = [];
   private lastServed: Zxid = { epoch: 0, counter: 0 };
 
   constructor(
-    readonly id: number,
-    private readonly cluster: SimCluster,
-    private readonly prng: Prng,
+    options: SimClientOptions<ZkHistoryRecord>,
     private readonly roots: readonly string[],
-    private readonly history: ZkHistoryRecord[],
-    private readonly thinkMsMax: number,
-    /** Some creates and setData carry data up to 1 MiB (`--values big`); histories record their tags. */
-    private readonly bigValues = false,
   ) {
+    super(options);
     this.client = this.newClient();
-  }
-
-  get idle(): boolean {
-    return !this.busy;
   }
 
   private newClient(): TabKeeperClient {
@@ -63,31 +49,23 @@ export class SimTreeClient {
     });
   }
 
-  start(): void {
-    this.stopped = false;
-    this.schedule(this.prng.int(0, this.thinkMsMax));
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private schedule(delayMs: number): void {
-    this.cluster.world.scheduleAfter(delayMs, () => this.issue());
-  }
-
-  private issue(): void {
-    if (this.stopped || this.busy) return;
+  /** A session that expired or closed is replaced by a new one, as an application would. */
+  protected connect(): boolean {
     if (this.client.state === 'EXPIRED' || this.client.state === 'CLOSED') {
       this.client.abandon();
       this.client = this.newClient();
       this.lastServed = { epoch: 0, counter: 0 };
     }
-    if (this.client.state !== 'CONNECTED') return this.schedule(this.prng.int(10, 50));
+    return this.client.state === 'CONNECTED';
+  }
+
+  protected call(done: (result: ApplyResult) => void): void {
     const { call, record } = this.randomCall();
     if (record) this.history.push(record);
-    this.busy = true;
-    this.client.call(call, (result) => this.complete(call, record, result));
+    this.client.call(call, (result) => {
+      this.record(call, record, result);
+      done(result);
+    });
   }
 
   private path(): string {
@@ -135,14 +113,13 @@ export class SimTreeClient {
     return { call: { kind: 'read', request: { type, path }, synced }, record: synced ? { ...base, op: type, path } : null };
   }
 
-  private complete(call: ClientCall, record: ZkHistoryRecord | null, result: ApplyResult): void {
-    this.busy = false;
+  private record(call: ClientCall, record: ZkHistoryRecord | null, result: ApplyResult): void {
     const now = this.cluster.world.now;
     if (call.kind === 'read' && !call.synced && result.ok) {
       const served = this.client.servedZxid;
       if (compareZxid(served, this.lastServed) < 0) this.readsBackInTime.push(`client ${this.id} read at ${formatZxid(served)} after ${formatZxid(this.lastServed)}`);
     }
-    if (result.ok || !UNKNOWN_OUTCOME.has(result.error)) this.lastServed = this.client.servedZxid;
+    if (result.ok || !OUTCOME_UNKNOWN.has(result.error)) this.lastServed = this.client.servedZxid;
     if (record) {
       if (result.ok) {
         record.return = now;
@@ -152,13 +129,11 @@ export class SimTreeClient {
         record.return = now;
         record.ok = false;
         record.result = result.error as ZkResult;
-      } else if (!UNKNOWN_OUTCOME.has(result.error)) {
+      } else if (!OUTCOME_UNKNOWN.has(result.error)) {
         // SessionExpired, BadArguments: nothing happened and nothing is explained by the model.
         this.history.splice(this.history.lastIndexOf(record), 1);
       }
     }
-    if (result.ok) this.successes++;
-    if (!this.stopped) this.schedule(this.prng.int(0, this.thinkMsMax));
   }
 }
 
