@@ -370,6 +370,8 @@ export class FollowingRole implements Role {
   private onTimeout(timeout: Timeout): void {
     switch (timeout.timer) {
       case 'leaderSilent':
+        // A dead renderer's link looks open for seconds: its silence is what says it is gone.
+        this.server.leftForSilence(this.leader);
         return this.server.becomeLooking(STEP_DOWN.leaderSilent, `leader ${this.leader} silent for syncLimit`);
       case 'initLimit':
         return this.server.becomeLooking(STEP_DOWN.notSynced, 'not synced within initLimit');

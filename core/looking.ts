@@ -77,8 +77,8 @@ export class LookingRole implements Role {
   }
 
   /**
-   * `from` lets this round win. Once every other voter either does or has a link the transport
-   * reported down (a closed tab, a dead renderer: it can answer nothing), and they make a quorum
+   * `from` lets this round win. Once every other voter either does or is gone (its link reported
+   * down, or this server left it as leader for its silence: it answers nothing), and they make a quorum
    * with this server, no `higher_id` can come: the round ends now instead of at its deadline, so
    * a failover costs one message round, not electionTimeout. A voter merely not heard yet (still
    * connecting, or following the old leader) keeps the round waiting as before. Only timing

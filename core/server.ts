@@ -115,7 +115,10 @@ export class ZabServer {
   private role: Role = RECOVERING;
   /** Tick at which each peer was last heard from (any valid message). */
   private readonly lastHeardTick = new Map<ServerId, number>();
-  /** Peers whose link the transport reported down and that have not been heard from since. */
+  /**
+   * Peers gone as far as this server knows: the transport reported their link down, or this
+   * server left them as its leader for a syncLimit of silence; and nothing came from them since.
+   */
   private readonly linksDown = new Set<ServerId>();
   /** Requests of this server's own clients, waiting for their txn to commit. */
   private readonly pendingRequests = new Set<number>();
@@ -596,9 +599,17 @@ export class ZabServer {
     return heard;
   }
 
-  /** Whether the transport reported the link to `sid` down and nothing came from it since: it can send nothing now. */
+  /**
+   * Whether `sid` is gone as far as this server knows (its link reported down, or left as leader
+   * for its silence) and nothing came from it since: an election round need not wait for it.
+   */
   linkDown(sid: ServerId): boolean {
     return this.linksDown.has(sid);
+  }
+
+  /** This server leaves its leader `sid` for a syncLimit of silence: gone, until heard again. */
+  leftForSilence(sid: ServerId): void {
+    this.linksDown.add(sid);
   }
 
   /** Voters other than this server. */
