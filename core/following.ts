@@ -93,6 +93,7 @@ export class FollowingRole implements Role {
       case 'inform':
         return this.handleInform(message);
       case 'PING':
+        if (this.missedProposals(message)) return;
         return this.pong(message.epoch);
       case 'sync_confirm':
         return this.handleSyncConfirm(message);
@@ -318,6 +319,20 @@ export class FollowingRole implements Role {
     this.server.awaitSync(message.requestId, message.zxid);
   }
 
+  /**
+   * A follower in broadcast hears every proposal before any later PING on its FIFO link, so a
+   * PING whose leader log ends past ours means proposals were lost on the way (a link that
+   * dropped messages without closing). Waiting would serve a stale state for good once writes
+   * stop: resync instead.
+   */
+  private missedProposals(message: MessageOf<'PING'>): boolean {
+    const server = this.server;
+    if (server.observer || this.phase !== 'broadcast' || message.epoch !== this.epoch || message.status === undefined) return false;
+    if (compareZxid(message.status.lastZxid, server.log.lastZxid) <= 0) return false;
+    server.becomeLooking(STEP_DOWN.missedProposals, `missed proposals: leader ${this.leader} logged ${formatZxid(message.status.lastZxid)}, this log ends at ${formatZxid(server.log.lastZxid)}`);
+    return true;
+  }
+
   private pong(epoch: number): void {
     const sessions = [...this.touched].slice(0, MAX_SESSIONS_PER_PONG);
     for (const sessionId of sessions) this.touched.delete(sessionId);
@@ -355,6 +370,8 @@ export class FollowingRole implements Role {
   private onTimeout(timeout: Timeout): void {
     switch (timeout.timer) {
       case 'leaderSilent':
+        // A dead renderer's link looks open for seconds: its silence is what says it is gone.
+        this.server.leftForSilence(this.leader);
         return this.server.becomeLooking(STEP_DOWN.leaderSilent, `leader ${this.leader} silent for syncLimit`);
       case 'initLimit':
         return this.server.becomeLooking(STEP_DOWN.notSynced, 'not synced within initLimit');

@@ -29,6 +29,11 @@ export class LookingRole implements Role {
   private deadline = 0;
   /** Whether a higher-ranked server answered this round; then we wait for its `coordinator`. */
   private heardHigher = false;
+  /**
+   * Voters that let this round win: they answered `lower_id`, or sent an `election` of a lower
+   * rank (they hear our `higher_id` and wait for our `coordinator`).
+   */
+  private readonly deferring = new Set<ServerId>();
 
   constructor(private readonly server: ZabServer) {}
 
@@ -43,6 +48,7 @@ export class LookingRole implements Role {
 
   private startRound(): void {
     this.heardHigher = false;
+    this.deferring.clear();
     this.deadline = this.server.ticks + this.server.config.electionTimeoutTicks;
     this.server.trace(() => `starts election with rank ${formatRank(this.rank())}`);
     for (const sid of this.server.otherVoters()) this.sendElection(sid);
@@ -70,6 +76,24 @@ export class LookingRole implements Role {
     this.server.becomeLeading();
   }
 
+  /**
+   * `from` lets this round win. Once every other voter either does or is gone (its link reported
+   * down, or this server left it as leader for its silence: it answers nothing), and they make a quorum
+   * with this server, no `higher_id` can come: the round ends now instead of at its deadline, so
+   * a failover costs one message round, not electionTimeout. A voter merely not heard yet (still
+   * connecting, or following the old leader) keeps the round waiting as before. Only timing
+   * changes: who leads is still settled by discovery's quorum, as after a timeout.
+   */
+  private defers(from: ServerId): void {
+    this.deferring.add(from);
+    const server = this.server;
+    if (server.observer || this.heardHigher || !server.admission.selfMayVote() || !server.canReachQuorum()) return;
+    if (!server.otherVoters().every((sid) => this.deferring.has(sid) || server.linkDown(sid))) return;
+    server.mark(MARK.roundEndsEarly);
+    server.trace(() => `every other voter defers (${[...this.deferring].sort((a, b) => a - b).join(',')}) or its link is down: sends coordinator`);
+    server.becomeLeading();
+  }
+
   step(message: Message | Timeout): void {
     switch (message.kind) {
       case 'Timeout':
@@ -85,6 +109,7 @@ export class LookingRole implements Role {
         // A lower-ranked server answered this round: it is alive and lets this one lead. Nothing
         // to wait for; the round ends at its deadline (a higher one may still answer).
         this.server.trace(() => `heard lower_id from ${message.from}: it defers to this round`);
+        if (compareRank(message.rank, this.rank()) < 0) this.defers(message.from);
         return;
       default:
         // Anything else belongs to a role this server no longer has.
@@ -101,6 +126,7 @@ export class LookingRole implements Role {
     if (!this.server.admission.selfMayVote()) return this.server.drop(message, 'outranks it, but this storage is not admitted: it silences no one');
     if (!this.server.canReachQuorum()) return this.server.drop(message, 'outranks it but cannot reach a quorum');
     this.server.send(message.from, { kind: 'higher_id', from: this.server.sid, rank: this.rank() });
+    this.defers(message.from);
   }
 
   private handleHigherId(message: MessageOf<'higher_id'>): void {

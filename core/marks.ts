@@ -8,6 +8,7 @@
 
 export const MARK = {
   becomesLeaderElect: 'becomes leader-elect',
+  roundEndsEarly: 'looking: every other voter defers or is gone, round ends early',
   storageNotAdmittedDoesNotLead: 'storage not admitted: does not lead',
   leaderFoundsCluster: 'leader: founds a new cluster',
   leaderRefusedFollowerInfoOutOfBounds: 'leader: refused FOLLOWERINFO epoch out of bounds',
@@ -63,6 +64,7 @@ export const STEP_DOWN = {
   proposalDoesNotFollow: 'looking: proposal does not follow the log',
   commitNotInLog: 'looking: commit of a proposal not in the log',
   informDoesNotFollow: 'looking: inform does not follow the log',
+  missedProposals: 'looking: follower missed proposals',
 } as const;
 
 export type StepDown = (typeof STEP_DOWN)[keyof typeof STEP_DOWN];

@@ -115,6 +115,11 @@ export class ZabServer {
   private role: Role = RECOVERING;
   /** Tick at which each peer was last heard from (any valid message). */
   private readonly lastHeardTick = new Map<ServerId, number>();
+  /**
+   * Peers gone as far as this server knows: the transport reported their link down, or this
+   * server left them as its leader for a syncLimit of silence; and nothing came from them since.
+   */
+  private readonly linksDown = new Set<ServerId>();
   /** Requests of this server's own clients, waiting for their txn to commit. */
   private readonly pendingRequests = new Set<number>();
   /** Syncs of this server's clients confirmed by the leader, waiting to apply through their index. */
@@ -192,9 +197,11 @@ export class ZabServer {
         this.role.onPersisted(input.mark);
         return;
       case 'LinkUp':
+        this.linksDown.delete(input.peer);
         this.role.onLinkUp(input.peer);
         return;
       case 'LinkDown':
+        this.linksDown.add(input.peer);
         this.lastHeardTick.delete(input.peer);
         this.admission.forget(input.peer);
         this.deferred.delete(`election/${input.peer}`);
@@ -222,6 +229,7 @@ export class ZabServer {
       return this.drop(message, `observer flag does not match seat ${message.from}`);
     }
     this.lastHeardTick.set(message.from, this.ticks);
+    this.linksDown.delete(message.from);
     this.admission.notePeer(message);
     if (message.kind === 'SEATS') return this.admission.onSeats(message);
     if (this.recovering) return this.defer(message, 'recovering');
@@ -577,11 +585,31 @@ export class ZabServer {
    * only if its storage is the one the ensemble recorded for its seat (core/seats.ts).
    */
   canReachQuorum(): boolean {
-    const reachable: ServerId[] = this.admission.selfMayVote() ? [this.sid] : [];
-    for (const [sid, tick] of this.lastHeardTick) {
-      if (this.ticks - tick <= this.config.syncLimitTicks && this.admission.countsPeer(sid, this.admission.identityOf(sid))) reachable.push(sid);
-    }
+    const reachable = this.heardVoters();
+    if (this.admission.selfMayVote()) reachable.push(this.sid);
     return isQuorum(reachable, this.config.voterCount);
+  }
+
+  /** Other voters heard within syncLimit whose storage the ensemble recorded (those canReachQuorum counts). */
+  heardVoters(): ServerId[] {
+    const heard: ServerId[] = [];
+    for (const [sid, tick] of this.lastHeardTick) {
+      if (this.ticks - tick <= this.config.syncLimitTicks && this.admission.countsPeer(sid, this.admission.identityOf(sid))) heard.push(sid);
+    }
+    return heard;
+  }
+
+  /**
+   * Whether `sid` is gone as far as this server knows (its link reported down, or left as leader
+   * for its silence) and nothing came from it since: an election round need not wait for it.
+   */
+  linkDown(sid: ServerId): boolean {
+    return this.linksDown.has(sid);
+  }
+
+  /** This server leaves its leader `sid` for a syncLimit of silence: gone, until heard again. */
+  leftForSilence(sid: ServerId): void {
+    this.linksDown.add(sid);
   }
 
   /** Voters other than this server. */

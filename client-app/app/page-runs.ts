@@ -4,7 +4,8 @@ import type { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
 import type { ZabNode } from '../../core/node.ts';
 import type { ServerId } from '../../core/types.ts';
 import { GATEWAY_WAIT_FOR_SERVING_MS } from './gateway-door.ts';
-import { parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
+import { runGatewayOp } from './gateway-sessions.ts';
+import { parsePageOp } from './page-ops.ts';
 import { untilServing } from './until-serving.ts';
 import { withTimeout } from '../../lib/deadline.ts';
 
@@ -32,7 +33,7 @@ export class PageRuns {
   ) {}
 
   async run(op: GatewayOp): Promise<GatewayResult> {
-    const parsed = parseGatewayOp(op);
+    const parsed = parsePageOp(op);
     if (parsed === null) return { ok: false, error: 'BadArguments' };
     const call = historyNow();
     // Between leaders, hold the request (as ZooKeeper's client does while it reconnects) rather

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { LinkProbes, parseControl } from './link-probe.ts';
+import { LinkProbes, parseControl, PEER_LEFT_PROBE_TIMEOUT_MS } from './link-probe.ts';
 
 // Goal: a signaling hint about a peer never closes a working link by itself: the link is probed
 // over the DataChannel and closed only if the peer does not answer. Method: two LinkProbes wired
@@ -50,6 +50,23 @@ describe('LinkProbes', () => {
     expect(local.probing(here)).toBe(true);
     await vi.advanceTimersByTimeAsync(1);
     expect(events).toEqual(['alive', 'dead: no answer to a probe within 4000 ms after peer-joined']);
+  });
+
+  test('a probe with a shorter timeout (peer-left) replaces a waiting one; a longer one does not', async () => {
+    const events: string[] = [];
+    const link = {};
+    const sent: string[] = [];
+    const probes = new LinkProbes<object>({ send: (_link, text) => sent.push(text) > 0, dead: (_link, why) => events.push(why), alive: () => events.push('alive'), timeoutMs: 4_000 });
+    probes.probe(link, 'peer-joined');
+    probes.probe(link, 'peer-left', PEER_LEFT_PROBE_TIMEOUT_MS);
+    probes.probe(link, 'peer-joined');
+    expect(sent).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(PEER_LEFT_PROBE_TIMEOUT_MS - 1);
+    expect(events).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(events).toEqual([`no answer to a probe within ${PEER_LEFT_PROBE_TIMEOUT_MS} ms after peer-left`]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(events).toHaveLength(1);
   });
 
   test('a stale or forged answer settles nothing; forget cancels a probe', async () => {

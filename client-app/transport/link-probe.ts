@@ -19,6 +19,16 @@ const CONTROL_PATTERN = /^~(probe|alive) (\d{1,15})$/;
 /** How long a probed peer has to answer. Generous: a busy tab on a loaded machine stalls for a while. */
 export const PROBE_TIMEOUT_MS = 4_000;
 
+/**
+ * How long a peer has to answer when the signaling server says its socket closed (`peer-left`):
+ * its tab closed, its renderer died, or, rarely, its socket alone dropped. A live tab answers in
+ * milliseconds, and a leader that cannot is about to lose its followers anyway (they leave it
+ * after a second of silence, syncLimit), while every millisecond spent on a dead leader is a
+ * millisecond without writes: this is most of a failover after a renderer is killed. A live tab
+ * that misses it loses only this link, which reconnects when it registers again (peer-joined).
+ */
+export const PEER_LEFT_PROBE_TIMEOUT_MS = 500;
+
 export type ControlMessage = { readonly kind: 'probe' | 'alive'; readonly id: number };
 
 /** The control message in `text`, or null if it is not one (then it is a protocol message). */
@@ -42,7 +52,7 @@ export interface LinkProbesOptions<L> {
 }
 
 export class LinkProbes<L extends object> {
-  private readonly pending = new Map<L, { id: number; timer: unknown; why: string }>();
+  private readonly pending = new Map<L, { id: number; timer: unknown; why: string; timeoutMs: number }>();
   private nextId = 1;
   private readonly setTimer: (callback: () => void, ms: number) => unknown;
   private readonly clearTimer: (timer: unknown) => void;
@@ -52,17 +62,21 @@ export class LinkProbes<L extends object> {
     this.clearTimer = options.clearTimer ?? ((timer) => clearTimeout(timer as ReturnType<typeof setTimeout>));
   }
 
-  /** Probes `link` because of `why` (one probe at a time per link). */
-  probe(link: L, why: string): void {
-    if (this.pending.has(link)) return;
+  /**
+   * Probes `link` because of `why` (one probe at a time per link; a probe with a shorter timeout
+   * replaces a waiting one).
+   */
+  probe(link: L, why: string, timeoutMs = this.options.timeoutMs ?? PROBE_TIMEOUT_MS): void {
+    const waiting = this.pending.get(link);
+    if (waiting !== undefined && waiting.timeoutMs <= timeoutMs) return;
+    this.forget(link);
     const id = this.nextId++;
-    const timeoutMs = this.options.timeoutMs ?? PROBE_TIMEOUT_MS;
     const timer = this.setTimer(() => {
       if (this.pending.get(link)?.id !== id) return;
       this.pending.delete(link);
       this.options.dead(link, `no answer to a probe within ${timeoutMs} ms after ${why}`);
     }, timeoutMs);
-    this.pending.set(link, { id, timer, why });
+    this.pending.set(link, { id, timer, why, timeoutMs });
     if (!this.options.send(link, `${PROBE}${id}`)) {
       this.forget(link);
       this.options.dead(link, `the probe after ${why} could not be sent`);

@@ -7,7 +7,7 @@ import type { HmacKey } from '../../protocol/cluster-key.ts';
 import { encodeFrames, FrameSender, Reassembler, type FrameChannel } from './framing.ts';
 import { Listeners } from '../../core/listeners.ts';
 import { backoffMs } from '../../lib/backoff.ts';
-import { LinkProbes, parseControl } from './link-probe.ts';
+import { LinkProbes, parseControl, PEER_LEFT_PROBE_TIMEOUT_MS } from './link-probe.ts';
 import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';
 
 /**
@@ -23,8 +23,9 @@ import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';
  *   pause while the other seat is in the cluster; the answerer asks it to (`restart`), in case only
  *   the answerer noticed. What the signaling server says about a seat (`peer-left`, `peer-joined`)
  *   is a hint: an open link to that seat is probed over the DataChannel and closed only if the
- *   peer does not answer (link-probe.ts), since a dead peer's channel never closes by itself
- *   (docs/BROWSER.md) while a live one must survive any signaling server's failure.
+ *   peer does not answer (link-probe.ts: within 0.5 s after peer-left, 4 s otherwise), since a
+ *   dead peer's channel never closes by itself (docs/BROWSER.md) while a live one must survive any
+ *   signaling server's failure.
  * - Connecting gets a timeout of its own: a connection not open by then is torn down and retried.
  * - Messages: `encodeMessage` text, cut into ≤ 16 KiB frames (framing.ts), sent while the
  *   channel's `bufferedAmount` is below a high-water mark and queued above it until
@@ -310,8 +311,9 @@ export class WebRtcTransport implements Transport {
     this.cancelRetry(seat);
     const link = this.links.get(seat);
     if (link === undefined) return;
-    if (link.up) this.probes.probe(link, 'peer-left');
-    else this.closeLink(link, false);
+    if (!link.up) return this.closeLink(link, false);
+    this.options.log(`signaling says seat ${seat} left: probing its link (${PEER_LEFT_PROBE_TIMEOUT_MS} ms to answer)`);
+    this.probes.probe(link, 'peer-left', PEER_LEFT_PROBE_TIMEOUT_MS);
   }
 
   /** A signal relayed from another seat. Anything malformed or stale is dropped and counted. */

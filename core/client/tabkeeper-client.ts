@@ -422,6 +422,10 @@ export class TabKeeperClient {
     if (this.connectionState !== 'CONNECTED') return;
     this.detach();
     this.setState('CONNECTING');
+    // Look for a server every pollMs from now on, however the loss was learned (a serving change,
+    // or a call answered ConnectionLoss): the connected touch timer would wait a third of the
+    // session timeout before the first try.
+    this.schedulePoll();
     // What was sent or queued behind a lost call fails too, as in ZooKeeper: the caller decides
     // what to retry. Numbered writes are the exception: they wait to be sent again.
     this.keepNumberedWrites();
