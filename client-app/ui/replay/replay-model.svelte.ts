@@ -312,7 +312,7 @@ export class ReplayModel {
     const rows: LogRow[] = entries.slice(-LOG_ROWS).map((entry) => ({
       zxid: entry.zxid,
       epoch: Number(entry.zxid.split(':')[0]),
-      txn: describeTxn({ type: entry.txn.type === 'sync' ? 'sync' : 'op', op: entry.txn.op }),
+      txn: describeTxn({ type: entry.txn.type === 'sync' || entry.txn.type === 'seats' ? entry.txn.type : 'op', op: entry.txn.op }),
       committed: compareZxidText(entry.zxid, committed) <= 0,
       origin: null,
     }));
