@@ -17,9 +17,10 @@ if (new URLSearchParams(window.location.search).has('replay')) {
   target.textContent = `TabKeeper: ${params.error}`;
 } else {
   const app = new TabApp(params);
-  const model = new TabModel(app);
   window.tabkeeper = { status: () => app.status(), run: (op) => app.run(op), history: () => app.history(), forceNewCluster: () => app.forceNewCluster() };
-  mount(App, { target, props: { app, model } });
+  // `views=0`: the server alone, nothing mounted (bench/page-views.ts measures what the views cost).
+  if (new URLSearchParams(window.location.search).get('views') === '0') target.textContent = `TabKeeper: seat server without views (${params.cluster})`;
+  else mount(App, { target, props: { app, model: new TabModel(app) } });
   // Close peer connections at once, so the other tabs notice within milliseconds (a dead tab's
   // DataChannel never closes by itself); release the seat, the lock and the database.
   window.addEventListener('pagehide', () => app.shutdown());
