@@ -1,4 +1,4 @@
-import type { StateMachine } from '../../../core/state-machine.ts';
+import type { StateReader } from '../../../core/ready.ts';
 import type { Stat } from '../../../core/tree/index.ts';
 import { digest64 } from '../../../core/tree/digest.ts';
 import { parentPath } from '../../../core/tree/index.ts';
@@ -48,7 +48,7 @@ export interface TreeSource {
 }
 
 /** The live tab's committed copy: its state machine, through `query` (never mutated here). */
-export function machineSource(machine: () => StateMachine | null): TreeSource {
+export function machineSource(machine: () => StateReader | null): TreeSource {
   return {
     available: () => machine() !== null,
     read(path) {
