@@ -31,10 +31,42 @@ function recordedStates(trace: SimTrace, index: number): Map<number, string> {
   return states;
 }
 
+/** Each server's recorded data tree (path -> data) after the first `index` events. */
+function recordedTrees(trace: SimTrace, index: number): Map<number, Map<string, string>> {
+  const trees = new Map<number, Map<string, string>>();
+  for (const event of trace.events.slice(0, index)) {
+    if (event.type !== 'tree') continue;
+    const tree = trees.get(event.sid) ?? new Map<string, string>();
+    for (const path of event.remove) tree.delete(path);
+    for (const node of event.set) tree.set(node.path, node.data);
+    trees.set(event.sid, tree);
+  }
+  return trees;
+}
+
+/** What a znode row shows of its data (TreeNode's preview). */
+function preview(data: string): string {
+  return data.length > 48 ? `${data.slice(0, 48)}…` : data;
+}
+
 async function expectStatesAtPlayhead(page: Page, trace: SimTrace): Promise<number> {
   const index = Number(await page.getByTestId('replay-index').textContent());
   for (const [sid, state] of recordedStates(trace, index)) {
     await expect(page.getByTestId(`replay-state-${sid}`), `S${sid} after ${index} events`).toHaveText(state);
+  }
+  // Every server's tree: the root (open) and its children, each with its data, as recorded.
+  const trees = recordedTrees(trace, index);
+  for (let sid = 1; sid <= trace.voters + trace.observers; sid++) {
+    const tree = trees.get(sid);
+    const list = page.getByTestId(`replay-tree-${sid}`);
+    if (tree === undefined || tree.size === 0) {
+      await expect(list, `S${sid} has applied nothing after ${index} events`).toHaveCount(0);
+      continue;
+    }
+    const expected = [...tree.entries()].filter(([path]) => path === '/' || path.lastIndexOf('/') === 0).sort(([a], [b]) => (a === '/' ? -1 : b === '/' ? 1 : a < b ? -1 : a > b ? 1 : 0)).map(([path, data]) => [path, preview(data)]);
+    await expect
+      .poll(() => list.locator('[data-path]').evaluateAll((rows) => rows.filter((row) => row.getAttribute('data-path') === '/' || row.getAttribute('data-path')!.lastIndexOf('/') === 0).map((row) => [row.getAttribute('data-path'), row.querySelector('[data-testid="znode-data"]')?.textContent ?? ''])), { message: `S${sid}'s tree after ${index} events` })
+      .toEqual(expected);
   }
   return index;
 }
@@ -78,6 +110,10 @@ test('a replayed trace steps and travels to the states the simulator recorded', 
     await page.getByRole('button', { name: 'To the end' }).click();
     await expect(page.getByTestId('replay-index')).toHaveText(String(trace.events.length));
     await expectStatesAtPlayhead(page, trace);
+    // Converged: one digest in every server's tree.
+    const digests = await Promise.all(Array.from({ length: trace.voters }, (_, index) => page.getByTestId(`replay-tree-${index + 1}-digest`).textContent()));
+    expect(new Set(digests).size, `digests ${digests.join(' ')}`).toBe(1);
+    expect(digests[0]).toMatch(/^[0-9a-f]{16}$/);
 
     // A picture mid-run for the README: the second leader's moment, then a few steps of traffic.
     await leads.nth(1).click();
