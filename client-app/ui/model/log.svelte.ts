@@ -26,8 +26,11 @@ export interface LogPicture {
 
 export const EMPTY_LOG: LogPicture = { rows: [], total: 0, baseZxid: '0:0', snapshotZxid: '0:0', committedZxid: '0:0', lastZxid: '0:0', syncNotes: [] };
 
-/** Rows shown: the newest entries (the log can hold thousands). */
-export const LOG_ROWS = 120;
+/**
+ * Rows shown: the newest entries (the log can hold thousands). A table re-lays out whole when a
+ * row is added at its top, several times a second under load: the view keeps it small.
+ */
+export const LOG_ROWS = 50;
 const NOTES_KEPT = 8;
 const ORIGINS_KEPT = 4000;
 
