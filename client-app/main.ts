@@ -3,7 +3,6 @@ import App from './App.svelte';
 import { TabApp } from './app/tab-app.ts';
 import { parseTabParams } from './app/params.ts';
 import { TabModel } from './ui/model/tab-model.svelte.ts';
-import ReplayApp from './ui/replay/ReplayApp.svelte';
 import './ui/theme.css';
 
 /** The page: one TabKeeper server in this tab, its views (fed by its events), and `window.tabkeeper` for tests. */
@@ -11,8 +10,8 @@ const params = parseTabParams(window.location.search);
 const target = document.getElementById('app')!;
 
 if (new URLSearchParams(window.location.search).has('replay')) {
-  // A trace replay only: this page joins no cluster.
-  mount(ReplayApp, { target });
+  // A trace replay only: this page joins no cluster. The replay is its own chunk, loaded when used.
+  void import('./ui/replay/ReplayApp.svelte').then(({ default: ReplayApp }) => mount(ReplayApp, { target }));
 } else if ('error' in params) {
   target.textContent = `TabKeeper: ${params.error}`;
 } else {
