@@ -50,6 +50,16 @@ test('three tabs: state badges, a write in every tree and log, its proposal, ack
   await expect
     .poll(async () => [...new Set(await Promise.all(tabs.map((tab) => tab.page.getByTestId('tree-digest').textContent())))], { message: 'one tree digest in every tab' })
     .toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
+  // The tree from the keyboard: Down from the root reaches /ui-demo, Enter shows its data and stat.
+  const tree = writer.page.getByTestId('tree');
+  await tree.getByRole('button', { name: '/', exact: true }).focus();
+  await expect(async () => {
+    await writer.page.keyboard.press('ArrowDown');
+    await expect(tree.locator('button:focus')).toHaveAccessibleName('ui-demo', { timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await writer.page.keyboard.press('Enter');
+  await expect(writer.page.getByTestId('znode-detail')).toContainText('hello from the command bar');
+  await expect(writer.page.getByTestId('znode-detail')).toContainText('version');
   const zxid = await leader.page.getByTestId('log-row').filter({ hasText: 'create /ui-demo' }).getAttribute('data-zxid');
   expect(zxid).toMatch(/^\d+:\d+$/);
   const epoch = zxid!.split(':')[0];
