@@ -115,6 +115,32 @@ test('a replayed trace steps and travels to the states the simulator recorded', 
     expect(new Set(digests).size, `digests ${digests.join(' ')}`).toBe(1);
     expect(digests[0]).toMatch(/^[0-9a-f]{16}$/);
 
+    // Play at 1× (the whole run in about its simulated time; at the default 0.05× it would take
+    // twenty times longer), pause mid-way: the playhead holds, on the states the file recorded.
+    await page.getByRole('button', { name: 'To the start' }).click();
+    await page.getByLabel('speed').selectOption('1');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await expect.poll(async () => Number(await page.getByTestId('replay-index').textContent()), { message: 'playing advances', timeout: 20_000 }).toBeGreaterThan(300);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect(page.getByRole('button', { name: 'Play' })).toBeVisible();
+    const paused = await expectStatesAtPlayhead(page, trace);
+    expect(paused).toBeLessThan(trace.events.length);
+    // Twenty animation frames: the player advances on frames, so a paused one must not have moved.
+    await page.evaluate(() => new Promise<void>((resolve) => {
+      const page = globalThis as unknown as { requestAnimationFrame(callback: () => void): number };
+      const frame = (callback: () => void) => page.requestAnimationFrame(callback);
+      let frames = 0;
+      const next = (): void => {
+        if (++frames >= 20) resolve();
+        else frame(next);
+      };
+      frame(next);
+    }));
+    await expect(page.getByTestId('replay-index'), 'paused, the playhead holds').toHaveText(String(paused));
+    await page.getByRole('button', { name: 'Play' }).click();
+    await expect(page.getByTestId('replay-index'), 'played to the end at 1×').toHaveText(String(trace.events.length), { timeout: 30_000 });
+    await expectStatesAtPlayhead(page, trace);
+
     // A picture mid-run for the README: the second leader's moment, then a few steps of traffic.
     await leads.nth(1).click();
     for (let step = 0; step < 6; step++) await page.getByRole('button', { name: 'Step', exact: true }).click();
