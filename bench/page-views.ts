@@ -16,7 +16,7 @@ import { openTabs, waitForEnsemble } from '../e2e/cluster.ts';
 import { REPOSITORY_ROOT, startSignalingServer } from '../e2e/processes.ts';
 import { launchBenchBrowser } from './browser.ts';
 import { percentile } from './stats.ts';
-import { CREATE_OP, measureOp, measurePipelined, SET_OP } from './tabkeeper.ts';
+import { CREATE_OP, measurePipelined, measureSequence, SET_OP } from './tabkeeper.ts';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 300);
 const PIPELINED = Number(process.env.BENCH_PIPELINED ?? 3000);
@@ -67,7 +67,7 @@ try {
       await leader.runOk(CREATE_OP);
       const session = profiling && views === '1' ? await startProfiler(leader.page) : null;
       for (const [from, tab] of [['follower', followers[0]!], ['leader', leader]] as const) {
-        const sequential = await measureOp(tab, SET_OP, SEQUENTIAL, 20);
+        const sequential = await measureSequence(tab, [SET_OP], SEQUENTIAL, 20);
         const pipelined = await measurePipelined(tab, SET_OP, PIPELINED, OUTSTANDING);
         rows.push({ views: views === '1' ? 'with views' : 'no views', from, median: percentile(sequential, 0.5), p90: percentile(sequential, 0.9), opsPerSecond: pipelined.opsPerSecond });
       }
