@@ -119,10 +119,10 @@ test('a replayed trace steps and travels to the states the simulator recorded', 
     // twenty times longer), pause mid-way: the playhead holds, on the states the file recorded.
     await page.getByRole('button', { name: 'To the start' }).click();
     await page.getByLabel('speed').selectOption('1');
-    await page.getByRole('button', { name: 'Play' }).click();
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
     await expect.poll(async () => Number(await page.getByTestId('replay-index').textContent()), { message: 'playing advances', timeout: 20_000 }).toBeGreaterThan(300);
-    await page.getByRole('button', { name: 'Pause' }).click();
-    await expect(page.getByRole('button', { name: 'Play' })).toBeVisible();
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await expect(page.getByRole('button', { name: 'Play', exact: true })).toBeVisible();
     const paused = await expectStatesAtPlayhead(page, trace);
     expect(paused).toBeLessThan(trace.events.length);
     // Twenty animation frames: the player advances on frames, so a paused one must not have moved.
@@ -137,7 +137,7 @@ test('a replayed trace steps and travels to the states the simulator recorded', 
       frame(next);
     }));
     await expect(page.getByTestId('replay-index'), 'paused, the playhead holds').toHaveText(String(paused));
-    await page.getByRole('button', { name: 'Play' }).click();
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
     await expect(page.getByTestId('replay-index'), 'played to the end at 1×').toHaveText(String(trace.events.length), { timeout: 30_000 });
     await expectStatesAtPlayhead(page, trace);
 
