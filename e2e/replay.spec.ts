@@ -117,12 +117,13 @@ test('a replayed trace steps and travels to the states the simulator recorded', 
 
     // Play at 1× (the whole run in about its simulated time; at the default 0.05× it would take
     // twenty times longer), pause mid-way: the playhead holds, on the states the file recorded.
+    const playback = page.getByRole('group', { name: 'Playback' });
     await page.getByRole('button', { name: 'To the start' }).click();
     await page.getByLabel('speed').selectOption('1');
-    await page.getByRole('button', { name: 'Play', exact: true }).click();
+    await playback.getByRole('button', { name: 'Play', exact: true }).click();
     await expect.poll(async () => Number(await page.getByTestId('replay-index').textContent()), { message: 'playing advances', timeout: 20_000 }).toBeGreaterThan(300);
-    await page.getByRole('button', { name: 'Pause', exact: true }).click();
-    await expect(page.getByRole('button', { name: 'Play', exact: true })).toBeVisible();
+    await playback.getByRole('button', { name: 'Pause', exact: true }).click();
+    await expect(playback.getByRole('button', { name: 'Play', exact: true })).toBeVisible();
     const paused = await expectStatesAtPlayhead(page, trace);
     expect(paused).toBeLessThan(trace.events.length);
     // Twenty animation frames: the player advances on frames, so a paused one must not have moved.
@@ -137,7 +138,7 @@ test('a replayed trace steps and travels to the states the simulator recorded', 
       frame(next);
     }));
     await expect(page.getByTestId('replay-index'), 'paused, the playhead holds').toHaveText(String(paused));
-    await page.getByRole('button', { name: 'Play', exact: true }).click();
+    await playback.getByRole('button', { name: 'Play', exact: true }).click();
     await expect(page.getByTestId('replay-index'), 'played to the end at 1×').toHaveText(String(trace.events.length), { timeout: 30_000 });
     await expectStatesAtPlayhead(page, trace);
 
