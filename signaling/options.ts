@@ -87,118 +87,37 @@ interface OptionSpec {
   readonly parse: (text: string) => ServerOptions[keyof ServerOptions];
 }
 
+/** A flag's environment variable is TABKEEPER_ and the flag in upper snake case unless it names another. */
+function option(spec: Omit<OptionSpec, 'env'> & { readonly env?: string }): OptionSpec {
+  return { ...spec, env: spec.env ?? `TABKEEPER_${spec.flag.toUpperCase().replaceAll('-', '_')}` };
+}
+
+function integerOption(flag: string, key: keyof ServerOptions, help: string, min: number, max: number): OptionSpec {
+  return option({ flag, key, help, parse: (text) => integer(text, min, max) });
+}
+
 const SPECS: readonly OptionSpec[] = [
-  { flag: 'host', env: 'TABKEEPER_HOST', key: 'host', help: 'address to listen on', parse: (text) => nonEmpty(text) },
-  { flag: 'port', env: 'TABKEEPER_PORT', key: 'port', help: 'port to listen on (0: any free port)', parse: (text) => integer(text, 0, 65535) },
-  {
-    flag: 'cluster-size',
-    env: 'TABKEEPER_CLUSTER_SIZE',
-    key: 'defaultClusterSize',
-    help: `voters of a new cluster whose first tab names none (1..${LIMITS.clusterSize})`,
-    parse: (text) => integer(text, 1, LIMITS.clusterSize),
-  },
-  {
-    flag: 'max-observers',
-    env: 'TABKEEPER_MAX_OBSERVERS',
-    key: 'maxObservers',
-    help: 'observer seats beyond the voters',
-    parse: (text) => integer(text, 0, LIMITS.seat - LIMITS.clusterSize),
-  },
-  {
-    flag: 'log-level',
-    env: 'TABKEEPER_LOG_LEVEL',
-    key: 'logLevel',
-    help: LOG_LEVELS.join(' | '),
-    parse: (text) => oneOf(text, LOG_LEVELS),
-  },
-  {
-    flag: 'log-format',
-    env: 'TABKEEPER_LOG_FORMAT',
-    key: 'logFormat',
-    help: 'text (readable) | json (one object per line)',
-    parse: (text) => oneOf(text, LOG_FORMATS),
-  },
-  { flag: 'redis', env: 'TABKEEPER_REDIS_URL', key: 'redisUrl', help: 'redis://host:port to scale out over several servers', parse: redisUrl },
-  { flag: 'static', env: 'TABKEEPER_STATIC_DIR', key: 'staticDir', help: 'directory of the built client app (default: dist/)', parse: (text) => nonEmpty(text) },
-  {
-    flag: 'rate-limit',
-    env: 'TABKEEPER_RATE_LIMIT',
-    key: 'rateLimitPerSecond',
-    help: 'events per second per socket',
-    parse: (text) => integer(text, 1, 1_000_000),
-  },
-  {
-    flag: 'rate-burst',
-    env: 'TABKEEPER_RATE_BURST',
-    key: 'rateLimitBurst',
-    help: 'events a socket may send at once above its rate',
-    parse: (text) => integer(text, 1, 1_000_000),
-  },
-  {
-    flag: 'redis-liveness-ms',
-    env: 'TABKEEPER_REDIS_LIVENESS_MS',
-    key: 'redisLivenessMs',
-    help: 'with --redis: a dead server\'s seats are freed after this long',
-    parse: (text) => integer(text, 300, 3_600_000),
-  },
-  {
-    flag: 'empty-cluster-ttl-ms',
-    env: 'TABKEEPER_EMPTY_CLUSTER_TTL_MS',
-    key: 'emptyClusterTtlMs',
-    help: 'an empty cluster keeps its size and key this long',
-    parse: (text) => integer(text, 0, 30 * 24 * 3_600_000),
-  },
-  {
-    flag: 'max-clusters',
-    env: 'TABKEEPER_MAX_CLUSTERS',
-    key: 'maxClusters',
-    help: 'clusters remembered at once; the longest-empty is forgotten first',
-    parse: (text) => integer(text, 1, 10_000_000),
-  },
-  {
-    flag: 'failure-burst',
-    env: 'TABKEEPER_FAILURE_BURST',
-    key: 'failureBurst',
-    help: 'missed joins/attaches per connection, address or cluster at once',
-    parse: (text) => integer(text, 1, 1_000_000),
-  },
-  {
-    flag: 'failures-per-minute',
-    env: 'TABKEEPER_FAILURES_PER_MINUTE',
-    key: 'failuresPerMinute',
-    help: 'missed joins/attaches earned back per minute',
-    parse: (text) => integer(text, 1, 1_000_000),
-  },
-  {
-    flag: 'seat-grace-ms',
-    env: 'TABKEEPER_SEAT_GRACE_MS',
-    key: 'seatGraceMs',
-    help: 'seats of a restarted or dead server stay reserved for their tabs this long',
-    parse: (text) => integer(text, 0, 3_600_000),
-  },
-  { flag: 'public-url', env: 'TABKEEPER_PUBLIC_URL', key: 'publicUrl', help: 'this server\'s URL as tabs reach it (default: its listening URL)', parse: httpUrl },
-  {
-    flag: 'signaling-urls',
-    env: 'TABKEEPER_SIGNALING_URLS',
-    key: 'signalingUrls',
-    help: 'comma-separated signaling server URLs tabs may move to',
-    parse: (text) => text.split(',').map((url) => url.trim()).filter((url) => url !== '').map(httpUrl),
-  },
-  {
-    flag: 'zk-port',
-    env: 'TABKEEPER_ZK_PORT',
-    key: 'zkPort',
-    help: 'port for ZooKeeper clients (0: any free port, off: none)',
-    parse: (text) => (text === 'off' ? null : integer(text, 0, 65535)),
-  },
-  {
-    flag: 'zk-cluster',
-    env: 'TABKEEPER_ZK_CLUSTER',
-    key: 'zkCluster',
-    help: 'the cluster every ZooKeeper client reaches (default: the connect string\'s chroot names it)',
-    parse: (text) => nonEmpty(text),
-  },
-  { flag: 'zk-key', env: 'TABKEEPER_ZK_KEY', key: 'zkKey', help: 'join key the ZooKeeper listener presents', parse: (text) => nonEmpty(text) },
+  option({ flag: 'host', key: 'host', help: 'address to listen on', parse: (text) => nonEmpty(text) }),
+  integerOption('port', 'port', 'port to listen on (0: any free port)', 0, 65535),
+  integerOption('cluster-size', 'defaultClusterSize', `voters of a new cluster whose first tab names none (1..${LIMITS.clusterSize})`, 1, LIMITS.clusterSize),
+  integerOption('max-observers', 'maxObservers', 'observer seats beyond the voters', 0, LIMITS.seat - LIMITS.clusterSize),
+  option({ flag: 'log-level', key: 'logLevel', help: LOG_LEVELS.join(' | '), parse: (text) => oneOf(text, LOG_LEVELS) }),
+  option({ flag: 'log-format', key: 'logFormat', help: 'text (readable) | json (one object per line)', parse: (text) => oneOf(text, LOG_FORMATS) }),
+  option({ flag: 'redis', env: 'TABKEEPER_REDIS_URL', key: 'redisUrl', help: 'redis://host:port to scale out over several servers', parse: redisUrl }),
+  option({ flag: 'static', env: 'TABKEEPER_STATIC_DIR', key: 'staticDir', help: 'directory of the built client app (default: dist/)', parse: (text) => nonEmpty(text) }),
+  integerOption('rate-limit', 'rateLimitPerSecond', 'events per second per socket', 1, 1_000_000),
+  integerOption('rate-burst', 'rateLimitBurst', 'events a socket may send at once above its rate', 1, 1_000_000),
+  integerOption('redis-liveness-ms', 'redisLivenessMs', 'with --redis: a dead server\'s seats are freed after this long', 300, 3_600_000),
+  integerOption('empty-cluster-ttl-ms', 'emptyClusterTtlMs', 'an empty cluster keeps its size and key this long', 0, 30 * 24 * 3_600_000),
+  integerOption('max-clusters', 'maxClusters', 'clusters remembered at once; the longest-empty is forgotten first', 1, 10_000_000),
+  integerOption('failure-burst', 'failureBurst', 'missed joins/attaches per connection, address or cluster at once', 1, 1_000_000),
+  integerOption('failures-per-minute', 'failuresPerMinute', 'missed joins/attaches earned back per minute', 1, 1_000_000),
+  integerOption('seat-grace-ms', 'seatGraceMs', 'seats of a restarted or dead server stay reserved for their tabs this long', 0, 3_600_000),
+  option({ flag: 'public-url', key: 'publicUrl', help: 'this server\'s URL as tabs reach it (default: its listening URL)', parse: httpUrl }),
+  option({ flag: 'signaling-urls', key: 'signalingUrls', help: 'comma-separated signaling server URLs tabs may move to', parse: (text) => text.split(',').map((url) => url.trim()).filter((url) => url !== '').map(httpUrl) }),
+  option({ flag: 'zk-port', key: 'zkPort', help: 'port for ZooKeeper clients (0: any free port, off: none)', parse: (text) => (text === 'off' ? null : integer(text, 0, 65535)) }),
+  option({ flag: 'zk-cluster', key: 'zkCluster', help: 'the cluster every ZooKeeper client reaches (default: the connect string\'s chroot names it)', parse: (text) => nonEmpty(text) }),
+  option({ flag: 'zk-key', key: 'zkKey', help: 'join key the ZooKeeper listener presents', parse: (text) => nonEmpty(text) }),
 ];
 
 export type ParsedOptions = { readonly kind: 'run'; readonly options: ServerOptions } | { readonly kind: 'help'; readonly text: string };
