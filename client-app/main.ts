@@ -3,7 +3,6 @@ import App from './App.svelte';
 import { TabApp } from './app/tab-app.ts';
 import { parseTabParams } from './app/params.ts';
 import { TabModel } from './ui/model/tab-model.svelte.ts';
-import ReplayApp from './ui/replay/ReplayApp.svelte';
 import './ui/theme.css';
 
 /** The page: one TabKeeper server in this tab, its views (fed by its events), and `window.tabkeeper` for tests. */
@@ -11,15 +10,16 @@ const params = parseTabParams(window.location.search);
 const target = document.getElementById('app')!;
 
 if (new URLSearchParams(window.location.search).has('replay')) {
-  // A trace replay only: this page joins no cluster.
-  mount(ReplayApp, { target });
+  // A trace replay only: this page joins no cluster. The replay is its own chunk, loaded when used.
+  void import('./ui/replay/ReplayApp.svelte').then(({ default: ReplayApp }) => mount(ReplayApp, { target }));
 } else if ('error' in params) {
   target.textContent = `TabKeeper: ${params.error}`;
 } else {
   const app = new TabApp(params);
-  const model = new TabModel(app);
   window.tabkeeper = { status: () => app.status(), run: (op) => app.run(op), history: () => app.history(), forceNewCluster: () => app.forceNewCluster() };
-  mount(App, { target, props: { app, model } });
+  // `views=0`: the server alone, nothing mounted (bench/page-views.ts measures what the views cost).
+  if (new URLSearchParams(window.location.search).get('views') === '0') target.textContent = `TabKeeper: seat server without views (${params.cluster})`;
+  else mount(App, { target, props: { app, model: new TabModel(app) } });
   // Close peer connections at once, so the other tabs notice within milliseconds (a dead tab's
   // DataChannel never closes by itself); release the seat, the lock and the database.
   window.addEventListener('pagehide', () => app.shutdown());

@@ -9,7 +9,9 @@ import type { Json } from './types.ts';
  * Times are simulated milliseconds. Events are in time order. Zxids are "epoch:counter".
  */
 export const TRACE_FORMAT = 'tabkeeper-sim-trace';
-export const TRACE_VERSION = 1;
+export const TRACE_VERSION = 2;
+/** Versions the app reads: version 1 traces have no `tree` events (the replay shows no data trees for them). */
+export const TRACE_VERSIONS_READ = [1, 2] as const;
 
 /** One server's state as the simulator saw it; null in a `status` event means the server is down. */
 export interface TraceStatus {
@@ -29,6 +31,36 @@ export interface TraceLogEntry {
   readonly txn: { readonly type: string; readonly op: Json };
 }
 
+/** A znode's stat as the data tree reports it (core/tree/stat.ts), zxids as `{epoch, counter}`. */
+export interface TraceStat {
+  readonly czxid: { readonly epoch: number; readonly counter: number };
+  readonly mzxid: { readonly epoch: number; readonly counter: number };
+  readonly pzxid: { readonly epoch: number; readonly counter: number };
+  readonly ctime: number;
+  readonly mtime: number;
+  readonly version: number;
+  readonly cversion: number;
+  readonly aversion: number;
+  readonly ephemeralOwner: string | null;
+  readonly dataLength: number;
+  readonly numChildren: number;
+}
+
+/**
+ * One node of a server's applied state: a znode of the data tree, or a key of the key-value
+ * machine (shown as `/key`, stat null). Data longer than MAX_TRACE_DATA is cut (and says so).
+ */
+export interface TraceZnode {
+  readonly path: string;
+  readonly data: string;
+  readonly stat: TraceStat | null;
+}
+
+/** Longest data a trace keeps per node; the rest is cut (a 1 MiB value would make a trace no browser loads). */
+export const MAX_TRACE_DATA = 256;
+/** Most nodes a trace records per server (the smallest paths first); a bigger tree is cut, and says so in a note. */
+export const MAX_TRACE_NODES = 2000;
+
 export type TraceEvent =
   /** A server's state changed (or it went down: status null). */
   | { readonly t: number; readonly type: 'status'; readonly sid: number; readonly status: TraceStatus | null }
@@ -38,12 +70,14 @@ export type TraceEvent =
   | { readonly t: number; readonly type: 'log'; readonly sid: number; readonly append: readonly TraceLogEntry[] }
   /** A server's log was replaced (truncated, reloaded, a snapshot installed): its whole log now (the newest entries, capped). */
   | { readonly t: number; readonly type: 'log-reset'; readonly sid: number; readonly entries: readonly TraceLogEntry[] }
+  /** A server's applied state changed: nodes now present (new or changed) and paths gone, since its last `tree` event. */
+  | { readonly t: number; readonly type: 'tree'; readonly sid: number; readonly set: readonly TraceZnode[]; readonly remove: readonly string[] }
   /** What the simulator did: a fault, a restart, a phase. */
   | { readonly t: number; readonly type: 'note'; readonly text: string };
 
 export interface SimTrace {
   readonly format: typeof TRACE_FORMAT;
-  readonly version: typeof TRACE_VERSION;
+  readonly version: (typeof TRACE_VERSIONS_READ)[number];
   readonly seed: number;
   readonly voters: number;
   readonly observers: number;
@@ -77,17 +111,34 @@ const StatusSchema = v.object({
   baseZxid: ZxidText,
 });
 
+const StatZxidSchema = v.object({ epoch: v.number(), counter: v.number() });
+const TraceStatSchema = v.object({
+  czxid: StatZxidSchema,
+  mzxid: StatZxidSchema,
+  pzxid: StatZxidSchema,
+  ctime: v.number(),
+  mtime: v.number(),
+  version: v.number(),
+  cversion: v.number(),
+  aversion: v.number(),
+  ephemeralOwner: v.nullable(v.string()),
+  dataLength: v.number(),
+  numChildren: v.number(),
+});
+const ZnodeSchema = v.object({ path: v.pipe(v.string(), v.startsWith('/')), data: v.string(), stat: v.nullable(TraceStatSchema) });
+
 const EventSchema = v.variant('type', [
   v.object({ t: Time, type: v.literal('status'), sid: Sid, status: v.nullable(StatusSchema) }),
   v.object({ t: Time, type: v.literal('message'), from: Sid, to: Sid, fate: v.picklist(['deliver', 'drop']), reason: v.optional(v.string()), sentAt: Time, message: JsonValue }),
   v.object({ t: Time, type: v.literal('log'), sid: Sid, append: v.array(LogEntrySchema) }),
   v.object({ t: Time, type: v.literal('log-reset'), sid: Sid, entries: v.array(LogEntrySchema) }),
+  v.object({ t: Time, type: v.literal('tree'), sid: Sid, set: v.array(ZnodeSchema), remove: v.array(v.string()) }),
   v.object({ t: Time, type: v.literal('note'), text: v.string() }),
 ]);
 
 export const SimTraceSchema = v.object({
   format: v.literal(TRACE_FORMAT),
-  version: v.literal(TRACE_VERSION),
+  version: v.picklist(TRACE_VERSIONS_READ),
   seed: v.number(),
   voters: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)),
   observers: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000)),

@@ -75,6 +75,9 @@ test('a reloaded follower keeps its seat, rebuilds from IndexedDB and catches up
   for (const [path, data] of Object.entries(written)) await waitForLocalData(follower, path, data);
   await expectSyncShown(leader, seat, beforeLeaving.lastZxid, 'DIFF');
   await expectData(follower, written);
+  // The returning follower's own log view says how the entries came.
+  await expect(follower.page.getByTestId('log-row').filter({ hasText: 'create /while-away-0009' }), 'an entry that came by DIFF').toContainText('DIFF');
+  await expect(follower.page.getByRole('list', { name: 'Sync history' })).toContainText(`DIFF from ${leader.seat}`);
 });
 
 test('after many writes and a compaction a returning follower catches up by SNAP', async ({ profile, address }) => {
@@ -90,6 +93,9 @@ test('after many writes and a compaction a returning follower catches up by SNAP
   await comeBack(follower, seat, had.lastZxid);
   await waitCaughtUp(follower, leader);
   await expectSyncShown(leader, seat, had.lastZxid, 'SNAP');
+  // Its log view: the snapshot that replaced its state, and the point it compacted through.
+  await expect(follower.page.getByRole('list', { name: 'Sync history' })).toContainText(`SNAP from ${leader.seat}`);
+  await expect(follower.page.getByTestId('log-snapshot')).not.toHaveText('0:0');
   for (const [path, data] of Object.entries(written)) await waitForLocalData(follower, path, data);
   Object.assign(written, await writeMany(follower, 'after-snap', 3));
   await expectData(leader, written);

@@ -50,6 +50,16 @@ test('three tabs: state badges, a write in every tree and log, its proposal, ack
   await expect
     .poll(async () => [...new Set(await Promise.all(tabs.map((tab) => tab.page.getByTestId('tree-digest').textContent())))], { message: 'one tree digest in every tab' })
     .toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
+  // The tree from the keyboard: Down from the root reaches /ui-demo, Enter shows its data and stat.
+  const tree = writer.page.getByTestId('tree');
+  await tree.getByRole('button', { name: '/', exact: true }).focus();
+  await expect(async () => {
+    await writer.page.keyboard.press('ArrowDown');
+    await expect(tree.locator('button:focus')).toHaveAccessibleName('ui-demo', { timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await writer.page.keyboard.press('Enter');
+  await expect(writer.page.getByTestId('znode-detail')).toContainText('hello from the command bar');
+  await expect(writer.page.getByTestId('znode-detail')).toContainText('version');
   const zxid = await leader.page.getByTestId('log-row').filter({ hasText: 'create /ui-demo' }).getAttribute('data-zxid');
   expect(zxid).toMatch(/^\d+:\d+$/);
   const epoch = zxid!.split(':')[0];
@@ -66,6 +76,7 @@ test('three tabs: state badges, a write in every tree and log, its proposal, ack
   // The full message on click.
   await feed.getByRole('button', { name: `${self}→${followers[0]!.seat} transaction_proposal e${epoch} ${zxid}` }).click();
   await expect(leader.page.getByTestId('feed-detail')).toContainText('"path": "/ui-demo"');
+  await expectFeedControls(leader, followers[0]!.seat!, epoch!, zxid!);
 
   mkdirSync(SCREENSHOTS, { recursive: true });
   for (const tab of tabs) await tab.page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0)); // the click above scrolled the leader's page
@@ -108,6 +119,57 @@ test('cutting the link to the leader with the fault controls: shown as cut, the 
   await waitForEnsemble(tabs);
   await expect(page.getByTestId('state')).toHaveText('FOLLOWING');
 });
+
+/**
+ * The feed from the keyboard (Up / Down move the selection), filtered by kind, paused (a write's
+ * proposal is kept but not shown until Resume), and the page's regions holding still while
+ * writes stream.
+ */
+async function expectFeedControls(leader: Tab, follower: number, epoch: string, zxid: string): Promise<void> {
+  const page = leader.page;
+  const feed = page.getByTestId('feed');
+  const self = leader.seat!;
+  const clicked = new RegExp(`${self}→${follower} transaction_proposal e${epoch} ${zxid}$`);
+  await page.keyboard.press('ArrowDown');
+  await expect(feed.locator('button:focus'), 'Down selects the next older message').toHaveAttribute('aria-pressed', 'true');
+  await expect(feed.locator('button:focus')).not.toHaveAccessibleName(clicked);
+  await page.keyboard.press('ArrowUp');
+  await expect(feed.locator('button:focus'), 'Up comes back').toHaveAccessibleName(clicked);
+
+  const kinds = page.getByRole('group', { name: 'Show message kinds' });
+  await kinds.getByRole('button', { name: 'proposals' }).click();
+  await expect(feed.getByRole('button', { name: /transaction_proposal/ }), 'proposals filtered out').toHaveCount(0);
+  await expect(feed.getByRole('button', { name: /transaction_commit/ }).first()).toBeVisible();
+  await kinds.getByRole('button', { name: 'proposals' }).click();
+  await expect(feed.getByRole('button', { name: clicked })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await leader.runInForm('create /while-paused "x"', '/while-paused');
+  const pausedZxid = await page.getByTestId('log-row').filter({ hasText: 'create /while-paused' }).getAttribute('data-zxid');
+  const proposal = feed.getByRole('button', { name: new RegExp(`transaction_proposal e\\d+ ${pausedZxid}$`) });
+  await expect(page.getByRole('heading', { name: /Messages/ })).toContainText(/paused, [1-9]\d* new/);
+  await expect(proposal, 'a paused feed holds still').toHaveCount(0);
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(proposal.first(), 'resumed, the kept messages show').toBeVisible();
+
+  // Writes stream (sequential setData from the page's contract, as a script would); every region
+  // of the page keeps its place and size.
+  const boxes = () => page.getByRole('region').evaluateAll((regions) => regions.map((region) => {
+    const box = region.getBoundingClientRect();
+    return `${region.getAttribute('aria-label') ?? region.getAttribute('aria-labelledby')} ${Math.round(box.x)},${Math.round(box.y)} ${Math.round(box.width)}x${Math.round(box.height)}`;
+  }));
+  await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+  const before = await boxes();
+  expect(before.length, 'the page has its regions').toBeGreaterThanOrEqual(4);
+  const during = await page.evaluate(async () => {
+    const keeper = (globalThis as unknown as { tabkeeper: { run(op: unknown): Promise<{ ok: boolean }> } }).tabkeeper;
+    for (let index = 0; index < 60; index++) await keeper.run({ op: 'set', path: '/ui-demo', data: `streamed ${index}`, version: -1 });
+    return true;
+  });
+  expect(during).toBe(true);
+  await expect(page.getByTestId('tree').locator('[data-path="/ui-demo"]')).toContainText('streamed 59');
+  expect(await boxes(), 'regions before and after 60 writes').toEqual(before);
+}
 
 /** Puts screenshots side by side in one image (a blank page showing them as <img>). */
 async function composeSideBySide(pageReady: Promise<Page>, shots: readonly Buffer[], path: string): Promise<void> {

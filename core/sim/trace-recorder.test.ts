@@ -32,6 +32,19 @@ describe('TraceRecorder', () => {
       }
       expect(messages).toBeGreaterThan(50);
       expect([...statuses.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: voters + observers }, (_, index) => index + 1));
+      // Every server's recorded data tree: folded from its `tree` events, equal once they converge.
+      const trees = new Map<number, Map<string, string>>();
+      for (const event of trace.events) {
+        if (event.type !== 'tree') continue;
+        const tree = trees.get(event.sid) ?? new Map<string, string>();
+        for (const path of event.remove) tree.delete(path);
+        for (const node of event.set) tree.set(node.path, `${node.data}|${node.stat?.version ?? ''}`);
+        trees.set(event.sid, tree);
+      }
+      const shapes = [...statuses.keys()].map((sid) => JSON.stringify([...(trees.get(sid) ?? new Map()).entries()].sort()));
+      expect(new Set(shapes).size, 'every server ends with one recorded tree').toBe(1);
+      expect(trees.get(1)?.size ?? 0, 'the recorded tree holds the workload\'s writes').toBeGreaterThan(2);
+      expect(trees.get(1)?.has('/'), 'the root is recorded').toBe(true);
       const committed = new Set<string>();
       for (const [sid, status] of statuses) {
         expect(status, `server ${sid} runs at the end`).not.toBeNull();

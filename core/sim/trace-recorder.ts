@@ -3,6 +3,7 @@ import { MAX_TRACE_EVENTS, TRACE_FORMAT, TRACE_VERSION, type SimTrace, type Trac
 import { formatZxid } from '../zxid.ts';
 import type { SimCluster } from './cluster.ts';
 import type { NetworkTraceEvent } from './network.ts';
+import { appliedNodes, diffNodes } from './trace-tree.ts';
 
 /** Most log entries one `log-reset` event carries (the newest). */
 const MAX_RESET_ENTRIES = 500;
@@ -30,6 +31,10 @@ export class TraceRecorder {
   /** Messages in flight per directed link, FIFO, with their send times. */
   private readonly inFlight = new Map<string, { message: unknown; t: number }[]>();
   private truncated = false;
+  /** Each server's state as last recorded (path -> the node as JSON), and what it was read at. */
+  private readonly trees = new Map<ServerId, { key: string; nodes: Map<string, string> }>();
+  /** Servers whose tree was too big to record whole (said once, in a note). */
+  private readonly cutTrees = new Set<ServerId>();
 
   constructor(private readonly cluster: SimCluster) {
     cluster.onNetworkEvent((event) => this.onNetwork(event));
@@ -124,7 +129,25 @@ export class TraceRecorder {
         }
       }
       this.seen.set(sid, { statusKey, lastZxid: status.lastZxid, length: log.length, baseZxid: status.baseZxid });
+      this.checkTree(t, sid, node, `${before === null || before === undefined ? 'boot' : 'run'}|${status.committedZxid}|${status.snapshotZxid}`);
     }
+  }
+
+  /**
+   * The applied state changes only when txns apply (committedZxid moves), a snapshot is
+   * restored (snapshotZxid) or the server boots: only then is it read and diffed.
+   */
+  private checkTree(t: number, sid: ServerId, node: NonNullable<ReturnType<SimCluster['node']>>, key: string): void {
+    const last = this.trees.get(sid);
+    if (last?.key === key) return;
+    const { nodes, cut } = appliedNodes(node.inspect().machine);
+    if (cut && !this.cutTrees.has(sid)) {
+      this.cutTrees.add(sid);
+      this.push({ t, type: 'note', text: `S${sid}'s tree is larger than a trace records: the replay shows its first ${nodes.length} znodes` });
+    }
+    const diff = diffNodes(last?.nodes ?? new Map(), nodes);
+    this.trees.set(sid, { key, nodes: diff.after });
+    if (diff.set.length > 0 || diff.remove.length > 0) this.push({ t, type: 'tree', sid, set: diff.set, remove: diff.remove });
   }
 }
 

@@ -17,8 +17,8 @@ export interface FeedEntry {
 
 /** Most messages kept; the feed shows the newest that pass the filter. */
 export const FEED_CAPACITY = 5000;
-/** Rows drawn at once: the list is a fixed-height window, so streaming never shifts the layout. */
-export const FEED_ROWS = 150;
+/** One row's height in px: the list draws only the rows in view (a fixed-height window), so streaming never shifts the layout. */
+export const FEED_ROW_PX = 24;
 
 /**
  * The message feed's store: every message goes into a bounded ring at once (cheap, not
@@ -31,14 +31,32 @@ export class FeedStore {
   hidden = $state<Record<Category, boolean>>({ election: false, discovery: false, sync: false, proposal: false, ack: false, commit: false, heartbeat: true, other: false });
   selected = $state.raw<FeedEntry | null>(null);
   total = $state(0);
+  /** Messages per second over the last publish interval (what streams past, sampled for display). */
+  rate = $state(0);
+  /** Messages that arrived while paused (shown once resumed). */
+  unseen = $state(0);
   private ring: FeedEntry[] = [];
   private nextId = 1;
-  private readonly schedule = frameScheduler(() => this.publish(), 100);
+  private added = 0;
+  private lastPublishMs = 0;
+  private addedWhilePaused = 0;
+  private readonly schedule: () => void;
+
+  /**
+   * `schedule`: how a change asks to be published; by default at most 10 times a second on an
+   * animation frame. The live tab passes its model's scheduler, so the feed and the other views
+   * render in one frame rather than two.
+   */
+  constructor(schedule?: () => void) {
+    this.schedule = schedule ?? frameScheduler(() => this.publish(), 100);
+  }
 
   add(timeMs: number, from: number, to: number, message: unknown, dropped: string | null): FeedEntry {
     const kind = kindOf(message);
     const entry: FeedEntry = { id: this.nextId++, timeMs, from, to, kind, category: categoryOf(kind), summary: summarize(message), message, dropped };
     this.ring.push(entry);
+    this.added++;
+    if (this.paused) this.addedWhilePaused++;
     if (this.ring.length > FEED_CAPACITY * 1.25) this.ring = this.ring.slice(-FEED_CAPACITY);
     this.schedule();
     return entry;
@@ -57,22 +75,42 @@ export class FeedStore {
 
   setPaused(paused: boolean): void {
     this.paused = paused;
+    this.addedWhilePaused = 0;
+    this.unseen = 0;
     if (!paused) this.publish();
   }
 
   toggle(category: Category): void {
     this.hidden[category] = !this.hidden[category];
+    this.refilter();
+  }
+
+  /** Publishes the new filter at once, paused or not (the rows held are re-filtered). */
+  private refilter(): void {
+    const paused = this.paused;
+    this.paused = false;
     this.publish();
+    this.paused = paused;
   }
 
   publish(): void {
+    const now = performance.now();
+    if (this.lastPublishMs > 0 && now > this.lastPublishMs) this.rate = Math.round((1000 * this.added) / (now - this.lastPublishMs));
+    this.lastPublishMs = now;
+    this.added = 0;
     this.total = this.ring.length;
-    if (this.paused) return;
+    if (this.paused) {
+      this.unseen = this.addedWhilePaused;
+      return;
+    }
+    // Every kept entry that passes the filter, newest first; the view draws only the rows in view.
     const shown: FeedEntry[] = [];
-    for (let index = this.ring.length - 1; index >= 0 && shown.length < FEED_ROWS; index--) {
+    for (let index = this.ring.length - 1; index >= 0; index--) {
       const entry = this.ring[index]!;
       if (!this.hidden[entry.category]) shown.push(entry);
     }
-    this.visible = shown;
+    // Only heartbeats (hidden) arrived: the same rows, no new array, no re-render.
+    if (shown.length !== this.visible.length || shown[0] !== this.visible[0] || shown[shown.length - 1] !== this.visible[this.visible.length - 1]) this.visible = shown;
+    if (this.rate > 0 || this.added > 0) this.schedule(); // the rate falls back to 0 once the stream stops
   }
 }

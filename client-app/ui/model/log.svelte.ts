@@ -26,15 +26,37 @@ export interface LogPicture {
 
 export const EMPTY_LOG: LogPicture = { rows: [], total: 0, baseZxid: '0:0', snapshotZxid: '0:0', committedZxid: '0:0', lastZxid: '0:0', syncNotes: [] };
 
-/** Rows shown: the newest entries (the log can hold thousands). */
-export const LOG_ROWS = 120;
+/**
+ * Rows shown: the newest entries (the log can hold thousands). A table re-lays out whole when a
+ * row is added at its top, several times a second under load: the view keeps it small.
+ */
+export const LOG_ROWS = 50;
 const NOTES_KEPT = 8;
 const ORIGINS_KEPT = 4000;
 
-/** One line for a txn: `create /a "hello"`, `setData /a "v2"`, `sync`. */
+/** One line for a txn: `create /a "hello"`, `setData /a "v2"`, `sync`, `seat record: 1 ← 3f2a1c e2, …`. */
 export function describeTxn(txn: Pick<Txn, 'type' | 'op'>): string {
   if (txn.type === 'sync') return 'sync';
+  if (txn.type === 'seats') return describeSeats(txn.op);
   return describeOp(txn.op);
+}
+
+/**
+ * A `seats` txn (core/seats.ts): the ensemble's record of which storage holds each seat, and
+ * the epoch it was recorded in. Storage ids are shown by their first characters, as git shows
+ * commits: enough to tell a new storage from the old one.
+ */
+function describeSeats(op: Json): string {
+  if (!Array.isArray(op)) return `seat record (unreadable: ${JSON.stringify(op).slice(0, 40)})`;
+  const entries = op.map((entry) => {
+    const { sid, storageId, epoch } = (entry ?? {}) as { sid?: Json; storageId?: Json; epoch?: Json };
+    return `${String(sid)} ← ${typeof storageId === 'string' ? storageId.slice(0, 6) : '?'} e${String(epoch)}`;
+  });
+  return `seat record: ${entries.join(', ') || 'empty'}`;
+}
+
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
 export function describeOp(op: Json): string {
@@ -44,11 +66,19 @@ export function describeOp(op: Json): string {
   if (record.type === 'once' && typeof record.txn === 'object' && record.txn !== null) {
     return `${describeOp(record.txn)} (#${String(record.requestNumber)})`;
   }
+  // A request the leader refused when it prepared it: still a txn (its result is the error).
+  if (record.type === 'error') return `error ${String(record.error)}${typeof record.path === 'string' ? ` ${record.path}` : ''}`;
+  if (record.type === 'multiError') return `multi failed at op ${String(record.failedIndex)}: ${String(record.error)}`;
+  if (record.type === 'multi' && Array.isArray(record.txns)) {
+    const inner = record.txns.slice(0, 3).map((txn) => describeOp(txn));
+    return `multi (${record.txns.length}): ${inner.join('; ')}${record.txns.length > 3 ? '; …' : ''}`;
+  }
   const parts = [String(record.type ?? '?')];
   if (typeof record.path === 'string') parts.push(record.path);
   if (typeof record.key === 'string') parts.push(record.key);
-  if (typeof record.data === 'string') parts.push(JSON.stringify(record.data.length > 40 ? `${record.data.slice(0, 40)}…` : record.data));
-  if (typeof record.value === 'string') parts.push(JSON.stringify(record.value.length > 40 ? `${record.value.slice(0, 40)}…` : record.value));
+  if (typeof record.data === 'string') parts.push(quoted(record.data));
+  if (typeof record.value === 'string') parts.push(quoted(record.value));
+  if (typeof record.ephemeralOwner === 'string') parts.push('ephemeral');
   if (typeof record.sessionId === 'string') parts.push(record.sessionId);
   if (Array.isArray(record.ops)) parts.push(`(${record.ops.length} ops)`);
   return parts.join(' ');

@@ -10,7 +10,7 @@ import { frameScheduler } from './frame.ts';
 import { categoryOf, kindOf } from './kinds.ts';
 import { LogStore } from './log.svelte.ts';
 import type { Pulse, SeatView } from './seats.ts';
-import { pathsOfEvents, TreeStore } from './tree.svelte.ts';
+import { machineSource, pathsOfEvents, TreeStore } from './tree.svelte.ts';
 
 /** What this tab last learned of another seat from the protocol. */
 interface Knowledge {
@@ -56,7 +56,8 @@ export class TabModel {
   unsendableError = $state.raw<string | null>(null);
   /** The time of the last publish (ages of what was heard are relative to it). */
   nowMs = $state(Date.now());
-  readonly feed = new FeedStore();
+  /** Published with the other views, in the same frame. */
+  readonly feed = new FeedStore(() => this.schedule());
   readonly tree: TreeStore;
   readonly log = new LogStore();
 
@@ -71,7 +72,7 @@ export class TabModel {
 
   constructor(private readonly app: TabApp) {
     this.status = app.status();
-    this.tree = new TreeStore(() => app.zabNode?.inspect().machine ?? null);
+    this.tree = new TreeStore(machineSource(() => app.zabNode?.inspect().machine ?? null));
     app.events.subscribe((event) => this.handle(event));
     this.publish();
   }
@@ -90,7 +91,7 @@ export class TabModel {
         break;
       case 'server':
         if (event.event.kind === 'restored') {
-          this.tree.reloadAll();
+          this.tree.replaced();
           this.log.note(`state restored at ${formatZxid(event.event.zxid)}`);
         }
         break;
@@ -219,8 +220,9 @@ export class TabModel {
       this.seats = seats;
     }
     this.publishPulses(now);
+    this.feed.publish();
     this.log.refresh(this.server);
-    if (!this.tree.ready && this.server !== null) this.tree.reloadAll();
+    this.tree.flush();
     const logs = this.app.logs;
     if (this.tabLog.length === 0 || logs[logs.length - 1] !== this.tabLog[0]) this.tabLog = logs.slice(-TAB_LOG_LINES).reverse();
   }

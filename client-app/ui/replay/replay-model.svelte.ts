@@ -1,15 +1,59 @@
-import type { SimTrace, TraceEvent, TraceLogEntry, TraceStatus } from '../../../core/trace-format.ts';
+import type { SimTrace, TraceEvent, TraceLogEntry, TraceStatus, TraceZnode } from '../../../core/trace-format.ts';
 import { FeedStore, FEED_CAPACITY } from '../model/feed.svelte.ts';
 import { categoryOf, kindOf, summarize } from '../model/kinds.ts';
 import { describeTxn, LOG_ROWS, type LogPicture, type LogRow } from '../model/log.svelte.ts';
 import type { Pulse, SeatView } from '../model/seats.ts';
+import { TreeStore, type TreeSource, type ZNodeRead } from '../model/tree.svelte.ts';
 
 /** What the replay knows at one point of the trace: each server's state, log and sync history. */
 interface Folded {
   readonly statuses: Map<number, TraceStatus | null>;
   readonly logs: Map<number, readonly TraceLogEntry[]>;
   readonly notes: Map<number, readonly string[]>;
+  /** Each server's applied state (its data tree, or its keys), path -> node; changed in place by `apply`. */
+  readonly trees: Map<number, Map<string, TraceZnode>>;
   lastNote: string | null;
+}
+
+function emptyFolded(): Folded {
+  return { statuses: new Map(), logs: new Map(), notes: new Map(), trees: new Map(), lastNote: null };
+}
+
+/**
+ * A replayed server's tree, read from the folded state at the playhead; children are listed
+ * from the paths (an index rebuilt only when the set of paths changed).
+ */
+class FoldedTreeSource implements TreeSource {
+  private nodes: ReadonlyMap<string, TraceZnode> | null = null;
+  private children = new Map<string, string[]>();
+
+  constructor(readonly sid: number) {}
+
+  /** Points at the playhead's tree; `reindex` when paths came or went. */
+  show(nodes: ReadonlyMap<string, TraceZnode> | undefined, reindex: boolean): void {
+    this.nodes = nodes ?? null;
+    if (!reindex) return;
+    this.children = new Map();
+    for (const path of this.nodes?.keys() ?? []) {
+      if (path === '/') continue;
+      const cut = path.lastIndexOf('/');
+      const parent = cut === 0 ? '/' : path.slice(0, cut);
+      const list = this.children.get(parent);
+      if (list === undefined) this.children.set(parent, [path.slice(cut + 1)]);
+      else list.push(path.slice(cut + 1));
+    }
+    for (const list of this.children.values()) list.sort();
+  }
+
+  available(): boolean {
+    return this.nodes !== null && this.nodes.size > 0;
+  }
+
+  read(path: string): ZNodeRead | null {
+    const node = this.nodes?.get(path);
+    if (node === undefined) return null;
+    return { data: node.data, stat: node.stat, children: this.children.get(path) ?? [] };
+  }
 }
 
 /** A named moment of the trace, to jump to (RaftScope's checkpoints, The Secret Lives of Data's captions). */
@@ -29,7 +73,8 @@ const PULSES_KEPT = 40;
 export const SPEEDS = [0.02, 0.05, 0.1, 0.25, 0.5, 1] as const;
 
 function cloneFolded(folded: Folded): Folded {
-  return { statuses: new Map(folded.statuses), logs: new Map(folded.logs), notes: new Map(folded.notes), lastNote: folded.lastNote };
+  const trees = new Map([...folded.trees].map(([sid, tree]) => [sid, new Map(tree)] as const));
+  return { statuses: new Map(folded.statuses), logs: new Map(folded.logs), notes: new Map(folded.notes), trees, lastNote: folded.lastNote };
 }
 
 function compareZxidText(a: string, b: string): number {
@@ -77,6 +122,14 @@ export class ReplayModel {
   pulses = $state.raw<Pulse[]>([]);
   lastNote = $state<string | null>(null);
   readonly feed = new FeedStore();
+  /** Each server's data tree at the playhead (the same view as a live tab's), by sid. */
+  readonly trees: ReadonlyMap<number, TreeStore>;
+  /** Whether the trace records trees at all (version 1 traces do not). */
+  readonly hasTrees: boolean;
+  private readonly treeSources = new Map<number, FoldedTreeSource>();
+  /** Paths changed per server since the last publish, and servers whose set of paths changed. */
+  private readonly treeChanges = new Map<number, Set<string>>();
+  private readonly treeReindex = new Set<number>();
   readonly moments: readonly Moment[];
   readonly sids: readonly number[];
   private folded: Folded;
@@ -90,7 +143,15 @@ export class ReplayModel {
   constructor(readonly trace: SimTrace) {
     this.sids = Array.from({ length: trace.voters + trace.observers }, (_, index) => index + 1);
     this.feed.hidden.heartbeat = true;
-    const empty: Folded = { statuses: new Map(), logs: new Map(), notes: new Map(), lastNote: null };
+    const trees = new Map<number, TreeStore>();
+    for (const sid of this.sids) {
+      const source = new FoldedTreeSource(sid);
+      this.treeSources.set(sid, source);
+      trees.set(sid, new TreeStore(source));
+    }
+    this.trees = trees;
+    this.hasTrees = trace.events.some((event) => event.type === 'tree');
+    const empty = emptyFolded();
     // One pass: checkpoints and moments.
     const moments: Moment[] = [];
     let folded = cloneFolded(empty);
@@ -103,7 +164,7 @@ export class ReplayModel {
     }
     this.moments = moments;
     this.folded = cloneFolded(empty);
-    this.publish([]);
+    this.publish([], true);
   }
 
   get length(): number {
@@ -146,14 +207,31 @@ export class ReplayModel {
         folded.statuses.set(event.sid, event.status);
         break;
       case 'log':
-        folded.logs.set(event.sid, [...(folded.logs.get(event.sid) ?? []), ...event.append].slice(-LOG_ROWS * 4));
+        folded.logs.set(event.sid, [...(folded.logs.get(event.sid) ?? []), ...event.append].slice(-200));
         break;
       case 'log-reset':
-        folded.logs.set(event.sid, event.entries.slice(-LOG_ROWS * 4));
+        folded.logs.set(event.sid, event.entries.slice(-200));
         break;
       case 'note':
         folded.lastNote = event.text;
         break;
+      case 'tree': {
+        let tree = folded.trees.get(event.sid);
+        if (tree === undefined) folded.trees.set(event.sid, (tree = new Map()));
+        const changed = this.treeChanges.get(event.sid) ?? new Set<string>();
+        this.treeChanges.set(event.sid, changed);
+        for (const path of event.remove) {
+          tree.delete(path);
+          changed.add(path);
+          this.treeReindex.add(event.sid);
+        }
+        for (const node of event.set) {
+          if (!tree.has(node.path)) this.treeReindex.add(event.sid);
+          tree.set(node.path, node);
+          changed.add(node.path);
+        }
+        break;
+      }
       case 'message': {
         if (event.fate !== 'deliver') break;
         const note = syncNote(event);
@@ -174,14 +252,14 @@ export class ReplayModel {
     }
     const checkpoint = Math.floor(index / CHECKPOINT_EVERY);
     const base = this.checkpoints[Math.min(checkpoint, this.checkpoints.length - 1)];
-    const folded = base === undefined ? { statuses: new Map(), logs: new Map(), notes: new Map(), lastNote: null } : cloneFolded(base);
+    const folded = base === undefined ? emptyFolded() : cloneFolded(base);
     for (let at = Math.min(checkpoint, this.checkpoints.length - 1) * CHECKPOINT_EVERY; at < index; at++) this.apply(folded, this.trace.events[at]!);
     this.folded = folded;
     this.index = index;
     this.playTime = this.timeMs;
     this.rebuildFeed();
     this.pulses = [];
-    this.publish([]);
+    this.publish([], true);
   }
 
   /** Applies events up to `target`, drawing their messages if `animate`. */
@@ -263,8 +341,9 @@ export class ReplayModel {
     this.feed.reset(store.entries());
   }
 
-  private publish(delivered: readonly Extract<TraceEvent, { type: 'message' }>[]): void {
+  private publish(delivered: readonly Extract<TraceEvent, { type: 'message' }>[], jumped = false): void {
     const folded = this.folded;
+    this.publishTrees(jumped);
     this.lastNote = folded.lastNote;
     this.seats = this.sids.map((sid): SeatView => {
       const status = folded.statuses.get(sid) ?? null;
@@ -306,13 +385,27 @@ export class ReplayModel {
     }
   }
 
+  /** After steps: the changed paths are re-read (and flash); after a jump: every tree is re-read. */
+  private publishTrees(jumped: boolean): void {
+    for (const sid of this.sids) {
+      const source = this.treeSources.get(sid)!;
+      const store = this.trees.get(sid)!;
+      source.show(this.folded.trees.get(sid), jumped || this.treeReindex.has(sid));
+      if (jumped) store.replaced();
+      else store.touched(parentsToo(this.treeChanges.get(sid) ?? []));
+      store.flush();
+    }
+    this.treeChanges.clear();
+    this.treeReindex.clear();
+  }
+
   private logPicture(sid: number, status: TraceStatus | null): LogPicture {
     const entries = this.folded.logs.get(sid) ?? [];
     const committed = status?.committedZxid ?? '0:0';
     const rows: LogRow[] = entries.slice(-LOG_ROWS).map((entry) => ({
       zxid: entry.zxid,
       epoch: Number(entry.zxid.split(':')[0]),
-      txn: describeTxn({ type: entry.txn.type === 'sync' ? 'sync' : 'op', op: entry.txn.op }),
+      txn: describeTxn({ type: entry.txn.type === 'sync' || entry.txn.type === 'seats' ? entry.txn.type : 'op', op: entry.txn.op }),
       committed: compareZxidText(entry.zxid, committed) <= 0,
       origin: null,
     }));
@@ -326,4 +419,17 @@ export class ReplayModel {
       syncNotes: this.folded.notes.get(sid) ?? [],
     };
   }
+}
+
+/** Paths and their parents (a parent's children changed when a child came or went). */
+function parentsToo(paths: Iterable<string>): Set<string> {
+  const all = new Set<string>();
+  for (const path of paths) {
+    all.add(path);
+    if (path !== '/') {
+      const cut = path.lastIndexOf('/');
+      all.add(cut === 0 ? '/' : path.slice(0, cut));
+    }
+  }
+  return all;
 }
