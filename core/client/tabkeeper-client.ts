@@ -22,7 +22,9 @@ export interface ClientOptions {
   readonly pickServer: (previous: ServerId | null) => ServerHandle | null;
   /**
    * How often a client that is not connected looks for a server again. Default 20 ms. A
-   * connected client never polls: its server tells it when it stops serving.
+   * connected client never polls: its server tells it when it stops serving; and a connecting
+   * one also tries again as soon as the server it found serves or catches up, so a client
+   * pinned to one server (a tab's) can set this long.
    */
   readonly pollMs?: number;
   /**
@@ -107,6 +109,8 @@ export class TabKeeperClient {
   private readonly watches = new WatchTable();
   private unsubscribe: (() => void) | null = null;
   private unsubscribeServing: (() => void) | null = null;
+  /** While connecting: the server found last, and how to stop listening to it. */
+  private candidate: { readonly server: ServerHandle; readonly stop: () => void } | null = null;
   private timer: TimerId | null = null;
   private readonly stateListeners: ((state: ConnectionState) => void)[] = [];
   /** The number of the next numbered write (exactlyOnce). */
@@ -340,12 +344,40 @@ export class TabKeeperClient {
     // A server behind what this client has seen would let its reads go back in time.
     if (!server || !server.serving || compareZxid(server.committedZxid, this.lastSeenZxid) < 0) {
       this.server = server ?? this.server;
+      this.watchCandidate(server);
       return;
     }
+    this.watchCandidate(null);
     this.server = server;
     if (!this.sessionCreated) return this.createSession(server);
     if (!server.hasSession(this.sessionId)) return this.expire();
     this.attach(server);
+  }
+
+  /**
+   * While connecting, tries again as soon as `server` serves or has applied what this client
+   * has seen, instead of waiting for the next poll. The retry runs from a zero-delay timer: the
+   * events come from inside the server's step, which must not be re-entered.
+   */
+  private watchCandidate(server: ServerHandle | null): void {
+    if (this.candidate?.server === server) return;
+    this.candidate?.stop();
+    this.candidate = null;
+    if (server === null) return;
+    let scheduled = false;
+    const retry = () => {
+      if (scheduled || this.connectionState !== 'CONNECTING') return;
+      scheduled = true;
+      this.options.clock.setTimer(0, () => {
+        scheduled = false;
+        if (this.connectionState === 'CONNECTING' && this.candidate?.server === server) this.poll();
+      });
+    };
+    const stopServing = server.onServingChange((serving) => serving && retry());
+    const stopApplied = server.onApplied(() => {
+      if (server.serving && compareZxid(server.committedZxid, this.lastSeenZxid) >= 0) retry();
+    });
+    this.candidate = { server, stop: () => (stopServing(), stopApplied()) };
   }
 
   private createSession(server: ServerHandle): void {
@@ -415,6 +447,7 @@ export class TabKeeperClient {
     if (this.connectionState !== 'CONNECTED') return;
     this.detach();
     this.setState('CONNECTING');
+    if (this.server !== null) this.watchCandidate(this.server);
     if (this.options.exactlyOnce) return this.keepNumberedWrites();
     // What was sent or queued behind a lost call fails too, as in ZooKeeper: the caller decides what to retry.
     this.failInFlight('ConnectionLoss');
@@ -452,6 +485,7 @@ export class TabKeeperClient {
   }
 
   private detach(): void {
+    this.watchCandidate(null);
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.unsubscribeServing?.();
