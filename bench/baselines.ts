@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import type { BenchPageGlobals, SessionDescription } from './page-globals.ts';
-import { withTimeout } from './timeout.ts';
+import { withTimeout } from '../lib/deadline.ts';
 
 /**
  * The two floors a replicated write stands on (BROWSER-NOTES.md, "IndexedDB"): one DataChannel
@@ -62,7 +62,9 @@ export async function connectEchoChannel(offerer: Page, answerer: Page): Promise
     const channel = bench.channel!;
     if (channel.readyState !== 'open') await new Promise<void>((resolve) => channel.addEventListener('open', () => resolve()));
   }, answer);
-  await withTimeout(opened, CONNECT_TIMEOUT_MS, 'the benchmark DataChannel to open (is WebRtcHideLocalIpsWithMdns disabled?)');
+  await withTimeout(opened, CONNECT_TIMEOUT_MS, () => {
+    throw new Error(`timed out after ${CONNECT_TIMEOUT_MS} ms waiting for the benchmark DataChannel to open (is WebRtcHideLocalIpsWithMdns disabled?)`);
+  });
 }
 
 /** Baseline A: `warmup + count` sequential round trips of a MESSAGE_BYTES message; returns the last `count` in ms. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext } from '@playwright/test';
-import type { GatewayOp } from '../cli/gateway-ops.ts';
+import type { GatewayOp } from '../protocol/gateway-ops.ts';
 import { openTabs, waitForEnsemble, type Ensemble } from '../e2e/cluster.ts';
 import type { PageGlobals } from '../e2e/contract.ts';
 import type { Tab } from '../e2e/tab.ts';

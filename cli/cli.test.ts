@@ -139,8 +139,8 @@ describe('cli', () => {
     const result = await run(['--url', url, '--cluster', 'demo'], 'create /a 1\nget a\ncreate /a//b x\nget /a\n');
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')).toEqual(['create /a -> /a', 'error BadArguments a', 'error BadArguments /a//b', 'get /a -> "1" (version 0)', '']);
-    expect(result.stderr).toContain("# line 2: path must start with /: 'a'");
-    expect(result.stderr).toContain("# line 3: path has an empty segment (//): '/a//b'");
+    expect(result.stderr).toContain("# line 2: path must start with / character: 'a'");
+    expect(result.stderr).toContain('# line 3: invalid path string "/a//b" caused by empty node name specified @3');
     // Rejected by the client, never sent: the tab saw only the two valid requests.
     expect(tab.requests.map((request) => (request.op as { op: string }).op)).toEqual(['create', 'get']);
   });
@@ -257,7 +257,7 @@ describe('cli', () => {
     stdin.write('create /i "typed in"\n');
     await waitFor(() => stdout.text.includes('create /i -> /i'));
     stdin.write('get i\n');
-    await waitFor(() => stderr.text.includes("line 2: path must start with /: 'i'"));
+    await waitFor(() => stderr.text.includes("line 2: path must start with / character: 'i'"));
     stdin.write('get /i\n');
     await waitFor(() => stdout.text.includes('get /i -> "typed in" (version 0)'));
     stdin.write('quit\n');

@@ -1,10 +1,11 @@
 import * as v from 'valibot';
 import { io, type Socket } from 'socket.io-client';
-import { roomToken } from '../signaling/cluster-key.ts';
-import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../signaling/protocol.ts';
-import { clientIdFor, newSessionSecret } from '../signaling/session-secret.ts';
+import { roomToken } from '../protocol/cluster-key.ts';
+import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents } from '../protocol/signaling-events.ts';
+import { clientIdFor, newSessionSecret } from '../protocol/session-secret.ts';
+import { backoffMs } from '../lib/backoff.ts';
 import type { Json } from '../core/types.ts';
-import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from './gateway-ops.ts';
+import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from '../protocol/gateway-ops.ts';
 
 /**
  * The CLI's connection to a cluster through the signaling server's gateway: it attaches to one
@@ -20,7 +21,7 @@ import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type Gateway
  * If it cannot attach at all within the connect timeout, `ConnectionFailure` is thrown.
  *
  * The session has a secret, drawn when the client is made, and its clientId is derived from
- * it (signaling/session-secret.ts): every gateway-connect presents both, so another client that
+ * it (protocol/session-secret.ts): every gateway-connect presents both, so another client that
  * learned the clientId (a znode's ephemeralOwner) cannot attach to this session. The join key
  * never leaves the process: gateway-connect carries the room token derived from it.
  */
@@ -126,7 +127,7 @@ export class GatewayClient {
   }
 
   /**
-   * Runs an op of another of the tab's handlers (the ZooKeeper listener's, zookeeper/tab-ops.ts):
+   * Runs an op of another of the tab's handlers (the ZooKeeper listener's, protocol/zk-tab-ops.ts):
    * the tab's answer comes back unchecked as `value`, for the caller to check; a lost connection
    * is ConnectionLoss as for `run`. Throws ConnectionFailure if no tab can be reached.
    */
@@ -157,7 +158,7 @@ export class GatewayClient {
 
   private async attach(): Promise<number> {
     const deadline = Date.now() + this.connectTimeoutMs;
-    let delayMs = RETRY_DELAY_MIN_MS;
+    let attempt = 0;
     let lastReason = 'timed out';
     let lastCode: ErrorCode | null = null;
     while (Date.now() < deadline) {
@@ -166,8 +167,8 @@ export class GatewayClient {
       lastReason = reason.text;
       lastCode = reason.code ?? null;
       if (!reason.transient) break;
+      const delayMs = backoffMs(attempt++, { firstMs: RETRY_DELAY_MIN_MS, maxMs: RETRY_DELAY_MAX_MS });
       await wait(Math.min(Math.max(delayMs, reason.retryAfterMs ?? 0), Math.max(0, deadline - Date.now())));
-      delayMs = Math.min(delayMs * 2, RETRY_DELAY_MAX_MS);
     }
     throw new ConnectionFailure(`cannot reach cluster ${this.options.cluster} at ${this.options.url}: ${lastReason}`, lastCode);
   }

@@ -2,12 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { LIMITS } from '../signaling/protocol.ts';
-import { formatJson, formatReadable } from './format.ts';
+import { LIMITS } from '../protocol/signaling-events.ts';
+import { formatJson, formatReadable } from '../protocol/command-format.ts';
 import { ConnectionFailure, GatewayClient } from './gateway-client.ts';
-import type { GatewayOp, GatewayResult } from './gateway-ops.ts';
-import { historyJson, historyNow, historyRecord, type HistoryRecord } from './history.ts';
-import { parseLine, parseScript } from './parse.ts';
+import type { GatewayOp, GatewayResult } from '../protocol/gateway-ops.ts';
+import { historyJson, historyNow, historyRecord, type HistoryRecord } from '../protocol/history.ts';
+import { parseLine, parseScript } from '../protocol/command-parse.ts';
 
 /**
  * The command-line client (the seed project's cli_client) as a function of its arguments and

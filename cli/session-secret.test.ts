@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { roomToken } from '../signaling/cluster-key.ts';
+import { roomToken } from '../protocol/cluster-key.ts';
 import { silentLogger } from '../signaling/logger.ts';
 import { SignalingServer } from '../signaling/server.ts';
-import { clientIdFor, newSessionSecret } from '../signaling/session-secret.ts';
+import { clientIdFor, newSessionSecret } from '../protocol/session-secret.ts';
 import { TestClient } from '../signaling/testing/test-client.ts';
 import { GatewayClient } from './gateway-client.ts';
 import { TabStandIn } from './testing/tab-stand-in.ts';

@@ -1,3 +1,4 @@
+import { MARK } from './marks.ts';
 import type { Message, MessageOf } from './messages.ts';
 import { isVoter, quorumSize } from './quorum.ts';
 import type { AdmissionView } from './ready.ts';
@@ -68,7 +69,7 @@ export class Admission {
   force(): void {
     this.forcing = true;
     this.forceAfterEpoch = this.server.acceptedEpoch;
-    this.server.mark('UNSAFE: force new cluster');
+    this.server.mark(MARK.forceNewCluster);
     this.server.trace(() => 'UNSAFE: forces a new cluster: counts every storage present until a new seat record commits');
   }
 

@@ -1,12 +1,17 @@
 import { assert } from './assert.ts';
+import { MARK, STEP_DOWN } from './marks.ts';
 import { MAX_SESSIONS_PER_PONG, type Message, type MessageOf } from './messages.ts';
-import type { ClientRequest, Role } from './role.ts';
+import type { Timeout } from './ready.ts';
+import { NO_TIMERS, TIMEOUT, type ClientRequest, type Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { SnapAssembler } from './sync-messages.ts';
 import type { ServerId } from './types.ts';
 import { epochWithinBounds, MAX_EPOCH_JUMP } from './bounds.ts';
 import { parseSeatList } from './seats.ts';
 import { compareZxid, formatZxid, isSuccessor, zxidEquals } from './zxid.ts';
+
+const LEADER_SILENT_DUE: readonly Timeout[] = [TIMEOUT.leaderSilent];
+const INIT_LIMIT_DUE: readonly Timeout[] = [TIMEOUT.initLimit];
 
 /**
  * FOLLOWING and OBSERVING: the learner's side of discovery, synchronization and broadcast.
@@ -20,7 +25,7 @@ export class FollowingRole implements Role {
   readonly state: 'FOLLOWING' | 'OBSERVING';
   private phase: 'discovery' | 'sync' | 'synced' | 'broadcast';
   /** The epoch of the leader, from NEWEPOCH (followers) or the leader's `coordinator` (observers). */
-  private epoch: number | null = null;
+  private leaderEpoch: number | null = null;
   private lastHeardTick: number;
   /** Sessions of clients attached here touched since the last PONG. */
   private touched = new Set<string>();
@@ -33,7 +38,7 @@ export class FollowingRole implements Role {
     readonly leader: ServerId,
     observerEpoch: number | null,
   ) {
-    this.epoch = observerEpoch;
+    this.leaderEpoch = observerEpoch;
     this.state = server.observer ? 'OBSERVING' : 'FOLLOWING';
     this.phase = server.observer ? 'sync' : 'discovery';
     this.lastHeardTick = server.ticks;
@@ -54,18 +59,24 @@ export class FollowingRole implements Role {
     return this.phase === 'broadcast';
   }
 
-  step(message: Message): void {
+  get epoch(): number | null {
+    return this.leaderEpoch;
+  }
+
+  heard(peer: ServerId): void {
+    if (peer === this.leader) this.lastHeardTick = this.server.ticks;
+  }
+
+  /** Messages of another epoch than this one's never get here (ZabServer.settleEpoch). */
+  step(message: Message | Timeout): void {
+    if (message.kind === 'Timeout') return this.onTimeout(message);
     if (message.from !== this.leader) return this.server.drop(message, `not from leader ${this.leader}`);
-    this.lastHeardTick = this.server.ticks;
-    if ('epoch' in message && message.kind !== 'NEWEPOCH' && message.kind !== 'PING' && this.epoch !== null && message.epoch !== this.epoch) {
-      return this.server.drop(message, `epoch ${message.epoch}, following epoch ${this.epoch}`);
-    }
     switch (message.kind) {
       case 'election':
         // A leader that lost its way persisted its epoch before leading, so a LOOKING leader
         // advertises at least that epoch; a lower one is a message from before, replayed.
         if (this.epoch !== null && message.rank.currentEpoch < this.epoch) return this.server.drop(message, 'stale election');
-        return this.server.becomeLooking(`leader ${this.leader} is looking`);
+        return this.server.becomeLooking(STEP_DOWN.leaderLooking, `leader ${this.leader} is looking`);
       case 'NEWEPOCH':
         return this.handleNewEpoch(message);
       case 'TRUNC':
@@ -97,24 +108,22 @@ export class FollowingRole implements Role {
   private handleNewEpoch(message: MessageOf<'NEWEPOCH'>): void {
     if (this.server.observer) return this.server.drop(message, 'observers take no epoch');
     // The leader restarted the handshake: it no longer counts this learner, so start over.
-    if (this.phase !== 'discovery') return this.server.becomeLooking(`NEWEPOCH in phase ${this.phase}`);
+    if (this.phase !== 'discovery') return this.server.becomeLooking(STEP_DOWN.newEpochOutOfPhase, `NEWEPOCH in phase ${this.phase}`);
     const server = this.server;
     if (!epochWithinBounds(message.epoch, server.acceptedEpoch)) {
       // Never persisted: an epoch past the wire's room would leave the cluster unable to elect (core/bounds.ts).
-      server.mark('follower: refused NEWEPOCH out of bounds');
-      return server.becomeLooking(`refused NEWEPOCH ${message.epoch} from ${message.from}: more than ${MAX_EPOCH_JUMP} above acceptedEpoch ${server.acceptedEpoch}`);
+      return server.becomeLooking(STEP_DOWN.newEpochOutOfBounds, `refused NEWEPOCH ${message.epoch} from ${message.from}: more than ${MAX_EPOCH_JUMP} above acceptedEpoch ${server.acceptedEpoch}`);
     }
     // Never ack an epoch twice (two leaders could otherwise both establish it), except to
     // rejoin a leader that a quorum already accepted: no other leader can ever establish it.
     const rejoin = message.epoch === server.acceptedEpoch && message.quorumAccepted;
     if (message.epoch <= server.acceptedEpoch && !rejoin) {
-      return server.becomeLooking(`NEWEPOCH ${message.epoch} not above acceptedEpoch ${server.acceptedEpoch}`);
+      return server.becomeLooking(STEP_DOWN.newEpochNotAbove, `NEWEPOCH ${message.epoch} not above acceptedEpoch ${server.acceptedEpoch}`);
     }
-    if (rejoin) server.mark('follower: rejoins accepted epoch');
-    this.epoch = message.epoch;
+    if (rejoin) server.mark(MARK.followerRejoinsAcceptedEpoch);
+    this.leaderEpoch = message.epoch;
     this.phase = 'sync';
-    server.acceptedEpoch = message.epoch;
-    server.persist({ kind: 'saveEpochs', acceptedEpoch: message.epoch, currentEpoch: server.currentEpoch });
+    server.saveEpochs({ acceptedEpoch: message.epoch });
     // ACKEPOCH leaves only once acceptedEpoch is durable.
     server.sendAfterPersist(this.leader, {
       kind: 'ACKEPOCH',
@@ -128,8 +137,8 @@ export class FollowingRole implements Role {
   // ---------------------------------------------------------------- synchronization
 
   private handleSync(message: MessageOf<'TRUNC' | 'SNAP' | 'DIFF' | 'NEWLEADER'>): void {
-    if (this.phase !== 'sync') return this.server.becomeLooking(`${message.kind} in phase ${this.phase}`);
-    if (message.kind !== 'SNAP' && this.snap.inProgress) return this.server.becomeLooking(`${message.kind} before the SNAP was complete`);
+    if (this.phase !== 'sync') return this.server.becomeLooking(STEP_DOWN.syncOutOfPhase, `${message.kind} in phase ${this.phase}`);
+    if (message.kind !== 'SNAP' && this.snap.inProgress) return this.server.becomeLooking(STEP_DOWN.snapInterrupted, `${message.kind} before the SNAP was complete`);
     switch (message.kind) {
       case 'TRUNC':
         return this.handleTrunc(message);
@@ -152,7 +161,7 @@ export class FollowingRole implements Role {
     if (compareZxid(message.zxid, server.committedZxid) < 0 || compareZxid(message.zxid, server.snapshotZxid) < 0) {
       return this.refuseSync(message, `TRUNC to ${formatZxid(message.zxid)} below committed ${formatZxid(server.committedZxid)}`);
     }
-    server.mark('follower: TRUNC');
+    server.mark(MARK.followerTrunc);
     server.trace(() => `truncates after ${formatZxid(message.zxid)}`);
     server.log.truncateAfter(message.zxid);
     server.persist({ kind: 'truncateAfter', zxid: message.zxid });
@@ -178,7 +187,7 @@ export class FollowingRole implements Role {
     if (digest !== snapshot.digest) return this.refuseSync(message, `SNAP ${formatZxid(snapshot.zxid)} digest ${snapshot.digest} restores as ${digest}`);
     server.machine = machine;
     server.admission.installSnapshot(seats);
-    server.mark('follower: SNAP');
+    server.mark(MARK.followerSnap);
     server.trace(() => `installs snapshot at ${formatZxid(snapshot.zxid)}`);
     server.log.installSnapshot(snapshot);
     server.snapshotZxid = snapshot.zxid;
@@ -189,21 +198,20 @@ export class FollowingRole implements Role {
 
   /** Sync content that contradicts itself or this server's committed history: never applied, never an assertion. */
   private refuseSync(message: Message, reason: string): void {
-    this.server.mark(`follower: refused ${message.kind}`);
     this.server.trace(() => `refuses ${message.kind} from ${message.from}: ${reason}`);
-    this.server.becomeLooking(`refused ${message.kind} from ${message.from}: ${reason}`);
+    this.server.becomeLooking(STEP_DOWN.syncRefused, `refused ${message.kind} from ${message.from}: ${reason}`);
   }
 
   private handleDiff(message: MessageOf<'DIFF'>): void {
     const server = this.server;
     if (!zxidEquals(message.prevZxid, server.log.lastZxid)) {
-      return server.becomeLooking(`DIFF after ${formatZxid(message.prevZxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
+      return server.becomeLooking(STEP_DOWN.diffDoesNotFollow, `DIFF after ${formatZxid(message.prevZxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
     }
     let previous = message.prevZxid;
     for (const proposal of message.proposals) {
       if (proposal.zxid.epoch > message.epoch) return this.refuseSync(message, `DIFF entry ${formatZxid(proposal.zxid)} is past epoch ${message.epoch}`);
       if (!isSuccessor(previous, proposal.zxid)) {
-        return server.becomeLooking(`DIFF entry ${formatZxid(proposal.zxid)} does not follow ${formatZxid(previous)}`);
+        return server.becomeLooking(STEP_DOWN.diffDoesNotFollow, `DIFF entry ${formatZxid(proposal.zxid)} does not follow ${formatZxid(previous)}`);
       }
       previous = proposal.zxid;
     }
@@ -213,27 +221,25 @@ export class FollowingRole implements Role {
   private handleNewLeader(message: MessageOf<'NEWLEADER'>): void {
     const server = this.server;
     if (!zxidEquals(message.zxid, server.log.lastZxid)) {
-      return server.becomeLooking(`NEWLEADER at ${formatZxid(message.zxid)} but synced to ${formatZxid(server.log.lastZxid)}`);
+      return server.becomeLooking(STEP_DOWN.newLeaderMismatch, `NEWLEADER at ${formatZxid(message.zxid)} but synced to ${formatZxid(server.log.lastZxid)}`);
     }
     if (server.observer) {
-      if (message.epoch < server.currentEpoch) return server.becomeLooking(`NEWLEADER of old epoch ${message.epoch}`);
-      server.acceptedEpoch = Math.max(server.acceptedEpoch, message.epoch);
+      if (message.epoch < server.currentEpoch) return server.becomeLooking(STEP_DOWN.newLeaderOtherEpoch, `NEWLEADER of old epoch ${message.epoch}`);
     } else if (message.epoch !== server.acceptedEpoch) {
-      return server.becomeLooking(`NEWLEADER epoch ${message.epoch} is not acceptedEpoch ${server.acceptedEpoch}`);
+      return server.becomeLooking(STEP_DOWN.newLeaderOtherEpoch, `NEWLEADER epoch ${message.epoch} is not acceptedEpoch ${server.acceptedEpoch}`);
     }
     // The whole sync is already in the persist queue; currentEpoch goes after it, and the ack
     // leaves only once both are durable.
-    server.currentEpoch = message.epoch;
-    server.persist({ kind: 'saveEpochs', acceptedEpoch: server.acceptedEpoch, currentEpoch: message.epoch });
+    server.saveEpochs({ acceptedEpoch: Math.max(server.acceptedEpoch, message.epoch), currentEpoch: message.epoch });
     server.sendAfterPersist(this.leader, { kind: 'ACKNEWLEADER', from: server.sid, epoch: message.epoch, zxid: message.zxid });
     this.phase = 'synced';
   }
 
   private handleUpToDate(message: MessageOf<'UPTODATE'>): void {
     const server = this.server;
-    if (this.phase !== 'synced') return server.becomeLooking(`UPTODATE in phase ${this.phase}`);
+    if (this.phase !== 'synced') return server.becomeLooking(STEP_DOWN.upToDateOutOfPhase, `UPTODATE in phase ${this.phase}`);
     if (compareZxid(message.committedZxid, server.log.lastZxid) > 0) {
-      return server.becomeLooking(`UPTODATE commits ${formatZxid(message.committedZxid)} beyond log ${formatZxid(server.log.lastZxid)}`);
+      return server.becomeLooking(STEP_DOWN.upToDateBeyondLog, `UPTODATE commits ${formatZxid(message.committedZxid)} beyond log ${formatZxid(server.log.lastZxid)}`);
     }
     server.commitThrough(message.committedZxid);
     this.phase = 'broadcast';
@@ -249,7 +255,7 @@ export class FollowingRole implements Role {
     // A duplicate of what the log already holds (a replay, a resent message) changes nothing.
     if (compareZxid(zxid, server.log.lastZxid) <= 0 && this.holds(zxid)) return server.drop(message, 'already logged');
     if (zxid.epoch !== this.epoch || !isSuccessor(server.log.lastZxid, zxid)) {
-      return server.becomeLooking(`proposal ${formatZxid(zxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
+      return server.becomeLooking(STEP_DOWN.proposalDoesNotFollow, `proposal ${formatZxid(zxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
     }
     server.appendToLog([message.proposal]);
     server.sendAfterPersist(this.leader, { kind: 'transaction_acknowledge', from: server.sid, epoch: this.epoch, zxid });
@@ -267,7 +273,7 @@ export class FollowingRole implements Role {
     if (server.observer || (this.phase !== 'synced' && this.phase !== 'broadcast')) return server.drop(message, `in phase ${this.phase}`);
     if (compareZxid(message.zxid, server.committedZxid) <= 0) return server.drop(message, 'already committed');
     if (!this.holds(message.zxid)) {
-      return server.becomeLooking(`commit ${formatZxid(message.zxid)} of a proposal not in log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
+      return server.becomeLooking(STEP_DOWN.commitNotInLog, `commit ${formatZxid(message.zxid)} of a proposal not in log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
     }
     server.commitThrough(message.zxid);
   }
@@ -280,10 +286,10 @@ export class FollowingRole implements Role {
     if (compareZxid(zxid, server.committedZxid) <= 0) return server.drop(message, 'already committed');
     if (compareZxid(zxid, server.log.lastZxid) > 0) {
       // A commit beyond the log: only the direct successor of the log is acceptable.
-      if (!isSuccessor(server.log.lastZxid, zxid)) return server.becomeLooking(`inform ${formatZxid(zxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
+      if (!isSuccessor(server.log.lastZxid, zxid)) return server.becomeLooking(STEP_DOWN.informDoesNotFollow, `inform ${formatZxid(zxid)} does not follow ${formatZxid(server.log.lastZxid)}`);
       server.appendToLog([message.proposal]);
     } else if (!this.holds(zxid)) {
-      return server.becomeLooking(`inform ${formatZxid(zxid)} of a proposal not in log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
+      return server.becomeLooking(STEP_DOWN.informDoesNotFollow, `inform ${formatZxid(zxid)} of a proposal not in log (${formatZxid(server.log.baseZxid)}, ${formatZxid(server.log.lastZxid)}]`);
     }
     server.commitThrough(zxid);
   }
@@ -308,7 +314,7 @@ export class FollowingRole implements Role {
     // Our own reads, handed with the round: this follower and the leader are a quorum, and it
     // vouches for the epoch now, so they are confirmed (core/read-index.ts).
     if (message.reads !== undefined && this.phase === 'broadcast') {
-      server.mark('sync confirmed with the round');
+      server.mark(MARK.syncConfirmedWithRound);
       for (const read of message.reads) server.awaitSync(read.requestId, read.zxid);
     }
   }
@@ -345,13 +351,21 @@ export class FollowingRole implements Role {
 
   // ---------------------------------------------------------------- failure detection
 
-  tick(): void {
+  timersDue(): readonly Timeout[] {
     const server = this.server;
-    if (server.ticks - this.lastHeardTick > server.config.syncLimitTicks) {
-      return server.becomeLooking(`leader ${this.leader} silent for syncLimit`);
-    }
-    if (this.phase !== 'broadcast' && server.ticks > this.deadline) {
-      return server.becomeLooking(`not synced within initLimit`);
+    if (server.ticks - this.lastHeardTick > server.config.syncLimitTicks) return LEADER_SILENT_DUE;
+    if (this.phase !== 'broadcast' && server.ticks > this.deadline) return INIT_LIMIT_DUE;
+    return NO_TIMERS;
+  }
+
+  private onTimeout(timeout: Timeout): void {
+    switch (timeout.timer) {
+      case 'leaderSilent':
+        return this.server.becomeLooking(STEP_DOWN.leaderSilent, `leader ${this.leader} silent for syncLimit`);
+      case 'initLimit':
+        return this.server.becomeLooking(STEP_DOWN.notSynced, 'not synced within initLimit');
+      default:
+        assert(false, () => `${this.server.sid}: ${this.state} has no ${timeout.timer} timer`);
     }
   }
 
@@ -360,6 +374,6 @@ export class FollowingRole implements Role {
   onLinkUp(): void {}
 
   onLinkDown(peer: ServerId): void {
-    if (peer === this.leader) this.server.becomeLooking(`link to leader ${peer} down`);
+    if (peer === this.leader) this.server.becomeLooking(STEP_DOWN.linkToLeaderDown, `link to leader ${peer} down`);
   }
 }

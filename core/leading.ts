@@ -1,13 +1,16 @@
 import { assert } from './assert.ts';
+import { MARK, STEP_DOWN } from './marks.ts';
 import type { Message, MessageOf } from './messages.ts';
 import { MAX_READS_PER_ROUND } from './messages.ts';
 import { isQuorum, isVoter, quorumSize } from './quorum.ts';
 import { compareHistory, compareRank, formatRank } from './rank.ts';
 import type { DurableMark } from './ready.ts';
-import type { ClientRequest, Role } from './role.ts';
+import type { Timeout } from './ready.ts';
+import { TIMEOUT, type ClientRequest, type Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import { planSync } from './sync-plan.ts';
 import { ReadIndexRounds } from './read-index.ts';
+import { ACKED_NEWLEADER, FORWARDED, LearnerTracker, type Learner } from './learner-tracker.ts';
 import { SessionTracker } from './session-tracker.ts';
 import { diffMessages, snapMessages } from './sync-messages.ts';
 import type { StateMachine } from './state-machine.ts';
@@ -16,36 +19,13 @@ import { admits, describeRecord, seatList, withEntries } from './seats.ts';
 import type { ServerId, Txn } from './types.ts';
 import { compareZxid, formatZxid, maxZxid, nextZxid, ZERO_ZXID, zxidEquals, type Zxid } from './zxid.ts';
 
-/** Where one learner stands with this leader. */
-type LearnerPhase =
-  | 'info' // sent FOLLOWERINFO
-  | 'epochSent' // was sent NEWEPOCH
-  | 'epochAcked' // answered ACKEPOCH
-  | 'syncing' // was sent DIFF/TRUNC/SNAP and NEWLEADER; gets every later proposal and commit
-  | 'synced' // acked NEWLEADER: its log holds everything up to syncPoint durably
-  | 'uptodate'; // was sent UPTODATE: serves clients
+/** The mark of each way of syncing a learner. */
+const SYNC_MARK = { DIFF: MARK.syncDiff, TRUNC: MARK.syncTrunc, SNAP: MARK.syncSnap } as const;
 
-interface Learner {
-  readonly sid: ServerId;
-  readonly observer: boolean;
-  phase: LearnerPhase;
-  acceptedEpoch: number;
-  currentEpoch: number;
-  lastZxid: Zxid;
-  /** The leader's last zxid when this learner's sync was sent. */
-  syncPoint: Zxid;
-  /** Highest zxid known durable on this learner (its NEWLEADER ack covers syncPoint). */
-  acked: Zxid;
-  lastHeardTick: number;
-  /** The storage it presented in FOLLOWERINFO, with the currentEpoch it had then (core/seats.ts). */
-  readonly storageId: string;
-  readonly presentedEpoch: number;
-  /** The `seats` txn this leader proposed to re-admit its storage; it counts once that commits. */
-  admissionZxid: Zxid | null;
-}
-
-const FORWARDED: ReadonlySet<LearnerPhase> = new Set(['syncing', 'synced', 'uptodate']);
-const ACKED_NEWLEADER: ReadonlySet<LearnerPhase> = new Set(['synced', 'uptodate']);
+/** What an established leader's tick fires, in this order; before it is established it only pings until initLimit. */
+const BROADCAST_TIMERS: readonly Timeout[] = [TIMEOUT.heartbeat, TIMEOUT.checkQuorum, TIMEOUT.sessionExpiry, TIMEOUT.readRetry];
+const HEARTBEAT_DUE: readonly Timeout[] = [TIMEOUT.heartbeat];
+const INIT_LIMIT_DUE: readonly Timeout[] = [TIMEOUT.heartbeat, TIMEOUT.initLimit];
 /** A sync round not confirmed within this many ticks (an ack lost with a link) starts over. */
 const READ_ROUND_RETRY_TICKS = 2;
 
@@ -59,11 +39,11 @@ export class LeadingRole implements Role {
   readonly leader: ServerId;
   private phase: 'discovery' | 'sync' | 'broadcast' = 'discovery';
   /** The epoch this leader proposed in NEWEPOCH, once a quorum sent FOLLOWERINFO. */
-  private epoch: number | null = null;
+  private proposedEpoch: number | null = null;
   /** Whether currentEpoch = epoch is durable here (the leader's own NEWLEADER ack). */
   private ownEpochDurable = false;
   private readonly deadline: number;
-  private readonly learners = new Map<ServerId, Learner>();
+  private readonly learners = new LearnerTracker();
   /**
    * The committed state plus every txn proposed since: where requests become txns (ZooKeeper's
    * PrepRequestProcessor and its outstanding changes). Created at establishment, when
@@ -97,17 +77,25 @@ export class LeadingRole implements Role {
     const epoch = this.epoch;
     assert(epoch !== null, () => `${this.server.sid}: a leader that is a quorum alone chose no epoch`);
     this.phase = 'sync';
-    this.server.currentEpoch = epoch;
-    this.server.persist({ kind: 'saveEpochs', acceptedEpoch: this.server.acceptedEpoch, currentEpoch: epoch });
+    this.server.saveEpochs({ currentEpoch: epoch });
   }
 
   get serving(): boolean {
     return this.phase === 'broadcast';
   }
 
-  step(message: Message): void {
+  get epoch(): number | null {
+    return this.proposedEpoch;
+  }
+
+  heard(peer: ServerId): void {
+    this.learners.heard(peer, this.server.ticks);
+  }
+
+  /** Messages of another epoch than the one proposed never get here (ZabServer.settleEpoch). */
+  step(message: Message | Timeout): void {
+    if (message.kind === 'Timeout') return this.onTimeout(message);
     const learner = this.learners.get(message.from);
-    if (learner) learner.lastHeardTick = this.server.ticks;
     switch (message.kind) {
       case 'election':
         return this.handleElection(message);
@@ -128,7 +116,8 @@ export class LeadingRole implements Role {
       case 'sync_confirm_ack':
         return this.handleSyncConfirmAck(message, learner);
       case 'PONG':
-        if (message.epoch === this.epoch) for (const sessionId of message.sessions) this.sessions.touch(sessionId, this.server.timeMs);
+        // Before an epoch is chosen, a PONG answers a PING of an earlier leadership.
+        if (this.epoch !== null) for (const sessionId of message.sessions) this.sessions.touch(sessionId, this.server.timeMs);
         return;
       default:
         return this.server.drop(message, 'not LEADING business');
@@ -139,7 +128,7 @@ export class LeadingRole implements Role {
 
   private handleElection(message: MessageOf<'election'>): void {
     // A learner that is looking again has lost its place: it must resync from scratch.
-    this.learners.delete(message.from);
+    this.learners.remove(message.from);
     this.server.send(message.from, { kind: 'coordinator', from: this.server.sid, rank: this.server.rank(), leading: this.phase === 'broadcast' });
   }
 
@@ -155,11 +144,11 @@ export class LeadingRole implements Role {
     // A higher leader-elect whose storage is not admitted here silences no one (core/seats.ts).
     const outranks = compareRank(message.rank, rank) > 0 && server.admission.countsPeer(message.from, server.admission.identityOf(message.from));
     if (this.phase !== 'broadcast' && (message.leading || outranks)) {
-      server.mark('leader-elect steps back for a higher one');
-      return server.becomeLooking(`${message.leading ? 'established leader' : 'leader-elect'} ${message.from} outranks ${formatRank(rank)}`);
+      const cause = message.leading ? STEP_DOWN.outrankedByLeader : STEP_DOWN.outrankedByLeaderElect;
+      return server.becomeLooking(cause, `${message.leading ? 'established leader' : 'leader-elect'} ${message.from} outranks ${formatRank(rank)}`);
     }
     if (message.leading) return server.drop(message, 'established leader of another epoch: the one without a quorum steps down');
-    this.learners.delete(message.from);
+    this.learners.remove(message.from);
     server.send(message.from, { kind: 'coordinator', from: server.sid, rank, leading: this.phase === 'broadcast' });
   }
 
@@ -169,24 +158,10 @@ export class LeadingRole implements Role {
     }
     if (!message.observer && !epochWithinBounds(message.acceptedEpoch, this.server.acceptedEpoch)) {
       // Its epoch would push ours past what the wire carries (core/bounds.ts): this learner is not heard.
-      this.server.mark('leader: refused FOLLOWERINFO epoch out of bounds');
+      this.server.mark(MARK.leaderRefusedFollowerInfoOutOfBounds);
       return this.server.drop(message, `acceptedEpoch ${message.acceptedEpoch} is more than ${MAX_EPOCH_JUMP} above ${this.server.acceptedEpoch}`);
     }
-    const learner: Learner = {
-      sid: message.from,
-      observer: message.observer,
-      phase: 'info',
-      acceptedEpoch: message.acceptedEpoch,
-      currentEpoch: message.currentEpoch,
-      lastZxid: message.lastZxid,
-      syncPoint: ZERO_ZXID,
-      acked: ZERO_ZXID,
-      lastHeardTick: this.server.ticks,
-      storageId: message.storageId,
-      presentedEpoch: message.currentEpoch,
-      admissionZxid: null,
-    };
-    this.learners.set(message.from, learner);
+    const learner = this.learners.add(message, this.server.ticks);
     if (learner.observer) {
       if (this.phase === 'broadcast') this.startSync(learner);
       return;
@@ -195,8 +170,7 @@ export class LeadingRole implements Role {
     if (message.acceptedEpoch > this.epoch) {
       // The learner promised a later epoch to another leader-elect and can never ack ours: only a
       // new election (which will pick an epoch above it) lets it back in (etcd: a higher term wins).
-      this.server.mark('leader gives up: learner accepted a later epoch');
-      return this.server.becomeLooking(`follower ${message.from} accepted epoch ${message.acceptedEpoch} above ${this.epoch}`);
+      return this.server.becomeLooking(STEP_DOWN.learnerAcceptedLaterEpoch, `follower ${message.from} accepted epoch ${message.acceptedEpoch} above ${this.epoch}`);
     }
     learner.phase = 'epochSent';
     const quorumAccepted = this.phase !== 'discovery';
@@ -204,7 +178,7 @@ export class LeadingRole implements Role {
   }
 
   private maybeProposeEpoch(): void {
-    const informed = this.votersIn(new Set(['info']));
+    const informed = this.learners.votersIn(new Set(['info']));
     const admission = this.server.admission;
     if (admission.record().size === 0 && !admission.forcing && zxidEquals(this.server.log.lastZxid, ZERO_ZXID)) {
       // Blank storage and nothing recorded: a brand-new cluster, or this storage lost everything.
@@ -213,18 +187,16 @@ export class LeadingRole implements Role {
       const blank = informed.filter((learner) => zxidEquals(learner.lastZxid, ZERO_ZXID));
       if (blank.length < this.server.config.voterCount - 1) return;
       this.bootstrap = new Set(blank.map((learner) => learner.sid));
-      this.server.mark('leader: founds a new cluster');
+      this.server.mark(MARK.leaderFoundsCluster);
     } else if (!this.isCountedQuorum(informed)) {
       return;
     }
     const epoch = Math.max(this.server.acceptedEpoch, ...informed.map((learner) => learner.acceptedEpoch)) + 1;
     if (!epochWithinBounds(epoch, this.server.acceptedEpoch)) {
-      this.server.mark('leader: epoch space exhausted');
-      return this.server.becomeLooking(`epoch ${epoch} would not fit on the wire`);
+      return this.server.becomeLooking(STEP_DOWN.epochSpaceExhausted, `epoch ${epoch} would not fit on the wire`);
     }
-    this.epoch = epoch;
-    this.server.acceptedEpoch = epoch;
-    this.server.persist({ kind: 'saveEpochs', acceptedEpoch: epoch, currentEpoch: this.server.currentEpoch });
+    this.proposedEpoch = epoch;
+    this.server.saveEpochs({ acceptedEpoch: epoch });
     this.server.trace(() => `proposes epoch ${epoch} to ${informed.map((learner) => learner.sid).join(',')}`);
     for (const learner of informed) {
       learner.phase = 'epochSent';
@@ -235,25 +207,23 @@ export class LeadingRole implements Role {
   private handleAckEpoch(message: MessageOf<'ACKEPOCH'>, learner: Learner | undefined): void {
     // Nothing changes on a learner between FOLLOWERINFO and ACKEPOCH: a different last zxid means
     // an ACKEPOCH of an earlier connection.
-    if (!learner || learner.phase !== 'epochSent' || message.epoch !== this.epoch || !zxidEquals(message.lastZxid, learner.lastZxid)) {
+    if (!learner || learner.phase !== 'epochSent' || !zxidEquals(message.lastZxid, learner.lastZxid)) {
       return this.server.drop(message, 'not waiting for this ACKEPOCH');
     }
     const own = { currentEpoch: this.server.currentEpoch, lastZxid: this.server.log.lastZxid };
     if (compareHistory(message, own) > 0) {
-      this.server.mark('leader gives up: follower history more recent');
       const theirs = formatRank({ ...message, sid: message.from });
-      return this.server.becomeLooking(`follower ${message.from} has a more recent history ${theirs}`);
+      return this.server.becomeLooking(STEP_DOWN.followerHistoryMoreRecent, `follower ${message.from} has a more recent history ${theirs}`);
     }
     learner.phase = 'epochAcked';
     learner.currentEpoch = message.currentEpoch;
     learner.lastZxid = message.lastZxid;
     if (this.phase !== 'discovery') return this.startSync(learner);
-    const acked = this.votersIn(new Set(['epochAcked']));
+    const acked = this.learners.votersIn(new Set(['epochAcked']));
     if (!this.isCountedQuorum(acked)) return;
     // A quorum confirmed this leader's history is the most recent: only now may anyone be synced to it.
     this.phase = 'sync';
-    this.server.currentEpoch = message.epoch;
-    this.server.persist({ kind: 'saveEpochs', acceptedEpoch: this.server.acceptedEpoch, currentEpoch: message.epoch });
+    this.server.saveEpochs({ currentEpoch: message.epoch });
     for (const each of acked) this.startSync(each);
   }
 
@@ -264,16 +234,16 @@ export class LeadingRole implements Role {
     assert(epoch !== null, () => `startSync(${learner.sid}) before an epoch was chosen`);
     const server = this.server;
     const plan = planSync(server.log, learner.lastZxid, server.committedZxid);
-    server.mark(`sync: ${plan.mode}`);
+    server.mark(SYNC_MARK[plan.mode]);
     server.trace(() => `syncs ${learner.sid} (last ${formatZxid(learner.lastZxid)}) by ${plan.mode} from ${formatZxid(plan.from)}`);
     if (plan.mode === 'TRUNC') server.send(learner.sid, { kind: 'TRUNC', from: server.sid, epoch, zxid: plan.truncateTo });
     if (plan.mode === 'SNAP') {
       const chunks = snapMessages(server.sid, epoch, server.snapshotNow());
-      if (chunks.length > 1) server.mark('sync: SNAP in several chunks');
+      if (chunks.length > 1) server.mark(MARK.syncSnapInChunks);
       for (const chunk of chunks) server.send(learner.sid, chunk);
     }
     const diffs = diffMessages(server.sid, epoch, plan.from, server.log.entriesAfter(plan.from));
-    if (diffs.length > 1) server.mark('sync: DIFF in several messages');
+    if (diffs.length > 1) server.mark(MARK.syncDiffInMessages);
     for (const diff of diffs) server.send(learner.sid, diff);
     server.send(learner.sid, { kind: 'NEWLEADER', from: server.sid, epoch, zxid: server.log.lastZxid });
     learner.syncPoint = server.log.lastZxid;
@@ -281,7 +251,7 @@ export class LeadingRole implements Role {
   }
 
   private handleAckNewLeader(message: MessageOf<'ACKNEWLEADER'>, learner: Learner | undefined): void {
-    if (!learner || learner.phase !== 'syncing' || message.epoch !== this.epoch || !zxidEquals(message.zxid, learner.syncPoint)) {
+    if (!learner || learner.phase !== 'syncing' || !zxidEquals(message.zxid, learner.syncPoint)) {
       return this.server.drop(message, 'not waiting for this ACKNEWLEADER');
     }
     learner.phase = 'synced';
@@ -306,10 +276,10 @@ export class LeadingRole implements Role {
 
   private maybeEstablish(): void {
     if (this.phase !== 'sync' || !this.ownEpochDurable) return;
-    const synced = this.votersIn(ACKED_NEWLEADER);
+    const synced = this.learners.votersIn(ACKED_NEWLEADER);
     if (!this.isCountedQuorum(synced)) return;
     this.phase = 'broadcast';
-    this.server.mark('leader established');
+    this.server.mark(MARK.leaderEstablished);
     this.server.emit({ kind: 'established', epoch: this.epoch! });
     this.server.trace(() => `established epoch ${this.epoch} with ${synced.map((learner) => learner.sid).join(',')}`);
     // The synced history is now on a quorum in this epoch: all of it is committed.
@@ -321,9 +291,9 @@ export class LeadingRole implements Role {
     // horizon below which a rolled-back copy is recognised.
     // A new cluster records all its blank founders at once, synced yet or not: each is synced
     // before any of its acks counts, and one record spares a txn per founder.
-    const founders = this.bootstrap === null ? [] : this.votersIn(new Set(['epochSent', 'epochAcked', 'syncing'])).filter((learner) => this.bootstrap!.has(learner.sid));
+    const founders = this.bootstrap === null ? [] : this.learners.votersIn(new Set(['epochSent', 'epochAcked', 'syncing'])).filter((learner) => this.bootstrap!.has(learner.sid));
     this.proposeSeats([...synced, ...founders], true);
-    for (const learner of this.learners.values()) {
+    for (const learner of this.learners.all()) {
       if (learner.phase === 'synced') this.sendUpToDate(learner);
       else if (learner.observer && learner.phase === 'info') this.startSync(learner);
     }
@@ -350,14 +320,14 @@ export class LeadingRole implements Role {
     const speculative = this.speculative!;
     if (!speculative.sessions || !speculative.expireSessionOp) return;
     for (const sessionId of this.sessions.expired(speculative.sessions(), this.server.timeMs)) {
-      this.server.mark('leader expires a session');
+      this.server.mark(MARK.leaderExpiresSession);
       this.server.trace(() => `expires session ${sessionId}`);
       this.propose({ originator: this.server.sid, requestId: Number.MAX_SAFE_INTEGER - this.internalRequestId++, type: 'op', op: speculative.expireSessionOp(sessionId) });
     }
   }
 
   private handleRequest(message: MessageOf<'transaction_request'>, learner: Learner | undefined): void {
-    if (this.phase !== 'broadcast' || message.epoch !== this.epoch || learner?.phase !== 'uptodate') {
+    if (this.phase !== 'broadcast' || learner?.phase !== 'uptodate') {
       return this.server.drop(message, 'requester is not an up-to-date learner of this epoch');
     }
     if (message.type === 'op') {
@@ -370,7 +340,7 @@ export class LeadingRole implements Role {
   // ---------------------------------------------------------------- sync (ReadIndex)
 
   private handleSyncRequest(message: MessageOf<'sync_request'>, learner: Learner | undefined): void {
-    if (this.phase !== 'broadcast' || message.epoch !== this.epoch || learner?.phase !== 'uptodate') {
+    if (this.phase !== 'broadcast' || learner?.phase !== 'uptodate') {
       return this.server.drop(message, 'requester is not an up-to-date learner of this epoch');
     }
     this.addSync(message.from, message.requestId);
@@ -387,7 +357,7 @@ export class LeadingRole implements Role {
     // With three voters the leader and any counted follower are a quorum: a follower's reads go
     // with the round itself and it serves them on receipt (core/read-index.ts), one round trip.
     const pairIsQuorum = quorumSize(server.config.voterCount) <= 2;
-    for (const learner of this.votersIn(ACKED_NEWLEADER)) {
+    for (const learner of this.learners.votersIn(ACKED_NEWLEADER)) {
       const handed = pairIsQuorum && learner.phase === 'uptodate' && this.counts(learner) ? this.reads.takeReadsOf(round, learner.sid, MAX_READS_PER_ROUND) : [];
       const reads = handed.map((read) => ({ requestId: read.requestId, zxid: read.index }));
       server.send(learner.sid, { kind: 'sync_confirm', from: server.sid, epoch: this.epoch!, round, ...(reads.length > 0 ? { reads } : {}) });
@@ -396,7 +366,6 @@ export class LeadingRole implements Role {
   }
 
   private handleSyncConfirmAck(message: MessageOf<'sync_confirm_ack'>, learner: Learner | undefined): void {
-    if (message.epoch !== this.epoch) return this.server.drop(message, `sync ack of epoch ${message.epoch}`);
     if (!learner || learner.observer || !ACKED_NEWLEADER.has(learner.phase)) return this.server.drop(message, 'not a synced follower');
     // Only an admitted storage vouches for this leader: one that lost its memory may have accepted a newer epoch.
     if (!this.counts(learner)) return this.server.drop(message, 'storage not admitted: does not count toward the read quorum');
@@ -407,7 +376,7 @@ export class LeadingRole implements Role {
     const server = this.server;
     const confirmed = this.reads.ack(round, from, (sids) => isQuorum(sids, server.config.voterCount));
     if (confirmed === null) return;
-    server.mark('sync confirmed by a quorum');
+    server.mark(MARK.syncConfirmed);
     for (const read of confirmed) {
       if (read.origin === server.sid) {
         server.awaitSync(read.requestId, read.index);
@@ -426,8 +395,7 @@ export class LeadingRole implements Role {
     const zxid = nextZxid(this.server.log.lastZxid, this.epoch!);
     if (!counterWithinBounds(zxid.counter)) {
       // ZooKeeper's rollover: a new epoch restarts the counter.
-      this.server.mark('leader: zxid counter exhausted');
-      this.server.becomeLooking(`zxid counter ${zxid.counter} would not fit on the wire: a new epoch starts`);
+      this.server.becomeLooking(STEP_DOWN.zxidCounterExhausted, `zxid counter ${zxid.counter} would not fit on the wire: a new epoch starts`);
       return null;
     }
     let txn = request;
@@ -438,7 +406,7 @@ export class LeadingRole implements Role {
     }
     const proposal = { zxid, txn };
     this.server.appendToLog([proposal]);
-    for (const learner of this.learners.values()) {
+    for (const learner of this.learners.all()) {
       if (!learner.observer && FORWARDED.has(learner.phase)) {
         this.server.send(learner.sid, { kind: 'transaction_proposal', from: this.server.sid, epoch: this.epoch!, proposal });
       }
@@ -447,7 +415,6 @@ export class LeadingRole implements Role {
   }
 
   private handleAcknowledge(message: MessageOf<'transaction_acknowledge'>, learner: Learner | undefined): void {
-    if (message.epoch !== this.epoch) return this.server.drop(message, `ack of epoch ${message.epoch}`);
     if (!learner || learner.observer || !ACKED_NEWLEADER.has(learner.phase)) return this.server.drop(message, 'not a synced follower');
     if (compareZxid(message.zxid, this.server.log.lastZxid) > 0) return this.server.drop(message, 'ack beyond the log');
     learner.acked = maxZxid(learner.acked, message.zxid);
@@ -457,7 +424,7 @@ export class LeadingRole implements Role {
   /** Commits, in zxid order, everything a quorum (this leader included, once durable) has acked. */
   private maybeCommit(): boolean {
     if (this.phase !== 'broadcast') return false;
-    const counted = this.votersIn(ACKED_NEWLEADER).filter((learner) => this.counts(learner));
+    const counted = this.learners.votersIn(ACKED_NEWLEADER).filter((learner) => this.counts(learner));
     const acked = [this.server.durableZxid, ...counted.map((learner) => learner.acked)];
     const needed = quorumSize(this.server.config.voterCount);
     if (acked.length < needed) return false;
@@ -465,7 +432,7 @@ export class LeadingRole implements Role {
     const target = acked[needed - 1]!;
     if (compareZxid(target, this.server.committedZxid) <= 0) return false;
     for (const proposal of this.server.log.entriesBetween(this.server.committedZxid, target)) {
-      for (const learner of this.learners.values()) {
+      for (const learner of this.learners.all()) {
         if (!FORWARDED.has(learner.phase)) continue;
         this.server.send(
           learner.sid,
@@ -482,36 +449,53 @@ export class LeadingRole implements Role {
 
   // ---------------------------------------------------------------- failure detection
 
-  tick(): void {
+  timersDue(): readonly Timeout[] {
+    if (this.phase === 'broadcast') return BROADCAST_TIMERS;
+    return this.server.ticks > this.deadline ? INIT_LIMIT_DUE : HEARTBEAT_DUE;
+  }
+
+  private onTimeout(timeout: Timeout): void {
+    switch (timeout.timer) {
+      case 'heartbeat':
+        return this.bcastPing();
+      case 'initLimit':
+        return this.server.becomeLooking(STEP_DOWN.notEstablished, 'not established within initLimit');
+      case 'checkQuorum':
+        return this.checkQuorum();
+      case 'sessionExpiry':
+        return this.expireSessions();
+      case 'readRetry': {
+        const retry = this.reads.retryStuck(this.server.ticks);
+        if (retry !== null) this.startReadRound(retry);
+        return;
+      }
+      default:
+        assert(false, () => `${this.server.sid}: LEADING has no ${timeout.timer} timer`);
+    }
+  }
+
+  /** Learners waiting in discovery and sync hear pings too, so they wait for initLimit, not syncLimit. */
+  private bcastPing(): void {
     const server = this.server;
-    // Learners waiting in discovery and sync hear pings too, so they wait for initLimit, not syncLimit.
-    for (const learner of this.learners.values()) {
+    for (const learner of this.learners.all()) {
       server.send(learner.sid, { kind: 'PING', from: server.sid, epoch: this.epoch ?? 0, status: server.heartbeatStatus() });
     }
-    if (this.phase !== 'broadcast') {
-      if (server.ticks > this.deadline) server.becomeLooking('not established within initLimit');
-      return;
+  }
+
+  /** Forgets learners silent for syncLimit; steps down if the rest, with this leader, are no quorum. */
+  private checkQuorum(): void {
+    const server = this.server;
+    for (const sid of this.learners.removeSilent(server.ticks, server.config.syncLimitTicks)) {
+      server.trace(() => `drops learner ${sid}: silent for syncLimit`);
     }
-    for (const learner of [...this.learners.values()]) {
-      if (server.ticks - learner.lastHeardTick > server.config.syncLimitTicks) {
-        server.trace(() => `drops learner ${learner.sid}: silent for syncLimit`);
-        this.learners.delete(learner.sid);
-      }
-    }
-    const alive = this.votersIn(ACKED_NEWLEADER);
-    if (!this.isCountedQuorum(alive)) {
-      return server.becomeLooking('lost quorum: steps down');
-    }
-    this.expireSessions();
-    const retry = this.reads.retryStuck(server.ticks);
-    if (retry !== null) this.startReadRound(retry);
+    if (!this.isCountedQuorum(this.learners.votersIn(ACKED_NEWLEADER))) server.becomeLooking(STEP_DOWN.lostQuorum, 'lost quorum: steps down');
   }
 
   onLinkUp(): void {}
 
   onLinkDown(peer: ServerId): void {
     // Whatever was in flight on that link is lost: the learner must resync.
-    this.learners.delete(peer);
+    this.learners.remove(peer);
   }
 
   // ---------------------------------------------------------------- recovery before voting (core/seats.ts)
@@ -569,7 +553,7 @@ export class LeadingRole implements Role {
     this.server.emit({ kind: 'recorded', zxid, seats: op });
     // Each recorded learner counts by this record once it commits (its currentEpoch is now this epoch).
     for (const learner of learners) if (!learner.observer) learner.admissionZxid = zxid;
-    this.server.mark(establishing ? 'leader records seats' : learners.some((learner) => !this.counts(learner)) ? 'leader re-admits a storage' : 'leader raises a storage to this epoch');
+    this.server.mark(establishing ? MARK.leaderRecordsSeats : learners.some((learner) => !this.counts(learner)) ? MARK.leaderReadmitsStorage : MARK.leaderRaisesStorage);
     this.server.trace(() => `records seats ${describeRecord(record)} at ${formatZxid(zxid)}`);
   }
 
@@ -582,11 +566,5 @@ export class LeadingRole implements Role {
       zxid,
       storages: [{ sid: this.server.sid, storageId: this.server.admission.storageId }, ...learners.map((learner) => ({ sid: learner.sid, storageId: learner.storageId }))],
     });
-  }
-
-  private votersIn(phases: ReadonlySet<LearnerPhase>): Learner[] {
-    const voters: Learner[] = [];
-    for (const learner of this.learners.values()) if (!learner.observer && phases.has(learner.phase)) voters.push(learner);
-    return voters;
   }
 }

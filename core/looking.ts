@@ -1,8 +1,13 @@
+import { assert } from './assert.ts';
+import { MARK } from './marks.ts';
 import type { Message, MessageOf, Rank } from './messages.ts';
 import { compareHistory, compareRank, formatRank } from './rank.ts';
-import type { Role } from './role.ts';
+import type { Timeout } from './ready.ts';
+import { NO_TIMERS, TIMEOUT, type Role } from './role.ts';
 import type { ZabServer } from './server.ts';
 import type { ServerId } from './types.ts';
+
+const ELECTION_DUE: readonly Timeout[] = [TIMEOUT.election];
 
 /**
  * LOOKING: the seed's Bully election, hardened (DESIGN.md phase 1).
@@ -19,12 +24,16 @@ export class LookingRole implements Role {
   readonly state = 'LOOKING';
   readonly serving = false;
   readonly leader = null;
+  readonly epoch = null;
   /** Tick at which the current round gives up waiting. */
   private deadline = 0;
   /** Whether a higher-ranked server answered this round; then we wait for its `coordinator`. */
   private heardHigher = false;
 
-  constructor(private readonly server: ZabServer) {
+  constructor(private readonly server: ZabServer) {}
+
+  /** Called once the server holds this role, so the round is logged and sent as LOOKING. */
+  start(): void {
     this.startRound();
   }
 
@@ -43,20 +52,29 @@ export class LookingRole implements Role {
     this.server.send(to, { kind: 'election', from: this.server.sid, rank: this.rank(), observer: this.server.observer });
   }
 
-  tick(): void {
-    if (this.server.ticks < this.deadline) return;
+  timersDue(): readonly Timeout[] {
+    return this.server.ticks < this.deadline ? NO_TIMERS : ELECTION_DUE;
+  }
+
+  heard(): void {}
+
+  /** The round is over: start another, or lead if no higher-ranked server answered. */
+  private onElectionTimeout(): void {
     if (this.server.observer || this.heardHigher || !this.server.canReachQuorum()) return this.startRound();
     if (!this.server.admission.selfMayVote()) {
       // Recovery before voting: a storage the ensemble does not know never leads (core/seats.ts).
-      this.server.mark('looking: storage not admitted, does not lead');
+      this.server.mark(MARK.storageNotAdmittedDoesNotLead);
       return this.startRound();
     }
     this.server.trace(() => 'heard no higher_id: sends coordinator');
     this.server.becomeLeading();
   }
 
-  step(message: Message): void {
+  step(message: Message | Timeout): void {
     switch (message.kind) {
+      case 'Timeout':
+        assert(message.timer === 'election', () => `${this.server.sid}: LOOKING has no ${message.timer} timer`);
+        return this.onElectionTimeout();
       case 'election':
         return this.handleElection(message);
       case 'higher_id':

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from './clock.ts';
 import { serverConfig } from './config.ts';
-import { KvMachine } from './kv-machine.ts';
-import { applyPersistOps } from './memory-storage.ts';
+import { KvMachine } from './sim/kv-machine.ts';
+import { applyPersistOps } from './persist-batch.ts';
 import type { Message } from './messages.ts';
 import { ZabNode } from './node.ts';
 import type { ApplyResult } from './state-machine.ts';
@@ -157,8 +157,8 @@ describe('ZabNode, the driver', () => {
     const { node, storage, transport } = await servingFollower();
     transport.deliver(3, { kind: 'transaction_proposal', from: 3, epoch: 1, proposal: put(1) });
     const loads = storage.loads;
-    transport.linkDown(3); // the leader is gone: LOOKING
-    expect(node.view().state).toBe('LOOKING');
+    transport.linkDown(3); // the leader is gone: RECOVERING, then LOOKING
+    expect(node.view().state).toBe('RECOVERING');
     await settle();
     expect(storage.loads).toBe(loads); // not while the write is in flight
     await storage.complete();
@@ -212,7 +212,7 @@ describe('ZabNode, the driver', () => {
     await settle();
     expect(failures).toEqual([]);
     expect(node.stopped).toBe(false);
-    expect(node.server.state).toBe('LOOKING');
+    expect(node.inspect().state).toBe('LOOKING');
     expect(node.view().lastZxid).toEqual(zxid(1, 1));
     expect(node.query({ type: 'get', key: 'k' })).toEqual({ ok: false, error: 'ConnectionLoss' });
   });

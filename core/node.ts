@@ -1,13 +1,14 @@
 import type { Clock, TimerId } from './clock.ts';
 import type { ServerConfig } from './config.ts';
 import { decodeMessage } from './messages.ts';
-import type { AppliedTxn, Input, Ready, ServerView } from './ready.ts';
+import type { AppliedTxn, Input, Ready, ServerReader, ServerView } from './ready.ts';
 import { ZabServer, type ServerHooks } from './server.ts';
 import type { ApplyResult, StateMachineFactory } from './state-machine.ts';
 import type { PersistOp, Storage } from './storage.ts';
 import type { Transport } from './transport.ts';
 import type { Envelope } from './messages.ts';
 import type { Json, ServerId } from './types.ts';
+import { Listeners } from './listeners.ts';
 import type { Zxid } from './zxid.ts';
 import type { DurableMark } from './ready.ts';
 
@@ -52,7 +53,8 @@ interface PendingRequest {
  * incarnation, waits for the one in flight, reloads storage and steps `Recovered`.
  */
 export class ZabNode {
-  readonly server: ZabServer;
+  /** Private: outside code reads it through `inspect()` and `view()`, and changes it only through inputs. */
+  private readonly server: ZabServer;
   readonly stats: NodeStats = { droppedMessages: 0, lastDropReason: null };
   private readonly queue: StorageJob[] = [];
   private writing = false;
@@ -62,9 +64,9 @@ export class ZabNode {
   private tickTimer: TimerId | null = null;
   private nextRequestId: number;
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly appliedListeners: ((applied: AppliedTxn) => void)[] = [];
-  private readonly failureListeners: ((error: unknown) => void)[] = [];
-  private readonly servingListeners: ((serving: boolean) => void)[] = [];
+  private readonly appliedListeners = new Listeners<[AppliedTxn]>();
+  private readonly failureListeners = new Listeners<[unknown]>();
+  private readonly servingListeners = new Listeners<[boolean]>();
   /** `serving` as listeners last heard it. */
   private servingReported = false;
 
@@ -101,13 +103,14 @@ export class ZabNode {
     return this.server.view();
   }
 
+  /** The server's live state, read-only (no digest: cheap enough for every refresh of a page). */
+  inspect(): ServerReader {
+    return this.server;
+  }
+
   /** Every txn this server applies, in zxid order. Returns a function that stops listening. */
   onApplied(listener: (applied: AppliedTxn) => void): () => void {
-    this.appliedListeners.push(listener);
-    return () => {
-      const index = this.appliedListeners.indexOf(listener);
-      if (index >= 0) this.appliedListeners.splice(index, 1);
-    };
+    return this.appliedListeners.add(listener);
   }
 
   /** Whether this server serves clients now (cheaper than `view()`, which digests the state). */
@@ -140,10 +143,7 @@ export class ZabNode {
 
   /** Whether the session exists in this server's committed state. */
   hasSession(sessionId: string): boolean {
-    const sessions = this.server.machine.sessions?.();
-    if (!sessions) return false;
-    for (const session of sessions) if (session.sessionId === sessionId) return true;
-    return false;
+    return this.server.hasSession(sessionId);
   }
 
   /**
@@ -151,23 +151,19 @@ export class ZabNode {
    * without polling). Returns a function that stops listening.
    */
   onServingChange(listener: (serving: boolean) => void): () => void {
-    this.servingListeners.push(listener);
-    return () => {
-      const index = this.servingListeners.indexOf(listener);
-      if (index >= 0) this.servingListeners.splice(index, 1);
-    };
+    return this.servingListeners.add(listener);
   }
 
   private reportServing(): void {
     const serving = this.serving;
     if (serving === this.servingReported) return;
     this.servingReported = serving;
-    for (const listener of [...this.servingListeners]) listener(serving);
+    this.servingListeners.emit(serving);
   }
 
   /** Storage failures and broken invariants stop the node; the UI must show them. */
   onFailure(listener: (error: unknown) => void): void {
-    this.failureListeners.push(listener);
+    this.failureListeners.add(listener);
   }
 
   // ---------------------------------------------------------------- clients
@@ -184,10 +180,8 @@ export class ZabNode {
 
   /** A plain local read: sequentially consistent, not linearizable (as ZooKeeper's reads). */
   query(op: Json): ApplyResult {
-    if (this.isStopped || !this.server.serving) return { ok: false, error: 'ConnectionLoss' };
-    const problem = this.server.machine.validateOp(op);
-    if (problem !== null) return { ok: false, error: 'BadArguments' };
-    return this.server.machine.query(op);
+    if (this.isStopped) return { ok: false, error: 'ConnectionLoss' };
+    return this.server.query(op);
   }
 
   /**
@@ -275,7 +269,7 @@ export class ZabNode {
     // events of earlier txns before the answer to its own (ZooKeeper's ordering guarantee).
     const replies = new Map(ready.replies.map((reply) => [reply.requestId, reply.result]));
     for (const applied of ready.applied) {
-      for (const listener of this.appliedListeners) listener(applied);
+      this.appliedListeners.emit(applied);
       const { originator, requestId } = applied.proposal.txn;
       const reply = originator === this.sid ? replies.get(requestId) : undefined;
       if (reply !== undefined) {
@@ -353,7 +347,7 @@ export class ZabNode {
     if (this.isStopped) return;
     this.options.hooks?.log?.(`${this.sid} stopped: ${error instanceof Error ? error.message : String(error)}`);
     this.stop();
-    for (const listener of this.failureListeners) listener(error);
+    this.failureListeners.emit(error);
   }
 }
 

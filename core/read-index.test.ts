@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serverConfig } from './config.ts';
-import { KvMachine } from './kv-machine.ts';
+import { KvMachine } from './sim/kv-machine.ts';
 import type { MessageKind } from './messages.ts';
 import type { Ready } from './ready.ts';
 import { ZabServer } from './server.ts';
@@ -165,7 +165,7 @@ describe('sync without a log write (ReadIndex)', () => {
       s.node(sid).request('sync', null, (result) => (entry.result = result));
       syncs.push(entry);
     }
-    await s.until(() => s.cluster.leader() !== null && s.cluster.leader() !== oldLeader && s.cluster.node(s.cluster.leader()!)!.server.serving, 'the majority elects a new leader');
+    await s.until(() => s.cluster.leader() !== null && s.cluster.leader() !== oldLeader && s.cluster.node(s.cluster.leader()!)!.inspect().serving, 'the majority elects a new leader');
     const newLeader = s.cluster.leader()!;
     expect(others).toContain(newLeader);
     expect((await s.write(newLeader, 'k', 'after')).ok).toBe(true);

@@ -1,7 +1,9 @@
 import type { Envelope, Message } from './messages.ts';
-import type { ApplyResult, StateEvent } from './state-machine.ts';
+import type { Admission } from './admission.ts';
+import type { ApplyResult, StateEvent, StateMachine } from './state-machine.ts';
 import type { PersistedState, PersistOp } from './storage.ts';
 import type { Json, Proposal, ServerId, ServerState } from './types.ts';
+import type { ZabLog } from './zab-log.ts';
 import type { Zxid } from './zxid.ts';
 
 /** Inputs that do not come from a peer: the driver and the local clients speak through these. */
@@ -21,7 +23,29 @@ export type LocalInput =
   /** A client of this server asks for a write (`op`) or a `sync`. */
   | { readonly kind: 'ClientRequest'; readonly requestId: number; readonly type: 'op' | 'sync'; readonly op: Json }
   /** Clients attached here are alive: their sessions must not expire (ZooKeeper's session pings). */
-  | { readonly kind: 'TouchSessions'; readonly sessionIds: readonly string[] };
+  | { readonly kind: 'TouchSessions'; readonly sessionIds: readonly string[] }
+  /** A timer of the current role is due: `ZabServer.tick` steps it (etcd's MsgHup, MsgBeat, MsgCheckQuorum). */
+  | Timeout;
+
+/**
+ * The timers a tick can fire. Each role says which are due (`Role.timersDue`, read-only), and
+ * `ZabServer.tick` steps each as a `Timeout` input, so time reaches a role through the same door
+ * as a peer's message (etcd's tickElection steps MsgHup; TigerBeetle maps each timeout to an
+ * on_X_timeout).
+ * - `election`: a LOOKING round heard no `higher_id` (or must start over) by its deadline.
+ * - `heartbeat`: a leader pings its learners (every tick).
+ * - `initLimit`: a leader not established, or a learner not synced, within initLimit.
+ * - `checkQuorum`: an established leader forgets learners silent for syncLimit and steps down without a quorum.
+ * - `sessionExpiry`: an established leader proposes the expiry of silent sessions.
+ * - `readRetry`: an established leader restarts a sync round no quorum confirmed in time.
+ * - `leaderSilent`: a learner has not heard its leader for syncLimit.
+ */
+export type TimerName = 'election' | 'heartbeat' | 'initLimit' | 'checkQuorum' | 'sessionExpiry' | 'readRetry' | 'leaderSilent';
+
+export interface Timeout {
+  readonly kind: 'Timeout';
+  readonly timer: TimerName;
+}
 
 export type Input = Message | LocalInput;
 
@@ -43,6 +67,32 @@ export interface AppliedTxn {
   readonly result: ApplyResult;
   readonly events: readonly StateEvent[];
 }
+
+/**
+ * Read-only access to one server's live state, for code outside the protocol: the page's status,
+ * log and tree views, the simulator's checkers and tests. It has no method that changes anything
+ * (ZabNode hands it out; the ZabServer itself stays private to the node), and costs nothing to
+ * take, unlike `ServerView`, which digests the whole state.
+ */
+export interface ServerReader {
+  readonly sid: ServerId;
+  readonly state: ServerState;
+  readonly serving: boolean;
+  readonly leader: ServerId | null;
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  /** Bumped on every role change. */
+  readonly incarnation: number;
+  readonly committedZxid: Zxid;
+  readonly snapshotZxid: Zxid;
+  readonly log: Pick<ZabLog, 'baseZxid' | 'lastZxid' | 'length' | 'entryAt' | 'hasPoint' | 'countThrough' | 'entriesAfter'>;
+  /** The committed state (the leader's speculative copy is not shown). */
+  readonly machine: StateReader;
+  readonly admission: Pick<Admission, 'storageId' | 'forcing' | 'committed' | 'view'>;
+}
+
+/** The reads of a state machine: what a view may do with the committed state. */
+export type StateReader = Pick<StateMachine, 'query' | 'digest' | 'sessions'>;
 
 /** A read-only picture of the server for the driver, the UI and tests. */
 export interface ServerView {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serverConfig } from './config.ts';
-import { KvMachine } from './kv-machine.ts';
+import { KvMachine } from './sim/kv-machine.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageKind } from './messages.ts';
 import type { Ready } from './ready.ts';
 import { ZabServer } from './server.ts';
@@ -56,7 +56,7 @@ describe('discovery (Zab Algorithm 2)', () => {
       follower.step({ kind: 'NEWEPOCH', from: 3, epoch, quorumAccepted: false });
       const ready = follower.ready();
       expect(ready.reload).toBe(true);
-      expect(follower.state).toBe('LOOKING');
+      expect(follower.state).toBe('RECOVERING');
       expect(kinds([...ready.messages, ...ready.messagesAfterPersist])).not.toContain('ACKEPOCH');
     }
   });
@@ -116,7 +116,7 @@ describe('discovery and synchronization, leader side (Zab Algorithms 2 and 3)', 
     const leader = leaderElect(zxid(1, 5));
     leader.step({ kind: 'ACKEPOCH', from: 1, epoch: 2, currentEpoch: 1, lastZxid: zxid(1, 5) });
     const ready = leader.ready();
-    expect(leader.state).toBe('LOOKING');
+    expect(leader.state).toBe('RECOVERING');
     expect(ready.reload).toBe(true);
     expect(kinds(ready.messages)).not.toContain('TRUNC');
     expect(kinds(ready.messages)).not.toContain('NEWLEADER');
@@ -162,7 +162,7 @@ describe('discovery and synchronization, leader side (Zab Algorithms 2 and 3)', 
     leader.step({ kind: 'ACKNEWLEADER', from: 1, epoch: 2, zxid: zxid(1, 2) });
     expect(leader.serving).toBe(true);
     leader.step({ kind: 'FOLLOWERINFO', from: 2, acceptedEpoch: 5, currentEpoch: 1, lastZxid: ZERO_ZXID, observer: false, storageId: `storage-2` });
-    expect(leader.state).toBe('LOOKING');
+    expect(leader.state).toBe('RECOVERING');
   });
 });
 
@@ -196,7 +196,7 @@ describe('synchronization, follower side (Zab Algorithm 3)', () => {
     follower.step({ kind: 'transaction_proposal', from: 3, epoch: 3, proposal: proposal(zxid(3, 1)) });
     expect(follower.state).toBe('FOLLOWING');
     follower.step({ kind: 'transaction_proposal', from: 3, epoch: 3, proposal: proposal(zxid(3, 3)) }); // 3:2 was lost
-    expect(follower.state).toBe('LOOKING');
+    expect(follower.state).toBe('RECOVERING');
     expect(follower.ready().reload).toBe(true);
   });
 
@@ -240,7 +240,7 @@ describe('epochs and zxids within the wire’s bounds (core/bounds.ts, issue 9 i
     expect(ready.persist).toEqual([]);
     expect(kinds([...ready.messages, ...ready.messagesAfterPersist])).not.toContain('ACKEPOCH');
     expect(follower.acceptedEpoch).toBe(1);
-    expect(follower.state).toBe('LOOKING');
+    expect(follower.state).toBe('RECOVERING');
   });
 
   it('a leader-elect ignores a FOLLOWERINFO whose acceptedEpoch would push its epoch past the wire', () => {
@@ -267,7 +267,7 @@ describe('epochs and zxids within the wire’s bounds (core/bounds.ts, issue 9 i
     follower.step({ kind: 'SNAP', from: 3, epoch: 3, zxid: zxid(2, 2), digest: 'not-the-digest', index: 0, count: 1, chunk: '[["k","v"]]' });
     const ready = follower.ready();
     expect(ready.persist).toEqual([]);
-    expect(follower.state).toBe('LOOKING');
+    expect(follower.state).toBe('RECOVERING');
     expect(follower.log.lastZxid).toEqual(zxid(1, 3));
 
     const other = following({ acceptedEpoch: 2, currentEpoch: 1, log: [1, 2].map((counter) => proposal(zxid(1, counter))) });
@@ -275,14 +275,14 @@ describe('epochs and zxids within the wire’s bounds (core/bounds.ts, issue 9 i
     other.ready();
     other.step({ kind: 'TRUNC', from: 3, epoch: 3, zxid: zxid(1, 7) });
     expect(other.ready().persist).toEqual([]);
-    expect(other.state).toBe('LOOKING');
+    expect(other.state).toBe('RECOVERING');
     // A DIFF entry from an epoch after the leader's own is not a history any leader could have.
     const third = following({ acceptedEpoch: 2, currentEpoch: 1, log: [proposal(zxid(1, 1))] });
     third.step({ kind: 'NEWEPOCH', from: 3, epoch: 3, quorumAccepted: false });
     third.ready();
     third.step({ kind: 'DIFF', from: 3, epoch: 3, prevZxid: zxid(1, 1), proposals: [proposal(zxid(WIRE_MAX, 1))] });
     expect(third.ready().persist).toEqual([]);
-    expect(third.state).toBe('LOOKING');
+    expect(third.state).toBe('RECOVERING');
   });
 });
 

@@ -1,12 +1,13 @@
 import { Admission } from './admission.ts';
 import { assert } from './assert.ts';
+import { MARK, type Mark, type StepDown } from './marks.ts';
 import type { ServerConfig } from './config.ts';
 import { FollowingRole } from './following.ts';
 import { LeadingRole } from './leading.ts';
 import { LookingRole } from './looking.ts';
 import type { Envelope, HeartbeatStatus, Message } from './messages.ts';
 import { isQuorum, isVoter } from './quorum.ts';
-import type { AppliedTxn, ClientReply, DurableMark, Input, LocalInput, Ready, ServerView } from './ready.ts';
+import type { AppliedTxn, ClientReply, DurableMark, Input, LocalInput, Ready, ServerView, Timeout } from './ready.ts';
 import { RecoveringRole, type Role } from './role.ts';
 import type { Applied, ApplyResult, StateMachine, StateMachineFactory } from './state-machine.ts';
 import type { PersistedState, PersistOp } from './storage.ts';
@@ -35,31 +36,42 @@ export type ServerEvent =
 /** Where a server's log lines, coverage marks and events go. All optional: the simulator runs fast without them. */
 export interface ServerHooks {
   readonly log?: (line: string) => void;
-  readonly mark?: (name: string) => void;
+  readonly mark?: (name: Mark) => void;
   readonly event?: (event: ServerEvent) => void;
   /** The state digest after each applied txn (costly: checkers of small states only). */
   readonly digestAfterApply?: (zxid: Zxid, digest: string) => void;
 }
 
-const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest', 'TouchSessions', 'ForceNewCluster']);
+const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest', 'TouchSessions', 'ForceNewCluster', 'Timeout']);
+
+/**
+ * Messages that carry an epoch but pass whatever the role's epoch: NEWEPOCH proposes one (the
+ * follower judges it against acceptedEpoch), and a PING is answered in its own epoch (a leader in
+ * discovery pings before it has one).
+ */
+const EPOCH_SETTING_KINDS = new Set<Message['kind']>(['NEWEPOCH', 'PING']);
 
 /** What an observer (a sid above N) may say; everything else is a voter's or a leader's to say. */
 const OBSERVER_KINDS = new Set<Message['kind']>(['election', 'FOLLOWERINFO', 'ACKNEWLEADER', 'transaction_request', 'sync_request', 'PONG']);
 
 /**
  * One ZAB server as a pure state machine (etcd's raft): peer messages and local inputs enter
- * through `step`, time through `tick`, and everything to do leaves through `ready()`. It never
- * touches a transport, a storage or a clock: `core/node.ts` does, for the browser and the simulator.
+ * through `step`, and everything to do leaves through `ready()`. `tick` only advances logical time
+ * and steps the timeouts the role has due, so time enters through the same door. It never touches
+ * a transport, a storage or a clock: `core/node.ts` does, for the browser and the simulator.
  *
  * The fields below mirror what is durable or derived from it; roles (looking / leading /
- * following) read and change them through the methods marked "for roles".
+ * following) read and change them through the methods marked "for roles". The epochs change only
+ * through `saveEpochs`, which persists them in the same breath.
  */
 export class ZabServer {
   readonly sid: ServerId;
   readonly observer: boolean;
 
-  acceptedEpoch = 0;
-  currentEpoch = 0;
+  /** The epoch this server last promised to (ACKEPOCH, or proposed as leader). Invariant: >= currentEpoch. */
+  #acceptedEpoch = 0;
+  /** The epoch of the last leader this server synced with (NEWLEADER), or established as leader. */
+  #currentEpoch = 0;
   log = ZabLog.empty();
   machine: StateMachine;
   /** Invariant: log.baseZxid <= snapshotZxid <= committedZxid <= log.lastZxid. */
@@ -76,7 +88,6 @@ export class ZabServer {
   /** The driver's clock at the last tick (ms); the leader stamps txns with it. */
   timeMs = 0;
   private role: Role = new RecoveringRole();
-  private recovering = true;
   /** Tick at which each peer was last heard from (any valid message). */
   private readonly lastHeardTick = new Map<ServerId, number>();
   /** Requests of this server's own clients, waiting for their txn to commit. */
@@ -112,17 +123,34 @@ export class ZabServer {
   // ---------------------------------------------------------------- the one door in
 
   step(input: Input): void {
-    if (LOCAL_KINDS.has(input.kind as LocalInput['kind'])) this.stepLocal(input as LocalInput);
-    else this.stepPeer(input as Message);
+    this.handle(input);
     this.invariants();
   }
 
-  /** One tick of logical time; `nowMs` is the driver's clock, for the timestamps of txns. */
+  /** What `step` does before it checks the invariants; `tick` checks them once for all its timeouts. */
+  private handle(input: Input): void {
+    if (LOCAL_KINDS.has(input.kind as LocalInput['kind'])) this.stepLocal(input as LocalInput);
+    else this.stepPeer(input as Message);
+  }
+
+  /**
+   * One tick of logical time; `nowMs` is the driver's clock, for the timestamps of txns. Changes
+   * no role state itself: each timer the role has due is stepped as a Timeout, in the role's
+   * order, until one of them changes the role (the new role's timers start from this tick).
+   */
   tick(nowMs: number = this.timeMs): void {
     this.ticks++;
     this.timeMs = Math.max(this.timeMs, nowMs);
-    this.role.tick();
+    const role = this.role;
+    for (const timeout of role.timersDue()) {
+      if (this.role !== role) break;
+      this.handle(timeout);
+    }
     this.invariants();
+  }
+
+  private get recovering(): boolean {
+    return this.role.state === 'RECOVERING';
   }
 
   private stepLocal(input: LocalInput): void {
@@ -154,6 +182,9 @@ export class ZabServer {
       case 'TouchSessions':
         if (this.role.serving) this.role.touchSessions(input.sessionIds);
         return;
+      case 'Timeout':
+        this.role.step(input);
+        return;
     }
   }
 
@@ -169,9 +200,29 @@ export class ZabServer {
     this.admission.notePeer(message);
     if (message.kind === 'SEATS') return this.admission.onSeats(message);
     if (this.recovering) return this.defer(message, 'recovering');
-    this.role.step(message);
+    this.dispatch(message);
     // A leader-elect that stepped back for a higher one follows it once reloaded.
     if (this.recovering && message.kind === 'coordinator') this.defer(message, 'stepped back for it');
+  }
+
+  /** Hands a peer message to the role once its epoch is settled (etcd settles the term once, in Step). */
+  private dispatch(message: Message): void {
+    this.role.heard(message.from);
+    const stale = this.settleEpoch(message);
+    if (stale !== null) return this.drop(message, stale);
+    this.role.step(message);
+  }
+
+  /**
+   * The one place where a message's epoch is judged: one of another epoch than the role's is from
+   * a leadership that is over here (or not begun), and no role sees it. Returns why it is dropped,
+   * or null. Messages without an epoch (election, FOLLOWERINFO…) and EPOCH_SETTING_KINDS pass.
+   */
+  private settleEpoch(message: Message): string | null {
+    const epoch = this.role.epoch;
+    if (epoch === null || !('epoch' in message) || EPOCH_SETTING_KINDS.has(message.kind)) return null;
+    if (message.epoch === epoch) return null;
+    return `epoch ${message.epoch}, ${this.role.state} in epoch ${epoch}`;
   }
 
   private defer(message: Message, reason: string): void {
@@ -250,12 +301,30 @@ export class ZabServer {
 
   /** What heartbeats say of this server (displays only). */
   heartbeatStatus(): HeartbeatStatus {
-    return { state: this.role.state, epoch: this.currentEpoch, lastZxid: this.log.lastZxid };
+    const state = this.role.state;
+    // Only leaders and learners send heartbeats; a recovering server sends nothing at all.
+    assert(state !== 'RECOVERING', () => `${this.sid}: heartbeat status while recovering`);
+    return { state, epoch: this.currentEpoch, lastZxid: this.log.lastZxid };
   }
 
   /** The leader this server follows or is, if any (cheaper than `view()`, which digests the state). */
   get leader(): ServerId | null {
     return this.role.leader;
+  }
+
+  /** A plain local read of the committed state, as a client of this server sees it. */
+  query(op: Json): ApplyResult {
+    if (!this.serving) return { ok: false, error: 'ConnectionLoss' };
+    if (this.machine.validateOp(op) !== null) return { ok: false, error: 'BadArguments' };
+    return this.machine.query(op);
+  }
+
+  /** Whether the session exists in this server's committed state. */
+  hasSession(sessionId: string): boolean {
+    const sessions = this.machine.sessions?.();
+    if (!sessions) return false;
+    for (const session of sessions) if (session.sessionId === sessionId) return true;
+    return false;
   }
 
   /** This server's Bully rank, with the storage it presents. */
@@ -275,21 +344,22 @@ export class ZabServer {
   // ---------------------------------------------------------------- transitions (for roles)
 
   /**
-   * Leaves the current role. Whatever is not durable is dropped: the persist batch not yet
-   * handed out is discarded, writes in flight are fenced by the driver, and the server reloads
-   * from storage before it looks for a leader again (DESIGN.md, "Rules that keep it safe").
+   * Leaves the current role for RECOVERING, and LOOKING once storage is reloaded. Whatever is not
+   * durable is dropped: the persist batch not yet handed out is discarded, writes in flight are
+   * fenced by the driver, and the server reloads from storage before it looks for a leader again
+   * (DESIGN.md, "Rules that keep it safe"). `cause` is counted as a coverage mark; `reason` gives
+   * the particulars in the log line.
    */
-  becomeLooking(reason: string): void {
+  becomeLooking(cause: StepDown, reason: string): void {
     if (this.recovering) return;
     this.trace(() => `becomes LOOKING: ${reason}`);
-    this.mark(`looking: ${reason.replace(/\d+(:\d+)?/g, 'N')}`);
+    this.mark(cause);
     for (const requestId of this.pendingRequests) this.reply(requestId, { ok: false, error: 'ConnectionLoss' });
     this.pendingRequests.clear();
     this.syncWaiters.clear();
     this.persistOps = [];
     this.messagesAfterPersist = [];
     this.incarnation++;
-    this.recovering = true;
     this.reload = true;
     this.role = new RecoveringRole();
   }
@@ -297,7 +367,7 @@ export class ZabServer {
   becomeLeading(): void {
     this.assertTransition('LEADING');
     this.trace(() => 'becomes LEADING (discovery)');
-    this.mark('becomes leader-elect');
+    this.mark(MARK.becomesLeaderElect);
     this.role = new LeadingRole(this);
   }
 
@@ -309,14 +379,39 @@ export class ZabServer {
     this.role = new FollowingRole(this, leader, epoch);
   }
 
+  /**
+   * The one way the epochs change: in memory and in the next persist batch together, so nothing
+   * that depends on them (ACKEPOCH, a NEWLEADER ack, this leader's establishment) can be sent or
+   * counted before they are durable. Neither epoch ever decreases.
+   */
+  saveEpochs(epochs: { readonly acceptedEpoch?: number; readonly currentEpoch?: number }): void {
+    const acceptedEpoch = epochs.acceptedEpoch ?? this.#acceptedEpoch;
+    const currentEpoch = epochs.currentEpoch ?? this.#currentEpoch;
+    assert(acceptedEpoch >= this.#acceptedEpoch, () => `${this.sid}: acceptedEpoch would decrease from ${this.#acceptedEpoch} to ${acceptedEpoch}`);
+    assert(currentEpoch >= this.#currentEpoch, () => `${this.sid}: currentEpoch would decrease from ${this.#currentEpoch} to ${currentEpoch}`);
+    assert(acceptedEpoch >= currentEpoch, () => `${this.sid}: acceptedEpoch ${acceptedEpoch} below currentEpoch ${currentEpoch}`);
+    this.#acceptedEpoch = acceptedEpoch;
+    this.#currentEpoch = currentEpoch;
+    this.persist({ kind: 'saveEpochs', acceptedEpoch, currentEpoch });
+  }
+
+  get acceptedEpoch(): number {
+    return this.#acceptedEpoch;
+  }
+
+  get currentEpoch(): number {
+    return this.#currentEpoch;
+  }
+
   private assertTransition(to: Role['state']): void {
     assert(this.role instanceof LookingRole, () => `invalid transition [${this.role.state} -> ${to}] on ${this.sid}`);
     assert(to !== 'LEADING' || !this.observer, () => `observer ${this.sid} cannot lead`);
   }
 
   private recover(state: PersistedState, storageId: string): void {
-    this.acceptedEpoch = state.acceptedEpoch;
-    this.currentEpoch = state.currentEpoch;
+    assert(this.recovering, () => `invalid transition [${this.role.state} -> LOOKING] on ${this.sid}: not recovering`);
+    this.#acceptedEpoch = state.acceptedEpoch;
+    this.#currentEpoch = state.currentEpoch;
     this.log = ZabLog.fromPersisted(state);
     this.machine = this.createMachine();
     if (state.snapshot) {
@@ -332,15 +427,16 @@ export class ZabServer {
     this.durableZxid = this.log.lastZxid;
     this.admission.recover(storageId, state.snapshot?.seats);
     this.emit({ kind: 'restored', zxid: this.snapshotZxid, digest: this.machine.digest() });
-    this.recovering = false;
     this.trace(() => `recovered: acceptedEpoch ${this.acceptedEpoch}, log (${formatZxid(this.log.baseZxid)}, ${formatZxid(this.log.lastZxid)}], snapshot ${formatZxid(this.snapshotZxid)}`);
-    this.role = new LookingRole(this);
+    const looking = new LookingRole(this);
+    this.role = looking;
+    looking.start();
     const deferred = [...this.deferred.values()];
     this.deferred.clear();
     for (const message of deferred) {
       if (this.recovering) break;
       this.trace(() => `takes deferred ${message.kind} from ${message.from}`);
-      this.role.step(message);
+      this.dispatch(message);
     }
   }
 
@@ -437,13 +533,13 @@ export class ZabServer {
     this.persist({ kind: 'saveSnapshot', snapshot });
     this.snapshotZxid = this.committedZxid;
     this.emit({ kind: 'snapshot', zxid: snapshot.zxid, digest: snapshot.digest });
-    this.mark('snapshot taken');
+    this.mark(MARK.snapshotTaken);
     const keepFrom = this.log.countThrough(this.committedZxid) - this.config.retainLogTxns;
     if (keepFrom > 0) {
       const through = this.log.entryAt(keepFrom - 1).zxid;
       this.log.compactThrough(through);
       this.persist({ kind: 'compactLog', throughZxid: through });
-      this.mark('log compacted');
+      this.mark(MARK.logCompacted);
     }
     return true;
   }
@@ -487,7 +583,7 @@ export class ZabServer {
     log(`${this.sid} [${this.role.state} epoch ${this.currentEpoch} zxid ${formatZxid(this.log.lastZxid)}] ${text()}`);
   }
 
-  mark(name: string): void {
+  mark(name: Mark): void {
     this.hooks.mark?.(name);
   }
 

@@ -38,5 +38,8 @@ export interface Snapshot {
   readonly seats?: Json;
 }
 
-/** The ZAB server states, with ZooKeeper's names. */
-export type ServerState = 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING';
+/**
+ * The ZAB server states, with ZooKeeper's names, and RECOVERING: reloading storage after boot or
+ * a role change, before LOOKING (core/role.ts).
+ */
+export type ServerState = 'RECOVERING' | 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING';

@@ -1,5 +1,5 @@
 import { checkZkHistory, formatZkFailure, parseZkHistory } from '../core/sim/linearizability/index.ts';
-import type { GatewayOp } from '../cli/gateway-ops.ts';
+import type { GatewayOp } from '../protocol/gateway-ops.ts';
 import { openTabs, waitForEnsemble } from './cluster.ts';
 import type { PageGlobals } from './contract.ts';
 import { expect, note, test } from './fixtures.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { io } from 'socket.io-client';
-import { roomToken } from '../signaling/cluster-key.ts';
-import type { JoinReply } from '../signaling/protocol.ts';
+import { roomToken } from '../protocol/cluster-key.ts';
+import type { JoinReply } from '../protocol/signaling-events.ts';
 import { openTabs, waitForEnsemble } from './cluster.ts';
 import { STATIC_DIRECTORY_VARIABLE, expect, note, test } from './fixtures.ts';
 import { startSignalingServer } from './processes.ts';

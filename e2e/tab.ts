@@ -1,6 +1,7 @@
 import { expect, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
-import type { GatewayOp, GatewayResult } from '../cli/gateway-ops.ts';
-import { parseLine } from '../cli/parse.ts';
+import type { GatewayOp, GatewayResult } from '../protocol/gateway-ops.ts';
+import { parseLine } from '../protocol/command-parse.ts';
+import { withTimeout } from '../lib/deadline.ts';
 import type { PageGlobals, TabStatus } from './contract.ts';
 
 /** Generous bounds: a noisy 2-core machine, several Chromium renderers, ZAB timeouts. */
@@ -105,15 +106,9 @@ export class Tab {
       if (keeper === undefined) throw new Error('window.tabkeeper is not defined');
       return keeper.run(argument);
     }, gatewayOp);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.name}: run(${JSON.stringify(gatewayOp)}) did not settle within ${timeoutMs} ms`)), timeoutMs);
+    return withTimeout(running, timeoutMs, () => {
+      throw new Error(`${this.name}: run(${JSON.stringify(gatewayOp)}) did not settle within ${timeoutMs} ms`);
     });
-    try {
-      return await Promise.race([running, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** Runs an op that must succeed; returns its value. */

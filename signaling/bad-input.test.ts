@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { LIMITS, MAX_MESSAGE_BYTES } from './protocol.ts';
+import { LIMITS, MAX_MESSAGE_BYTES } from '../protocol/signaling-events.ts';
 import { ServerFixture } from './testing/fixture.ts';
 import type { TestClient } from './testing/test-client.ts';
 

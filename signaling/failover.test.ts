@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { JoinReply } from './protocol.ts';
+import type { JoinReply } from '../protocol/signaling-events.ts';
 import { ManualClock, ServerFixture } from './testing/fixture.ts';
 import { ChildProcessUnderTest } from './testing/process.ts';
 import { RedisUnderTest } from './testing/redis-server.ts';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.ts';
-import { LIMITS } from './protocol.ts';
+import { LIMITS } from '../protocol/signaling-events.ts';
 
 /**
  * The signaling server's options, from flags (which win) and environment variables. Every

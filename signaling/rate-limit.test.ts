@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { TokenBucket } from './rate-limit.ts';
 import { ManualClock, ServerFixture } from './testing/fixture.ts';
 import { session } from './testing/sessions.ts';
-import type { ErrorEvent } from './protocol.ts';
+import type { ErrorEvent } from '../protocol/signaling-events.ts';
 
 const C = session('c');
 

@@ -1,7 +1,7 @@
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { SignalingServerOptions } from './server.ts';
-import type { JoinReply } from './protocol.ts';
+import type { JoinReply } from '../protocol/signaling-events.ts';
 import { ServerFixture } from './testing/fixture.ts';
 import { session } from './testing/sessions.ts';
 import { ChildProcessUnderTest } from './testing/process.ts';

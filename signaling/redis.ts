@@ -1,4 +1,6 @@
 import { createClient } from 'redis';
+import { backoffMs } from '../lib/backoff.ts';
+import { settlesWithin, withTimeout } from '../lib/deadline.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -31,21 +33,6 @@ const RECONNECT_DELAY_MAX_MS = 2_000;
 /** Longest polite close of one connection before it is destroyed. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
-/** Whether the promise settles within `ms` (its outcome, success or failure, does not matter). */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  const result = await Promise.race([settled, timeout]);
-  clearTimeout(timer);
-  return result;
-}
-
 /**
  * Connects to Redis. Fails (rejects) if Redis cannot be reached within 10 s at start; once
  * connected, a lost connection is retried forever (node-redis re-subscribes by itself). Commands
@@ -73,17 +60,13 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
       }),
     );
   };
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redactUrl(url)} within ${FIRST_CONNECT_TIMEOUT_MS} ms`)), FIRST_CONNECT_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([Promise.all(all.map((client) => client.connect())), timeout]);
+    await withTimeout(Promise.all(all.map((client) => client.connect())), FIRST_CONNECT_TIMEOUT_MS, () => {
+      throw new Error(`cannot reach Redis at ${redactUrl(url)} within ${FIRST_CONNECT_TIMEOUT_MS} ms`);
+    });
   } catch (error) {
     all.forEach((client) => client.destroy());
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
   return { commands, publish, subscribe, close };
 }
@@ -120,7 +103,7 @@ function guardPublish(client: RedisConnection): void {
 }
 
 function reconnectStrategy(retries: number): number {
-  return Math.min(50 * 2 ** Math.min(retries, 10), RECONNECT_DELAY_MAX_MS);
+  return backoffMs(retries, { firstMs: 50, maxMs: RECONNECT_DELAY_MAX_MS });
 }
 
 /** The URL without its password, for logs. */

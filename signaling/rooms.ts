@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
  * wrong key answers `no-such-cluster`, as for a name nobody uses).
  *
  * The server never sees a join key itself: tabs and CLIs send a room token derived from it
- * (signaling/cluster-key.ts), so a hostile or compromised server cannot use what it sees to pass
+ * (protocol/cluster-key.ts), so a hostile or compromised server cannot use what it sees to pass
  * the tabs' own DataChannel handshake. Cluster names hold only A-Z a-z 0-9 _ -, so the '.'
  * keeps keyless and keyed rooms of one name apart.
  */

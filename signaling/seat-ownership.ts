@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Refusal } from './protocol.ts';
+import type { Refusal } from '../protocol/signaling-events.ts';
 import type { ClaimRequest, Holder } from './seats.ts';
 
 /**

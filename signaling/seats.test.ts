@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import type { JoinReply } from './protocol.ts';
+import type { JoinReply } from '../protocol/signaling-events.ts';
 import { ManualClock, ServerFixture } from './testing/fixture.ts';
 
 // Goal: seats are assigned as DESIGN.md says (lowest free voter, then observers), a tab can

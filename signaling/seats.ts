@@ -1,5 +1,5 @@
 import type { ServerId } from '../core/types.ts';
-import type { Refusal } from './protocol.ts';
+import type { Refusal } from '../protocol/signaling-events.ts';
 import { mayReplaceHolder, StartupGrace } from './seat-ownership.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { RedisConnection } from './redis.ts';
-import { mergeUrls } from './server-urls.ts';
+import { mergeUrls } from '../protocol/server-urls.ts';
 
 /**
  * The public URLs of a deployment's live signaling servers, which each server hands to its tabs

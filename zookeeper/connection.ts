@@ -9,7 +9,7 @@ import { FrameSplitter } from './frames.ts';
 import { JuteError, JuteReader, JuteWriter } from './jute.ts';
 import { codec, ERROR_CODES, errorCode, EVENT_TYPE, KEEPER_STATE, OP, XID } from './records.ts';
 import { gatewaySecret, PASSWORD_BYTES, type SessionRecord, type SessionTable } from './session-table.ts';
-import { ZkTabResultSchema, type ZkEvent, type ZkRequest, type ZkTabOp, type ZkTabResult } from './tab-ops.ts';
+import { ZkTabResultSchema, type ZkEvent, type ZkRequest, type ZkTabOp, type ZkTabResult } from '../protocol/zk-tab-ops.ts';
 import { decodeRequest, longToZxid, sessionClientId, writeMultiErrors, writeMultiResponse, writeResponse, zxidToLong, type Decoded } from './wire.ts';
 
 /** What every connection of one listener shares. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { zkSessionIdFor } from '../signaling/session-secret.ts';
+import { zkSessionIdFor } from '../protocol/session-secret.ts';
 
 /**
  * The listener's ZooKeeper sessions: id, password, negotiated timeout and which cluster the
@@ -8,7 +8,7 @@ import { zkSessionIdFor } from '../signaling/session-secret.ts';
  *
  * Session ids are derived from passwords (the other way round from ZooKeeper, which derives the
  * password from the id and a server secret): a random 16-byte password, and the id is 63 bits of
- * its digest (signaling/session-secret.ts). So a password can be checked without remembering it,
+ * its digest (protocol/session-secret.ts). So a password can be checked without remembering it,
  * on any listener, and the password is also the session's gateway secret: the signaling server
  * attaches the session's clientId (`zk-<id>`, visible as ephemeralOwner) only to whoever
  * presents it, so a session id seen in `stat` gets nobody into the session.
@@ -90,7 +90,7 @@ export class SessionTable {
   }
 }
 
-/** The gateway secret of a session: its password as base64url (signaling/session-secret.ts). */
+/** The gateway secret of a session: its password as base64url (protocol/session-secret.ts). */
 export function gatewaySecret(password: Uint8Array): string {
   return Buffer.from(password).toString('base64url');
 }

@@ -3,7 +3,7 @@ import type { Stat } from '../core/tree/index.ts';
 import { MAX_MULTI_OPS } from '../core/tree/limits.ts';
 import { JuteError, type JuteReader, type JuteRecord, type JuteValue, type JuteWriter } from './jute.ts';
 import { codec, CREATE_MODE, ERROR_CODES, OP, OPEN_ACL, PERMS_ALL } from './records.ts';
-import type { ZkMultiOp, ZkRequest } from './tab-ops.ts';
+import type { ZkMultiOp, ZkRequest } from '../protocol/zk-tab-ops.ts';
 
 /**
  * ZooKeeper request bodies decoded into what the listener does with them, and tab answers

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { GatewayOp } from '../gateway-ops.ts';
+import type { GatewayOp } from '../../protocol/gateway-ops.ts';
 import { MemoryZooKeeper } from './memory-zookeeper.ts';
 
 // Goal: the test double answers the eight gateway ops with ZooKeeper's semantics, so CLI tests

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { Json } from '../../core/types.ts';
-import { ANY_VERSION, GatewayOpSchema, type GatewayOp, type GatewayResult, type Stat, type ZooKeeperErrorName } from '../gateway-ops.ts';
+import { ANY_VERSION, GatewayOpSchema, type GatewayOp, type GatewayResult, type Stat, type ZooKeeperErrorName } from '../../protocol/gateway-ops.ts';
 
 /**
  * TEST DOUBLE. A ZooKeeper-like data tree in memory, for testing the CLI and the gateway without
@@ -19,6 +19,8 @@ interface Znode {
   cversion: number;
   czxid: number;
   mzxid: number;
+  /** The zxid of the last change to this node's children. */
+  pzxid: number;
   ctime: number;
   mtime: number;
   ephemeralOwner: string | null;
@@ -75,6 +77,7 @@ export class MemoryZooKeeper {
     parent.children.add(path.slice(parentPath === '/' ? 1 : parentPath.length + 1));
     parent.sequence += 1;
     parent.cversion += 1;
+    parent.pzxid = zxid;
     return { ok: true, value: path };
   }
 
@@ -100,7 +103,7 @@ export class MemoryZooKeeper {
     this.nodes.delete(path);
     parent.children.delete(path.slice(parentPath === '/' ? 1 : parentPath.length + 1));
     parent.cversion += 1;
-    this.lastZxid += 1;
+    parent.pzxid = ++this.lastZxid;
     return { ok: true, value: null };
   }
 
@@ -113,10 +116,12 @@ export class MemoryZooKeeper {
     return {
       czxid: { epoch: 1, counter: node.czxid },
       mzxid: { epoch: 1, counter: node.mzxid },
+      pzxid: { epoch: 1, counter: node.pzxid },
       ctime: node.ctime,
       mtime: node.mtime,
       version: node.version,
       cversion: node.cversion,
+      aversion: 0,
       ephemeralOwner: node.ephemeralOwner,
       dataLength: new TextEncoder().encode(node.data).length,
       numChildren: node.children.size,
@@ -125,7 +130,7 @@ export class MemoryZooKeeper {
 }
 
 function newZnode(data: string, zxid: number, timeMs: number, ephemeralOwner: string | null): Znode {
-  return { data, version: 0, cversion: 0, czxid: zxid, mzxid: zxid, ctime: timeMs, mtime: timeMs, ephemeralOwner, sequence: 0, children: new Set() };
+  return { data, version: 0, cversion: 0, czxid: zxid, mzxid: zxid, pzxid: zxid, ctime: timeMs, mtime: timeMs, ephemeralOwner, sequence: 0, children: new Set() };
 }
 
 function parentOf(path: string): string {

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
-import { roomToken } from '../../signaling/cluster-key.ts';
-import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../signaling/protocol.ts';
-import type { GatewayResult } from '../gateway-ops.ts';
+import { roomToken } from '../../protocol/cluster-key.ts';
+import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../protocol/signaling-events.ts';
+import type { GatewayResult } from '../../protocol/gateway-ops.ts';
 import { MemoryZooKeeper } from './memory-zookeeper.ts';
 
 /**

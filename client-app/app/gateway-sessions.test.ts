@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GatewayOp } from '../../cli/gateway-ops.ts';
+import type { GatewayOp } from '../../protocol/gateway-ops.ts';
 import type { Clock } from '../../core/clock.ts';
 import { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
 import { serverConfig } from '../../core/config.ts';
@@ -11,7 +11,7 @@ import type { ServerId } from '../../core/types.ts';
 import { DataTree } from '../../core/tree/index.ts';
 import { GatewaySessions, runGatewayOp } from './gateway-sessions.ts';
 
-// Goal: every gateway op maps onto the client API with the result shapes cli/gateway-ops.ts
+// Goal: every gateway op maps onto the client API with the result shapes protocol/gateway-ops.ts
 // documents, errors carry ZooKeeper's names, and CLI client ids get sessions of their own.
 // Method: real ZabNodes, three in memory, on real timers; the sessions attach to node 1.
 

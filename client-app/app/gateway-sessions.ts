@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import type { GatewayOp, GatewayResult, ZooKeeperErrorName } from '../../cli/gateway-ops.ts';
-import { GatewayOpSchema, ZOOKEEPER_ERRORS } from '../../cli/gateway-ops.ts';
+import type { GatewayOp, GatewayResult, ZooKeeperErrorName } from '../../protocol/gateway-ops.ts';
+import { GatewayOpSchema, ZOOKEEPER_ERRORS } from '../../protocol/gateway-ops.ts';
 import type { Clock } from '../../core/clock.ts';
 import { ZooKeeperError } from '../../core/client/errors.ts';
 import type { ServerHandle } from '../../core/client/server-handle.ts';
@@ -8,7 +8,7 @@ import { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
 import type { Json } from '../../core/types.ts';
 
 /**
- * Runs the gateway operations (cli/gateway-ops.ts) through TabKeeperClient sessions of this tab:
+ * Runs the gateway operations (protocol/gateway-ops.ts) through TabKeeperClient sessions of this tab:
  * the tab's own session for `window.tabkeeper.run` and the op form, and one session per
  * command-line client id for the CLI's requests relayed by the signaling server.
  *

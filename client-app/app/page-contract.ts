@@ -1,10 +1,11 @@
-import type { GatewayOp, GatewayResult } from '../../cli/gateway-ops.ts';
+import type { GatewayOp, GatewayResult } from '../../protocol/gateway-ops.ts';
 
 /**
  * What the page exposes to tests and to the console as `window.tabkeeper` (the e2e tests code
  * against exactly this). Zxids are "epoch:counter" strings.
  */
-export type TabState = 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING' | 'STARTING' | 'FAILED';
+/** RECOVERING: reloading its storage, after the node started or after it left a role, before LOOKING. */
+export type TabState = 'RECOVERING' | 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING' | 'STARTING' | 'FAILED';
 
 export interface TabStatus {
   readonly cluster: string;
@@ -68,7 +69,7 @@ export interface TabKeeperPage {
   status(): TabStatus;
   /** One operation in the tab's own session; reads are synced (linearizable). Never rejects. */
   run(op: GatewayOp): Promise<GatewayResult>;
-  /** The call/return records of run(), DESIGN.md's history format (cli/history.ts). */
+  /** The call/return records of run(), DESIGN.md's history format (protocol/history.ts). */
   history(): unknown[];
   /**
    * UNSAFE recovery for a cluster that refuses to serve because a quorum of seats lost its

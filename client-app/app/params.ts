@@ -1,4 +1,4 @@
-import { LIMITS } from '../../signaling/protocol.ts';
+import { LIMITS } from '../../protocol/signaling-events.ts';
 
 /** What the page URL asks for: `/?cluster=demo&size=3&key=…`. */
 export interface TabParams {

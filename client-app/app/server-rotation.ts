@@ -1,4 +1,4 @@
-import { mergeUrls, originOf } from '../../signaling/server-urls.ts';
+import { mergeUrls, originOf } from '../../protocol/server-urls.ts';
 
 /**
  * Which signaling server a tab connects to next. The page's own origin comes first (it served

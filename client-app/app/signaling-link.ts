@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
+import { backoffMs } from '../../lib/backoff.ts';
 import type { Json, ServerId } from '../../core/types.ts';
-import type { ClientToServerEvents, JoinReply, JoinRequest, ServerToClientEvents } from '../../signaling/protocol.ts';
+import type { ClientToServerEvents, JoinReply, JoinRequest, ServerToClientEvents } from '../../protocol/signaling-events.ts';
 import type { RememberedSeat } from './seat-memory.ts';
 import { ServerRotation } from './server-rotation.ts';
 
@@ -148,7 +149,7 @@ export class SignalingLink {
    */
   private scheduleReconnect(): void {
     if (this.isClosed || this.reconnectTimer !== null) return;
-    const base = Math.min(RECONNECT_FIRST_MS * 2 ** this.failures, RECONNECT_MAX_MS);
+    const pauseMs = backoffMs(this.failures, { firstMs: RECONNECT_FIRST_MS, maxMs: RECONNECT_MAX_MS, jitter: 0.25 });
     this.failures += 1;
     this.reconnectTimer = window.setTimeout(() => {
       this.reconnectTimer = null;
@@ -157,7 +158,7 @@ export class SignalingLink {
       this.socket = this.open(this.rotation.advance());
       old.removeAllListeners();
       old.disconnect();
-    }, base * (0.75 + Math.random() * 0.5));
+    }, pauseMs);
   }
 
   /**

@@ -1,72 +1,41 @@
-import type { GatewayOp, GatewayResult } from '../../cli/gateway-ops.ts';
-import { historyNow, historyRecord, type HistoryRecord } from '../../cli/history.ts';
+import type { GatewayOp, GatewayResult } from '../../protocol/gateway-ops.ts';
 import { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
-import { serverConfig, type ServerConfig } from '../../core/config.ts';
-import { lastLoggedZxid } from '../../core/memory-storage.ts';
+import { lastLoggedZxid } from '../../core/persist-batch.ts';
 import { ZabNode } from '../../core/node.ts';
 import { DataTree } from '../../core/tree/index.ts';
-import type { Json, ServerId } from '../../core/types.ts';
+import type { ServerId } from '../../core/types.ts';
 import { formatZxid, ZERO_ZXID } from '../../core/zxid.ts';
 import { databaseName, IndexedDbStorage } from '../storage/indexeddb-storage.ts';
 import { FaultFilter } from '../transport/fault-filter.ts';
 import { WebRtcTransport } from '../transport/webrtc-transport.ts';
 import { BrowserClock } from './browser-clock.ts';
-import { GatewaySessions, parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
-import { isZkTabOp } from '../../zookeeper/tab-ops.ts';
+import { browserConfig, TICK_MS } from './browser-config.ts';
+import { answerGateway } from './gateway-door.ts';
+import { GatewaySessions } from './gateway-sessions.ts';
+import { LogRing, type LogLine } from './log-ring.ts';
+import { PageRuns } from './page-runs.ts';
 import { ZooKeeperSessions } from './zookeeper-sessions.ts';
 import type { TabKeeperPage, TabStatus } from './page-contract.ts';
-import { peerAuthKey, roomToken } from '../../signaling/cluster-key.ts';
+import { peerAuthKey, roomToken } from '../../protocol/cluster-key.ts';
 import type { TabParams } from './params.ts';
 import { readRememberedSeat, rememberSeat, type RememberedSeat } from './seat-memory.ts';
 import { TabEvents } from './tab-events.ts';
+import { tabStatus } from './tab-status.ts';
 import { SignalingLink } from './signaling-link.ts';
 import { acquireSeatLock, type SeatLock } from './web-lock.ts';
 
-/** Milliseconds per protocol tick in a tab. */
-export const TICK_MS = 50;
-
-/**
- * Protocol timing for browsers, in ticks of TICK_MS: more generous than the simulator's,
- * because tabs pause (garbage collection, a busy main thread, a tab in the background).
- * Heartbeats go every tick; a second of silence (syncLimit) ends a leader or a follower.
- */
-export function browserConfig(seat: ServerId, size: number, params: Pick<TabParams, 'snapshotEveryTxns' | 'retainLogTxns'>): ServerConfig {
-  return serverConfig(seat, size, {
-    electionTimeoutTicks: 6,
-    initLimitTicks: 60,
-    syncLimitTicks: 20,
-    ...(params.snapshotEveryTxns === null ? {} : { snapshotEveryTxns: params.snapshotEveryTxns }),
-    ...(params.retainLogTxns === null ? {} : { retainLogTxns: params.retainLogTxns }),
-  });
-}
-
 const SESSION_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 10_000;
-/** How long a CLI request waits for this tab to serve again before it answers ConnectionLoss. */
-const GATEWAY_WAIT_FOR_SERVING_MS = 5_000;
-
-/** run() gives up on an operation that has not settled by then (ConnectionLoss: unknown outcome). */
-const RUN_TIMEOUT_MS = 15_000;
 const LOCK_TIMEOUT_MS = 5_000;
 const LOG_LINES_KEPT = 300;
 
-export interface LogLine {
-  readonly timeMs: number;
-  readonly text: string;
-}
-
-export interface TreeEntry {
-  readonly name: string;
-  readonly data: string;
-  readonly version: number;
-  readonly children: number;
-  readonly ephemeral: boolean;
-}
-
 /**
- * One tab, one server: joins the cluster through the signaling server, takes the seat's Web
- * Lock and IndexedDB database, runs a ZabNode over WebRTC, and runs operations in the tab's own
- * client session (the page and `window.tabkeeper`) and in one session per CLI (the gateway).
+ * One tab, one server: the composition root. Joins the cluster through the signaling server,
+ * takes the seat's Web Lock and IndexedDB database, runs a ZabNode over WebRTC, and wires the
+ * parts that each do one job: the page contract's runs and history (page-runs.ts) and status
+ * (tab-status.ts), requests relayed from CLIs and the ZooKeeper listener (gateway-door.ts),
+ * waiting for the node to serve (until-serving.ts), the log ring (log-ring.ts) and the seat
+ * remembered in sessionStorage (seat-memory.ts).
  */
 export class TabApp implements TabKeeperPage {
   readonly clock = new BrowserClock();
@@ -91,9 +60,11 @@ export class TabApp implements TabKeeperPage {
   private failure: string | null = null;
   private storageOpenError: string | null = null;
   private closed = false;
-  private readonly records: HistoryRecord[] = [];
-  private readonly logLines: LogLine[] = [];
-  private readonly changeListeners: (() => void)[] = [];
+  private readonly logLines = new LogRing(LOG_LINES_KEPT);
+  private readonly runs = new PageRuns(
+    () => ({ node: this.node, client: this.client, seat: this.seat }),
+    (expired) => this.replaceClient(expired),
+  );
 
   constructor(readonly params: TabParams) {
     this.size = params.size ?? 0;
@@ -123,7 +94,8 @@ export class TabApp implements TabKeeperPage {
         this.changed();
       },
       signal: (from, data) => this.transport?.handleSignal(from, data),
-      gatewayRequest: (request) => void this.answerGateway(request),
+      gatewayRequest: (request) =>
+        void answerGateway(() => ({ node: this.node, gateway: this.gateway, zookeeper: this.zookeeper, signaling: this.signaling }), request),
       rejoined: (peers) => this.transport?.addPeers(peers),
       lost: (reason) => this.fail(reason),
       log: (line) => this.log(line),
@@ -254,33 +226,17 @@ export class TabApp implements TabKeeperPage {
   // ---------------------------------------------------------------- the page contract
 
   status(): TabStatus {
-    const node = this.node;
-    // Read field by field: view() digests the whole tree, too costly for every refresh.
-    const server = node?.server ?? null;
-    const view = server === null ? null : { state: server.state, leader: server.leader, currentEpoch: server.currentEpoch, lastZxid: server.log.lastZxid, committedZxid: server.committedZxid, admission: server.admission.view() };
-    return {
+    return tabStatus({
       cluster: this.params.cluster,
+      keyed: this.params.key !== null,
       size: this.size,
       seat: this.seat,
-      state: this.failure !== null ? 'FAILED' : view === null ? 'STARTING' : view.state,
-      serving: this.failure === null && (node?.serving ?? false),
-      leader: view?.leader ?? null,
-      currentEpoch: view?.currentEpoch ?? 0,
-      lastZxid: formatZxid(view?.lastZxid ?? ZERO_ZXID),
-      committedZxid: formatZxid(view?.committedZxid ?? ZERO_ZXID),
-      peers: this.filter?.openPeers() ?? [],
-      peerAuth: {
-        keyed: this.params.key !== null,
-        failures: this.transport?.stats.authFailures ?? 0,
-        lastFailure: this.transport?.stats.lastAuthFailure ?? null,
-        dropped: this.transport?.stats.unauthenticatedDropped ?? 0,
-        accepted: this.transport?.stats.messagesReceived ?? 0,
-      },
+      node: this.node,
+      filter: this.filter,
+      transport: this.transport,
       restored: this.restored,
-      error: this.failure,
-      unsendable: this.transport?.stats.sendsOversized ?? 0,
-      admission: view === null ? null : { ...view.admission, lost: [...view.admission.lost] },
-    };
+      failure: this.failure,
+    });
   }
 
   forceNewCluster(): void {
@@ -290,34 +246,19 @@ export class TabApp implements TabKeeperPage {
   }
 
   async run(op: GatewayOp): Promise<GatewayResult> {
-    const parsed = parseGatewayOp(op);
-    if (parsed === null) return { ok: false, error: 'BadArguments' };
-    const call = historyNow();
-    // Between leaders, hold the request (as ZooKeeper's client does while it reconnects) rather
-    // than answering ConnectionLoss at once.
-    await this.untilServing(GATEWAY_WAIT_FOR_SERVING_MS);
-    const client = this.client;
-    let result: GatewayResult;
-    if (client === null || !this.node?.serving) {
-      result = { ok: false, error: 'ConnectionLoss' }; // no quorum: nothing was sent
-    } else {
-      result = await withTimeout(runGatewayOp(client, parsed), RUN_TIMEOUT_MS, { ok: false, error: 'ConnectionLoss' });
-      if (!result.ok && result.error === 'SessionExpired') this.replaceClient(client);
-    }
-    const record = historyRecord(client?.sessionId ?? `tab-${this.seat ?? 0}`, parsed, call, historyNow(), result);
-    if (record !== null) this.records.push(record);
+    const result = await this.runs.run(op);
     this.changed();
     return result;
   }
 
   history(): unknown[] {
-    return this.records.map((record) => ({ ...record }));
+    return this.runs.history();
   }
 
   // ---------------------------------------------------------------- for the UI
 
   get logs(): readonly LogLine[] {
-    return this.logLines;
+    return this.logLines.lines;
   }
 
   /** Why the last message too large for the transport could not be sent (a bug), if any. */
@@ -327,25 +268,6 @@ export class TabApp implements TabKeeperPage {
 
   get storageError(): string | null {
     return this.storage?.error?.message ?? this.storageOpenError;
-  }
-
-  /** The children of `/` with their data, read from this tab's copy of the tree (committed state). */
-  tree(limit = 100): TreeEntry[] {
-    const machine = this.node?.server.machine;
-    if (machine === undefined) return [];
-    const listed = machine.query({ type: 'getChildren', path: '/' });
-    if (!listed.ok) return [];
-    const names = [...(listed.value as { children: string[] }).children].sort().slice(0, limit);
-    return names.flatMap((name) => {
-      const read = machine.query({ type: 'getData', path: `/${name}` });
-      if (!read.ok) return [];
-      const { data, stat } = read.value as { data: string; stat: { version: number; numChildren: number; ephemeralOwner: string | null } };
-      return [{ name, data, version: stat.version, children: stat.numChildren, ephemeral: stat.ephemeralOwner !== null }];
-    });
-  }
-
-  onChange(listener: () => void): void {
-    this.changeListeners.push(listener);
   }
 
   /** The running node (null until storage is open): the views read its log and tree. */
@@ -376,42 +298,6 @@ export class TabApp implements TabKeeperPage {
   }
 
   // ---------------------------------------------------------------- gateway, failure, shutdown
-
-  /**
-   * A CLI request waits a little for this tab to serve (an election takes well under a second),
-   * as a ZooKeeper client's requests wait while it reconnects: failing each at once would turn
-   * every line a CLI sends during an election into a ConnectionLoss.
-   */
-  private async answerGateway(request: { clientId: string; requestId: number; op: Json }): Promise<void> {
-    const serving = await this.untilServing(GATEWAY_WAIT_FOR_SERVING_MS);
-    const gateway = this.gateway;
-    if (isZkTabOp(request.op) && this.zookeeper !== null && serving) {
-      const answer = await this.zookeeper.run(request.clientId, request.op);
-      this.signaling?.gatewayReply(request.clientId, request.requestId, answer as unknown as Json);
-      return;
-    }
-    const result: GatewayResult =
-      gateway === null || !serving ? { ok: false, error: 'ConnectionLoss' } : await gateway.run(request.clientId, request.op);
-    this.signaling?.gatewayReply(request.clientId, request.requestId, result as unknown as Json);
-  }
-
-  /** Resolves true once the node serves, false if it does not within `timeoutMs` (or is gone). */
-  private async untilServing(timeoutMs: number): Promise<boolean> {
-    const node = this.node;
-    if (node === null || node.serving) return node?.serving ?? false;
-    // No polling: the node says when it serves again (or stops for good).
-    return new Promise((resolve) => {
-      const finish = (serving: boolean) => {
-        window.clearTimeout(timer);
-        stop();
-        resolve(serving);
-      };
-      const timer = window.setTimeout(() => finish(node.serving), timeoutMs);
-      const stop = node.onServingChange((serving) => {
-        if (serving || node.stopped) finish(serving);
-      });
-    });
-  }
 
   private replaceClient(expired: TabKeeperClient): void {
     if (this.client !== expired || this.node === null) return;
@@ -451,24 +337,10 @@ export class TabApp implements TabKeeperPage {
   }
 
   private log(text: string): void {
-    const line = { timeMs: Date.now(), text };
-    this.logLines.push(line);
-    this.events.emit({ type: 'log', ...line });
-    if (this.logLines.length > LOG_LINES_KEPT) this.logLines.splice(0, this.logLines.length - LOG_LINES_KEPT);
+    this.events.emit({ type: 'log', ...this.logLines.add(text) });
   }
 
   private changed(): void {
     this.events.emit({ type: 'changed' });
-    for (const listener of this.changeListeners) listener();
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return new Promise((resolve) => {
-    const timer = window.setTimeout(() => resolve(fallback), ms);
-    void promise.then((value) => {
-      window.clearTimeout(timer);
-      resolve(value);
-    });
-  });
 }

@@ -1,5 +1,6 @@
 import type { AppliedTxn } from '../../core/ready.ts';
 import type { ServerEvent } from '../../core/server.ts';
+import { Listeners } from '../../core/listeners.ts';
 import type { ServerId } from '../../core/types.ts';
 
 /**
@@ -17,21 +18,20 @@ export type TabEvent =
 
 /** A plain synchronous emitter; a listener that throws is reported and does not stop the others. */
 export class TabEvents {
-  private readonly listeners = new Set<(event: TabEvent) => void>();
+  private readonly listeners = new Listeners<[TabEvent]>();
 
   /** Returns a function that unsubscribes. */
   subscribe(listener: (event: TabEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit(event: TabEvent): void {
-    for (const listener of this.listeners) {
+    return this.listeners.add((event) => {
       try {
         listener(event);
       } catch (error) {
         console.error('TabKeeper view listener failed', error);
       }
-    }
+    });
+  }
+
+  emit(event: TabEvent): void {
+    this.listeners.emit(event);
   }
 }

@@ -7,10 +7,11 @@ import type { ApplyResult } from '../../core/state-machine.ts';
 import type { Stat } from '../../core/tree/index.ts';
 import type { Json } from '../../core/types.ts';
 import { compareZxid, type Zxid } from '../../core/zxid.ts';
-import { ZkTabOpSchema, type ZkEvent, type ZkRequest, type ZkTabOp, type ZkTabResult } from '../../zookeeper/tab-ops.ts';
+import { withTimeout } from '../../lib/deadline.ts';
+import { ZkTabOpSchema, type ZkEvent, type ZkRequest, type ZkTabOp, type ZkTabResult } from '../../protocol/zk-tab-ops.ts';
 
 /**
- * The ZooKeeper sessions a tab serves for the ZooKeeper listener (zookeeper/tab-ops.ts): one
+ * The ZooKeeper sessions a tab serves for the ZooKeeper listener (protocol/zk-tab-ops.ts): one
  * TabKeeperClient per ZooKeeper session attached here, whose watch events are queued until the
  * listener's next answer or poll picks them up.
  *
@@ -221,13 +222,8 @@ function statIn(value: unknown): Stat {
 }
 
 function syncServer(server: ServerHandle, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    server.request('sync', null, (result) => {
-      clearTimeout(timer);
-      resolve(result.ok);
-    });
-  });
+  const synced = new Promise<boolean>((resolve) => server.request('sync', null, (result) => resolve(result.ok)));
+  return withTimeout(synced, timeoutMs, () => false);
 }
 
 /** Waits until the client is CONNECTED, EXPIRED or CLOSED, or `timeoutMs` passes; returns its state then. */

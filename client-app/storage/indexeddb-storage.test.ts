@@ -1,7 +1,8 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { MemoryStorage, lastLoggedZxid } from '../../core/memory-storage.ts';
+import { MemoryStorage } from '../../core/memory-storage.ts';
+import { lastLoggedZxid } from '../../core/persist-batch.ts';
 import { Prng } from '../../core/sim/prng.ts';
 import type { PersistedState, PersistOp } from '../../core/storage.ts';
 import type { Proposal, Snapshot } from '../../core/types.ts';

@@ -1,6 +1,7 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
-import { applyPersistOps, lastLoggedZxid } from '../../core/memory-storage.ts';
+import { applyPersistOps, lastLoggedZxid } from '../../core/persist-batch.ts';
 import type { PersistedState, PersistOp, Storage } from '../../core/storage.ts';
+import { Listeners } from '../../core/listeners.ts';
 import type { Proposal, ServerId, Snapshot } from '../../core/types.ts';
 import { compareZxid, formatZxid, isSuccessor, ZERO_ZXID, zxidEquals, type Zxid } from '../../core/zxid.ts';
 
@@ -20,7 +21,7 @@ import { compareZxid, formatZxid, isSuccessor, ZERO_ZXID, zxidEquals, type Zxid 
  * `write(batch)` is one readwrite transaction over the stores the batch touches, with `strict`
  * durability (flushed to disk before `complete`), and resolves on the transaction's completion:
  * the driver acks proposals only after that. The batch's semantics are exactly those of
- * `applyPersistOps` (core/memory-storage.ts): the new state is first computed with it on a mirror
+ * `applyPersistOps` (core/persist-batch.ts): the new state is first computed with it on a mirror
  * of what is stored, so a batch that breaks an invariant is refused before anything is written,
  * and the requests then issued turn the stored state into that same new state.
  *
@@ -86,7 +87,7 @@ export class IndexedDbStorage implements Storage {
   private mirror: PersistedState | null = null;
   private failure: StorageError | null = null;
   private closed = false;
-  private readonly errorListeners: ((error: StorageError) => void)[] = [];
+  private readonly errorListeners = new Listeners<[StorageError]>();
   writes = 0;
 
   private constructor(
@@ -118,7 +119,7 @@ export class IndexedDbStorage implements Storage {
 
   /** Errors that happen outside any call (the database was taken away). */
   onError(listener: (error: StorageError) => void): void {
-    this.errorListeners.push(listener);
+    this.errorListeners.add(listener);
   }
 
   get error(): StorageError | null {
@@ -206,7 +207,7 @@ export class IndexedDbStorage implements Storage {
     if (this.failure !== null && this.failure.code === error.code) return;
     this.fail(error);
     this.close();
-    for (const listener of this.errorListeners) listener(error);
+    this.errorListeners.emit(error);
   }
 }
 

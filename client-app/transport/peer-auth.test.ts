@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { peerAuthKey } from '../../signaling/cluster-key.ts';
+import { peerAuthKey } from '../../protocol/cluster-key.ts';
 import { PeerHandshake, sdpFingerprint, type HandshakeStep } from './peer-auth.ts';
 
 // Goal: two tabs accept each other only if both hold the cluster's join key, and nothing a relay

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { ServerId } from '../../core/types.ts';
-import { base64url, fromBase64url, type HmacKey } from '../../signaling/cluster-key.ts';
+import { base64url, fromBase64url, type HmacKey } from '../../protocol/cluster-key.ts';
 
 /**
  * The join-key handshake two tabs run on a fresh DataChannel before either accepts a protocol
@@ -10,7 +10,7 @@ import { base64url, fromBase64url, type HmacKey } from '../../signaling/cluster-
  *
  * Each side sends `hello` with a fresh 256-bit nonce as soon as the channel opens, then, once it
  * has the other's hello, `proof`: HMAC-SHA-256 under the peer-auth key (derived from the join
- * key, signaling/cluster-key.ts; the signaling server never sees it) over
+ * key, protocol/cluster-key.ts; the signaling server never sees it) over
  *
  *   label | cluster | prover seat | verifier seat | verifier's nonce | prover's nonce
  *         | prover's DTLS fingerprint | verifier's DTLS fingerprint
@@ -43,7 +43,7 @@ type HandshakeMessage = v.InferOutput<typeof HandshakeMessageSchema>;
 
 export interface PeerHandshakeOptions {
   readonly cluster: string;
-  /** The peer-auth key (signaling/cluster-key.ts `peerAuthKey`). */
+  /** The peer-auth key (protocol/cluster-key.ts `peerAuthKey`). */
   readonly key: HmacKey;
   readonly local: ServerId;
   readonly remote: ServerId;

@@ -3,8 +3,10 @@ import * as v from 'valibot';
 import { encodeMessage, MAX_MESSAGE_BYTES, type Message } from '../../core/messages.ts';
 import type { Transport } from '../../core/transport.ts';
 import type { Json, ServerId } from '../../core/types.ts';
-import type { HmacKey } from '../../signaling/cluster-key.ts';
+import type { HmacKey } from '../../protocol/cluster-key.ts';
 import { encodeFrames, FrameSender, Reassembler, type FrameChannel } from './framing.ts';
+import { Listeners } from '../../core/listeners.ts';
+import { backoffMs } from '../../lib/backoff.ts';
 import { LinkProbes, parseControl } from './link-probe.ts';
 import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';
 
@@ -154,11 +156,12 @@ export class WebRtcTransport implements Transport {
   private readonly present = new Set<ServerId>();
   private readonly links = new Map<ServerId, Link>();
   private readonly retryTimers = new Map<ServerId, number>();
-  private readonly retryDelays = new Map<ServerId, number>();
+  /** Retries of a link since it was last up (backoff.ts: the next pause doubles with each). */
+  private readonly retryAttempts = new Map<ServerId, number>();
   private messageCallback: ((from: ServerId, data: unknown) => void) | null = null;
   private linkUpCallback: ((peer: ServerId) => void) | null = null;
   private linkDownCallback: ((peer: ServerId) => void) | null = null;
-  private readonly linkListeners: (() => void)[] = [];
+  private readonly linkListeners = new Listeners<[]>();
   private readonly probes: LinkProbes<Link>;
   private isClosed = false;
   /** Encoded messages per peer, waiting for `flush()`. */
@@ -272,7 +275,7 @@ export class WebRtcTransport implements Transport {
 
   /** Called whenever a link opens or closes (for the UI). */
   onLinksChanged(listener: () => void): void {
-    this.linkListeners.push(listener);
+    this.linkListeners.add(listener);
   }
 
   /**
@@ -296,7 +299,7 @@ export class WebRtcTransport implements Transport {
   peerJoined(seat: ServerId): void {
     if (this.isClosed || seat === this.options.seat) return;
     this.present.add(seat);
-    this.retryDelays.delete(seat);
+    this.retryAttempts.delete(seat);
     this.cancelRetry(seat);
     const link = this.links.get(seat);
     if (link?.up === true) this.probes.probe(link, 'peer-joined');
@@ -436,7 +439,7 @@ export class WebRtcTransport implements Transport {
     link.up = true;
     if (link.connectTimer !== null) window.clearTimeout(link.connectTimer);
     link.connectTimer = null;
-    this.retryDelays.delete(link.remote);
+    this.retryAttempts.delete(link.remote);
     this.options.log(`link to ${link.remote} ${how}`);
     this.linkUpCallback?.(link.remote);
     this.notifyLinks();
@@ -564,8 +567,9 @@ export class WebRtcTransport implements Transport {
   private scheduleRetry(link: Link): void {
     const remote = link.remote;
     if (this.retryTimers.has(remote)) return;
-    const delay = this.retryDelays.get(remote) ?? this.timing.retryDelayMs;
-    this.retryDelays.set(remote, Math.min(delay * 2, this.timing.retryDelayMaxMs));
+    const attempt = this.retryAttempts.get(remote) ?? 0;
+    this.retryAttempts.set(remote, attempt + 1);
+    const delay = backoffMs(attempt, { firstMs: this.timing.retryDelayMs, maxMs: this.timing.retryDelayMaxMs });
     const timer = window.setTimeout(() => {
       this.retryTimers.delete(remote);
       if (this.isClosed || !this.present.has(remote) || this.links.has(remote)) return;
@@ -601,7 +605,7 @@ export class WebRtcTransport implements Transport {
   }
 
   private notifyLinks(): void {
-    for (const listener of this.linkListeners) listener();
+    this.linkListeners.emit();
   }
 }
 

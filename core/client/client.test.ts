@@ -6,6 +6,7 @@ import type { ServerId } from '../types.ts';
 import { ZooKeeperError } from './errors.ts';
 import { TabKeeperClient, type ConnectionState } from './tabkeeper-client.ts';
 import type { WatchedEvent } from './watches.ts';
+import { MARK } from '../marks.ts';
 
 /**
  * The client API over a simulated 3-server cluster running the real data tree: what a
@@ -164,7 +165,7 @@ describe('TabKeeperClient', () => {
     s.cluster.crash(home);
     await s.until(() => deleted.length > 0, 'the leader expires the session');
     expect(deleted).toEqual([{ type: 'NodeDeleted', path: '/eph' }]);
-    expect(s.mark('leader expires a session')).toBeGreaterThan(0);
+    expect(s.mark(MARK.leaderExpiresSession)).toBeGreaterThan(0);
     s.cluster.start(home);
     await s.stabilize();
     for (const sid of s.cluster.running()) expect(s.cluster.node(sid)!.query({ type: 'exists', path: '/eph' })).toEqual({ ok: true, value: null });
@@ -178,7 +179,7 @@ describe('TabKeeperClient', () => {
     const s = await cluster();
     const { client } = connect(s, 'careless', s.followers()[0]!);
     await s.until(() => client.state === 'CONNECTED', 'the client connects');
-    const lastZxid = () => s.cluster.running().map((sid) => s.cluster.node(sid)!.server.log.lastZxid);
+    const lastZxid = () => s.cluster.running().map((sid) => s.cluster.node(sid)!.inspect().log.lastZxid);
     const before = lastZxid();
     const oversized = 'x'.repeat(1024 * 1024 + 1);
     const calls: Promise<unknown>[] = [

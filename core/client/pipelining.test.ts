@@ -141,7 +141,7 @@ describe('pipelined requests of one session', () => {
     const after = issueAll([() => client.getChildren('/q', { sync: true })]);
     await s.until(() => after.order.length === 1, 'the children are read');
     const children = (after.results[0] as { ok: true; value: string[] }).value;
-    const tree = s.cluster.node(s.leader())!.server.machine;
+    const tree = s.cluster.node(s.leader())!.inspect().machine;
     const committed = [...children].sort().map((name) => {
       const read = tree.query({ type: 'getData', path: `/q/${name}` });
       return Number((read as { ok: true; value: { data: string } }).value.data);

@@ -5,6 +5,7 @@ import type { Json, ServerId } from '../types.ts';
 import { compareZxid, formatZxid, maxZxid, ZERO_ZXID, type Zxid } from '../zxid.ts';
 import { ZooKeeperError } from './errors.ts';
 import type { ServerHandle } from './server-handle.ts';
+import { Listeners } from '../listeners.ts';
 import { WatchTable, type WatchedEvent, type Watcher } from './watches.ts';
 
 /** The client's connection, as ZooKeeper's KeeperState: it is told to listeners on every change. */
@@ -112,7 +113,7 @@ export class TabKeeperClient {
   /** While connecting: the server found last, and how to stop listening to it. */
   private candidate: { readonly server: ServerHandle; readonly stop: () => void } | null = null;
   private timer: TimerId | null = null;
-  private readonly stateListeners: ((state: ConnectionState) => void)[] = [];
+  private readonly stateListeners = new Listeners<[ConnectionState]>();
   /** The number of the next numbered write (exactlyOnce). */
   private nextRequestNumber = 1;
   /** Numbered writes sent at least once: their outcome may be known to the cluster only. */
@@ -145,11 +146,7 @@ export class TabKeeperClient {
   }
 
   onStateChange(listener: (state: ConnectionState) => void): () => void {
-    this.stateListeners.push(listener);
-    return () => {
-      const index = this.stateListeners.indexOf(listener);
-      if (index >= 0) this.stateListeners.splice(index, 1);
-    };
+    return this.stateListeners.add(listener);
   }
 
   // ---------------------------------------------------------------- the ZooKeeper API
@@ -496,7 +493,7 @@ export class TabKeeperClient {
     if (state === this.connectionState) return;
     this.connectionState = state;
     if ((state === 'CLOSED' || state === 'EXPIRED') && this.timer !== null) this.options.clock.clearTimer(this.timer);
-    for (const listener of this.stateListeners) listener(state);
+    this.stateListeners.emit(state);
   }
 
   /** For tests and the UI: zxid the client has seen, and how many watches are set. */

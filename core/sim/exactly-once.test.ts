@@ -38,7 +38,7 @@ async function lostAnswer(exactlyOnce: boolean): Promise<{ result: ApplyResult; 
   let result: ApplyResult | null = null;
   const create = { type: 'create', path: '/q/n-', data: 'x', ephemeral: false, sequential: true, sessionId: null };
   client.call({ kind: 'write', request: create, path: '/q/n-' }, (answer) => (result = answer));
-  const tree = (sid: ServerId) => s.node(sid).server.machine as DataTree;
+  const tree = (sid: ServerId) => s.node(sid).inspect().machine as DataTree;
   const children = (sid: ServerId) => (tree(sid).query({ type: 'getChildren', path: '/q' }) as unknown as { value: { children: string[] } }).value.children;
   await s.until(() => children(leader).length === 1, 'the leader committed the create');
   s.cluster.crash(attached!);

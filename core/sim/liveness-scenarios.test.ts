@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { KvOp } from '../kv-machine.ts';
+import type { KvOp } from './kv-machine.ts';
 import type { Message } from '../messages.ts';
 import type { ServerId } from '../types.ts';
 import { Scenario } from './scenario.ts';
+import { MARK } from '../marks.ts';
 
 /**
  * Named liveness scenarios (issue 10): situations in which the cluster stayed safe but stalled,
@@ -12,7 +13,7 @@ import { Scenario } from './scenario.ts';
 
 /** A server's incarnation is bumped on every return to LOOKING: equal numbers mean it never left its leader. */
 function incarnation(s: Scenario, sid: ServerId): number {
-  return s.node(sid).server.incarnation;
+  return s.node(sid).inspect().incarnation;
 }
 
 /**
@@ -50,7 +51,7 @@ describe('Cluster: rejoin: COMMITs that reach a learner during its synchronizati
     let commitsBeforeUpToDate = 0;
     s.onceSent((_from, to, message) => to === 2 && message.kind === 'NEWLEADER', () => s.cluster.storage(2).setWriteLatency(120, 120));
     s.cluster.onDelivery((_from, to, message) => {
-      const server = s.cluster.node(2)?.server;
+      const server = s.cluster.node(2)?.inspect();
       if (to === 2 && (message as Message).kind === 'transaction_commit' && server && !server.serving) commitsBeforeUpToDate++;
     });
     s.cluster.start(2);
@@ -133,12 +134,12 @@ describe('Cluster: election after a leader crash converges fast', () => {
     // Both followers lose the leader in the same millisecond; S2's reload takes 30 ms longer,
     // so S1's `election` reaches it while it is recovering.
     s.delayStorage(2, 'load', 30);
-    const claims = s.mark('becomes leader-elect');
+    const claims = s.mark(MARK.becomesLeaderElect);
     const closedAt = s.world.now;
     s.cluster.close(3);
     await s.until(() => s.cluster.leader() !== null, 'a new leader is established', 2000);
     const elapsed = s.world.now - closedAt;
-    expect(s.mark('becomes leader-elect') - claims).toBe(1);
+    expect(s.mark(MARK.becomesLeaderElect) - claims).toBe(1);
     // electionTimeout is 5 ticks of 20 ms: a round and its coordinator, not initLimit (500 ms).
     expect(elapsed).toBeLessThan(300);
     expect(s.cluster.leader()).toBe(2);
@@ -152,7 +153,7 @@ describe('Cluster: election after a leader crash converges fast', () => {
     const answers = new Set(['higher_id', 'lower_id']);
     const release = s.drop((from, to, message) => from !== 3 && to !== 3 && answers.has(message.kind));
     s.cluster.close(3);
-    await s.until(() => [1, 2].every((sid) => s.cluster.node(sid)!.server.state === 'LOOKING' && s.cluster.node(sid)!.server.incarnation > 0), 'both followers look');
+    await s.until(() => [1, 2].every((sid) => s.cluster.node(sid)!.inspect().state === 'LOOKING' && s.cluster.node(sid)!.inspect().incarnation > 0), 'both followers look');
     await s.run(10);
     // Their timers stop and start again together: both tick in step, so both rounds end in the same instant.
     s.pauseTimers(1);
@@ -160,15 +161,15 @@ describe('Cluster: election after a leader crash converges fast', () => {
     await s.run(200);
     s.resumeTimers(1);
     s.resumeTimers(2);
-    await s.until(() => [1, 2].every((sid) => s.node(sid).server.state !== 'LOOKING'), 'both end their round', 1000);
-    expect([1, 2].map((sid) => s.node(sid).server.state)).toEqual(['LEADING', 'LEADING']);
+    await s.until(() => [1, 2].every((sid) => s.node(sid).inspect().state !== 'LOOKING'), 'both end their round', 1000);
+    expect([1, 2].map((sid) => s.node(sid).inspect().state)).toEqual(['LEADING', 'LEADING']);
     release();
     const bothClaimedAt = s.world.now;
     await s.until(() => s.cluster.leader() !== null, 'one of them is established', 2000);
     // initLimit is 25 ticks of 20 ms: the lower one must step back long before.
     expect(s.world.now - bothClaimedAt).toBeLessThan(200);
     expect(s.cluster.leader()).toBe(2);
-    expect(s.node(1).server.state).toBe('FOLLOWING');
+    expect(s.node(1).inspect().state).toBe('FOLLOWING');
     expect(await s.write(2, 'a', 'after')).toEqual({ ok: true, value: null });
   });
 });

@@ -6,6 +6,7 @@ import { DataTree } from '../tree/index.ts';
 import type { Prng } from './prng.ts';
 import { Scenario } from './scenario.ts';
 import { SimClock } from './sim-clock.ts';
+import { MARK } from '../marks.ts';
 
 /**
  * Goal: the lock and leader-election recipes, built only on the public client API, never have
@@ -121,7 +122,7 @@ async function contend(seed: number, recipe: 'lock' | 'election'): Promise<{ win
     30_000,
   );
   const wins = contenders.reduce((sum, contender) => sum + contender.wins, 0);
-  return { wins, maxHolders, expiries, sessionsExpired: s.mark('leader expires a session') };
+  return { wins, maxHolders, expiries, sessionsExpired: s.mark(MARK.leaderExpiresSession) };
 }
 
 /** Runs `contend` over 12 seeds; checks one holder at a time in each, and returns the totals. */

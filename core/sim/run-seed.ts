@@ -1,9 +1,9 @@
-import type { KvOp } from '../kv-machine.ts';
+import type { KvOp } from './kv-machine.ts';
 import { SimCluster } from './cluster.ts';
 import { injectFault } from './faults.ts';
 import { JunkInjector } from './junk.ts';
 import { checkHistory, checkZkHistory, formatFailure, formatZkFailure, type HistoryRecord, type ZkHistoryRecord } from './linearizability/index.ts';
-import { KvMachine } from '../kv-machine.ts';
+import { KvMachine } from './kv-machine.ts';
 import { DataTree } from '../tree/index.ts';
 import { SimClient } from './sim-client.ts';
 import { SimTreeClient } from './sim-tree-client.ts';
@@ -143,8 +143,8 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
       // Serving is not enough: a synced storage counts only once its seat record has committed.
       const admittedByLeader = () => {
         const leader = cluster.leader();
-        const committed = leader === null ? null : cluster.node(leader)?.server.admission.committed;
-        return committed != null && voters.every((sid) => committed.get(sid)?.storageId === cluster.node(sid)?.server.admission.storageId);
+        const committed = leader === null ? null : cluster.node(leader)?.inspect().admission.committed;
+        return committed != null && voters.every((sid) => committed.get(sid)?.storageId === cluster.node(sid)?.inspect().admission.storageId);
       };
       const allServe = () => voters.every((sid) => cluster.node(sid)?.serving === true) && admittedByLeader();
       await world.runWhile(() => healthy() && !allServe(), deadline);
@@ -238,12 +238,12 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
 function isConverged(cluster: SimCluster): boolean {
   const leader = cluster.leader();
   if (leader === null) return false;
-  const target = cluster.node(leader)!.server.log.lastZxid;
+  const target = cluster.node(leader)!.inspect().log.lastZxid;
   let digest: string | null = null;
   for (const sid of cluster.sids()) {
     const node = cluster.node(sid);
-    if (!node || !node.server.serving) return false;
-    const server = node.server;
+    if (!node || !node.inspect().serving) return false;
+    const server = node.inspect();
     if (server.committedZxid.epoch !== target.epoch || server.committedZxid.counter !== target.counter) return false;
     const own = server.machine.digest();
     if (digest !== null && own !== digest) return false;

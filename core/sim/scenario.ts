@@ -1,9 +1,10 @@
-import type { KvMachine, KvOp } from '../kv-machine.ts';
+import type { KvMachine, KvOp } from './kv-machine.ts';
 import type { Message } from '../messages.ts';
 import type { ApplyResult, StateMachineFactory } from '../state-machine.ts';
 import type { PersistedState } from '../storage.ts';
 import type { ServerId } from '../types.ts';
 import { SimCluster } from './cluster.ts';
+import type { Mark } from '../marks.ts';
 
 type MessageFilter = (from: ServerId, to: ServerId, message: Message) => 'deliver' | 'drop';
 
@@ -94,9 +95,9 @@ export class Scenario {
   private isStable(): boolean {
     const leader = this.cluster.leader();
     if (leader === null) return false;
-    const leaderServer = this.cluster.node(leader)!.server;
+    const leaderServer = this.cluster.node(leader)!.inspect();
     return this.cluster.running().every((sid) => {
-      const server = this.cluster.node(sid)!.server;
+      const server = this.cluster.node(sid)!.inspect();
       return server.serving && server.currentEpoch === leaderServer.currentEpoch && this.sameZxid(server.committedZxid, leaderServer.log.lastZxid);
     });
   }
@@ -143,7 +144,7 @@ export class Scenario {
 
   /** What server `sid` has applied for `key`. */
   value(sid: ServerId, key: string): string | undefined {
-    return (this.node(sid).server.machine as KvMachine).get(key);
+    return (this.node(sid).inspect().machine as KvMachine).get(key);
   }
 
   /** Whether server `sid`'s durable log holds a put of `value` (whatever it committed). */
@@ -215,7 +216,7 @@ export class Scenario {
     this.cluster.resumeTimers(sid);
   }
 
-  mark(name: string): number {
+  mark(name: Mark): number {
     return this.cluster.marks.get(name) ?? 0;
   }
 

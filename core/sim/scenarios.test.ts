@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '../messages.ts';
 import type { ServerId } from '../types.ts';
 import { Scenario } from './scenario.ts';
+import { MARK, STEP_DOWN, STEP_DOWN_CAUSES } from '../marks.ts';
 
 /**
  * Named scenarios: each drives one of the situations in which real ZAB implementations lost
@@ -46,10 +47,10 @@ describe('Cluster: leader crashes after proposing, before committing', () => {
     const next = await s.stabilize();
     expect(await s.write(next, 'a', 'after')).toEqual({ ok: true, value: null });
 
-    const truncations = s.mark('follower: TRUNC');
+    const truncations = s.mark(MARK.followerTrunc);
     s.cluster.start(leader);
     await s.stabilize();
-    expect(s.mark('follower: TRUNC')).toBeGreaterThan(truncations);
+    expect(s.mark(MARK.followerTrunc)).toBeGreaterThan(truncations);
     expect(s.durablyLogged(leader, 'only-on-leader')).toBe(false);
     expect(s.committed('only-on-leader')).toBe(false);
     for (const sid of s.cluster.running()) expect(s.value(sid, 'a')).toBe('after');
@@ -70,15 +71,15 @@ describe('Cluster: network: partition in an old epoch', () => {
 
     s.cluster.network.partition([[leader, holder!], others], { notify: false });
     s.deliverAll();
-    await s.until(() => others.some((sid) => s.cluster.node(sid)!.server.state === 'LEADING' && s.cluster.node(sid)!.server.serving), 'the majority elects a leader');
+    await s.until(() => others.some((sid) => s.cluster.node(sid)!.inspect().state === 'LEADING' && s.cluster.node(sid)!.inspect().serving), 'the majority elects a leader');
     const next = s.cluster.leader()!;
     expect(others).toContain(next);
     expect(await s.write(next, 'a', 'new-epoch')).toEqual({ ok: true, value: null });
 
-    const truncations = s.mark('follower: TRUNC');
+    const truncations = s.mark(MARK.followerTrunc);
     s.cluster.network.heal();
     await s.stabilize();
-    expect(s.mark('follower: TRUNC')).toBeGreaterThan(truncations);
+    expect(s.mark(MARK.followerTrunc)).toBeGreaterThan(truncations);
     for (const sid of s.cluster.running()) {
       expect(s.durablyLogged(sid, 'uncommitted')).toBe(false);
       expect(s.value(sid, 'a')).toBe('new-epoch');
@@ -93,12 +94,12 @@ describe('Cluster: log compaction', () => {
     const [behind] = s.followers();
     s.cluster.crash(behind!);
     for (let index = 0; index < 40; index++) await s.write(leader, `k${index % 5}`, `v${index}`);
-    expect(s.mark('log compacted')).toBeGreaterThan(0);
+    expect(s.mark(MARK.logCompacted)).toBeGreaterThan(0);
 
-    const snaps = s.mark('follower: SNAP');
+    const snaps = s.mark(MARK.followerSnap);
     s.cluster.start(behind!);
     await s.stabilize();
-    expect(s.mark('follower: SNAP')).toBeGreaterThan(snaps);
+    expect(s.mark(MARK.followerSnap)).toBeGreaterThan(snaps);
     for (let key = 0; key < 5; key++) expect(s.value(behind!, `k${key}`)).toBe(s.value(leader, `k${key}`));
     expect(s.node(behind!).view().digest).toBe(s.node(leader).view().digest);
   });
@@ -113,9 +114,9 @@ describe('Cluster: network: isolate the leader (silent)', () => {
     s.cluster.network.partition([[leader], others], { notify: false });
     const pending = s.submit(leader, 'a', 'cut-off');
 
-    const stepDowns = s.mark('looking: lost quorum: steps down');
-    await s.until(() => s.cluster.node(leader)!.server.state !== 'LEADING', 'the isolated leader steps down');
-    expect(s.mark('looking: lost quorum: steps down')).toBeGreaterThan(stepDowns);
+    const stepDowns = s.mark(STEP_DOWN.lostQuorum);
+    await s.until(() => s.cluster.node(leader)!.inspect().state !== 'LEADING', 'the isolated leader steps down');
+    expect(s.mark(STEP_DOWN.lostQuorum)).toBeGreaterThan(stepDowns);
     expect(pending.result).toEqual({ ok: false, error: 'ConnectionLoss' });
     expect(s.committed('cut-off')).toBe(false);
 
@@ -155,7 +156,7 @@ describe('Cluster: replayed and duplicated messages', () => {
     // Move leadership around until the current leader also led an earlier epoch: its own
     // old-epoch messages are then among those replayed.
     let leader = s.leader();
-    const ledBefore = (sid: ServerId) => [...s.cluster.checker.leaders()].some(([epoch, each]) => each === sid && epoch < s.node(sid).server.currentEpoch);
+    const ledBefore = (sid: ServerId) => [...s.cluster.checker.leaders()].some(([epoch, each]) => each === sid && epoch < s.node(sid).inspect().currentEpoch);
     for (let round = 0; round < 8 && !ledBefore(leader); round++) {
       for (let index = 0; index < 3; index++) await s.write(leader, 'a', `round${round}-${index}`);
       s.cluster.crash(leader);
@@ -167,14 +168,14 @@ describe('Cluster: replayed and duplicated messages', () => {
     for (let index = 0; index < 3; index++) await s.write(leader, 'a', `now-${index}`);
     await s.stabilize();
 
-    const epoch = s.node(leader).server.currentEpoch;
+    const epoch = s.node(leader).inspect().currentEpoch;
     const views = () =>
       s.cluster.running().map((sid) => {
         const { tick: _tick, ...view } = s.node(sid).view();
         return view;
       });
     const before = views();
-    const roleChanges = () => [...s.cluster.marks].filter(([name]) => name.startsWith('looking:')).reduce((sum, [, hits]) => sum + hits, 0);
+    const roleChanges = () => [...s.cluster.marks].filter(([name]) => STEP_DOWN_CAUSES.has(name)).reduce((sum, [, hits]) => sum + hits, 0);
     const changesBefore = roleChanges();
     const old = recorded.filter(({ message }) => 'epoch' in message && message.epoch < epoch);
     const idempotent = recorded.filter(
@@ -222,13 +223,13 @@ describe('Cluster: synchronization is durable before NEWLEADER is acked', () => 
       await s.until(() => s.durablyLogged(leader, 'old-epoch'), 'the leader stored its proposal');
       s.cluster.crash(synced!);
       s.cluster.crash(other!);
-      await s.until(() => s.node(leader).server.state === 'LOOKING', 'the leader steps down');
+      await s.until(() => s.node(leader).inspect().state === 'LOOKING', 'the leader steps down');
       s.deliverAll();
 
       // It leads again with one follower whose disk is slow, and commits its history once established.
       s.cluster.storage(synced!).setWriteLatency(40, 60);
       s.cluster.start(synced!);
-      await s.until(() => s.node(leader).server.serving, 'the leader is established again');
+      await s.until(() => s.node(leader).inspect().serving, 'the leader is established again');
       expect(s.committed('old-epoch')).toBe(true);
       // Everything the follower acked must already be on its disk: crash both now.
       s.cluster.crash(synced!);
@@ -270,10 +271,10 @@ describe('Cluster: amnesia: a seat whose storage was replaced (recovery before v
     expect((await new Promise((done) => s.node(3).request('op', { type: 'put', key: 'x', value: 'other' }, done)))).toEqual({ ok: false, error: 'ConnectionLoss' });
 
     // Seat 1 comes back: {1, 3} form a quorum, sync the new storage, and re-admit it by a committed txn.
-    const readmissions = s.mark('leader re-admits a storage') + s.mark('leader records seats');
+    const readmissions = s.mark(MARK.leaderReadmitsStorage) + s.mark(MARK.leaderRecordsSeats);
     s.cluster.start(1);
     await s.stabilize();
-    expect(s.mark('leader re-admits a storage') + s.mark('leader records seats')).toBeGreaterThan(readmissions);
+    expect(s.mark(MARK.leaderReadmitsStorage) + s.mark(MARK.leaderRecordsSeats)).toBeGreaterThan(readmissions);
     for (const sid of [1, 2, 3]) {
       expect(s.value(sid, 'x')).toBe('committed-by-1-and-2');
       expect(s.node(sid).view().admission.state).toBe('member');
@@ -310,7 +311,7 @@ describe('Cluster: amnesia: a seat whose storage was replaced (recovery before v
       expect(s.value(sid, 'x')).toBe('committed-by-1-and-2');
       expect(s.node(sid).view().admission.state).toBe('member');
     }
-    expect(s.node(1).server.admission.forcing).toBe(false);
+    expect(s.node(1).inspect().admission.forcing).toBe(false);
   });
 });
 
@@ -340,6 +341,6 @@ describe('Cluster: epoch poisoning (core/bounds.ts, issue 9 item 2)', () => {
     expect(await s.write(next, 'a', 'after')).toEqual({ ok: true, value: null });
     await s.stabilize();
     for (const sid of [1, 2, 3]) expect(s.value(sid, 'a')).toBe('after');
-    expect(s.mark('follower: refused NEWEPOCH out of bounds')).toBeGreaterThan(0);
+    expect(s.mark(STEP_DOWN.newEpochOutOfBounds)).toBeGreaterThan(0);
   });
 });

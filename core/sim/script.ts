@@ -1,4 +1,4 @@
-import { KvMachine } from '../kv-machine.ts';
+import { KvMachine } from './kv-machine.ts';
 import { formatZxid } from '../zxid.ts';
 import { Scenario } from './scenario.ts';
 
@@ -151,7 +151,7 @@ export class ScriptRunner {
       .map((sid) => {
         const node = this.s.cluster.node(sid);
         if (!node) return `${sid}: down`;
-        const server = node.server;
+        const server = node.inspect();
         const serving = server.serving ? ' serving' : '';
         return `${sid}: ${server.state}${serving} epoch ${server.currentEpoch} last ${formatZxid(server.log.lastZxid)} committed ${formatZxid(server.committedZxid)}`;
       })

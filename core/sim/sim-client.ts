@@ -1,9 +1,10 @@
-import type { KvOp } from '../kv-machine.ts';
+import type { KvOp } from './kv-machine.ts';
 import type { ApplyResult } from '../state-machine.ts';
 import type { ServerId } from '../types.ts';
 import type { SimCluster } from './cluster.ts';
 import type { HistoryRecord } from './linearizability/index.ts';
 import type { Prng } from './prng.ts';
+import { SimClientLoop } from './client-loop.ts';
 import { payload, tagOf } from './values.ts';
 
 /** Errors after which a client cannot know whether its write happened (ZooKeeper's ConnectionLoss). */
@@ -16,53 +17,33 @@ const OUTCOME_UNKNOWN = new Set(['ConnectionLoss', 'OperationTimeout']);
  * linearizable. When its server stops serving or the outcome of a call is unknown, it moves to
  * another server, as a ZooKeeper client does.
  */
-export class SimClient {
+export class SimClient extends SimClientLoop {
   private attached: ServerId;
-  private stopped = false;
-  private busy = false;
   private sequence = 0;
-  /** Calls that completed with ok = true. */
-  successes = 0;
 
   constructor(
-    readonly id: number,
-    private readonly cluster: SimCluster,
-    private readonly prng: Prng,
+    id: number,
+    cluster: SimCluster,
+    prng: Prng,
     private readonly keys: readonly string[],
     private readonly history: HistoryRecord[],
-    private readonly thinkMsMax: number,
+    thinkMsMax: number,
     /** Some puts carry values up to 1 MiB (`--values big`); histories record their tags. */
     private readonly bigValues = false,
   ) {
+    super(id, cluster, prng, thinkMsMax);
     this.attached = prng.pick(cluster.sids());
   }
 
-  get idle(): boolean {
-    return !this.busy;
-  }
-
-  start(): void {
-    this.stopped = false;
-    this.scheduleNext(this.prng.int(0, this.thinkMsMax));
-  }
-
-  /** Stops issuing new calls; a call in flight still completes and is recorded. */
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private scheduleNext(delayMs: number): void {
-    this.cluster.world.scheduleAfter(delayMs, () => this.issue());
-  }
-
-  private issue(): void {
-    if (this.stopped || this.busy) return;
+  protected connect(): boolean {
     const node = this.cluster.node(this.attached);
-    if (!node || !node.server.serving) {
-      // Not connected: nothing was sent, so nothing is recorded. Try another server.
-      this.moveToAnotherServer();
-      return this.scheduleNext(this.prng.int(10, 50));
-    }
+    if (node && node.inspect().serving) return true;
+    // Not connected: nothing was sent, so nothing is recorded. Try another server.
+    this.moveToAnotherServer();
+    return false;
+  }
+
+  protected call(done: (result: ApplyResult) => void): void {
     const key = this.prng.pick(this.keys);
     const isPut = this.prng.chance(0.6);
     const value = `c${this.id}-${this.sequence++}`;
@@ -71,24 +52,23 @@ export class SimClient {
       ? { client: this.id, op: 'put', path: key, value, call: this.cluster.world.now, return: null, ok: null }
       : { client: this.id, op: 'get', path: key, call: this.cluster.world.now, return: null, ok: null };
     this.history.push(record);
-    this.busy = true;
-    node.request('op', op, (result) => this.complete(record, result));
+    this.cluster.node(this.attached)!.request('op', op, (result) => {
+      this.record(record, result);
+      done(result);
+    });
   }
 
-  private complete(record: HistoryRecord, result: ApplyResult): void {
-    this.busy = false;
+  private record(record: HistoryRecord, result: ApplyResult): void {
     if (result.ok) {
       record.return = this.cluster.world.now;
       record.ok = true;
       if (record.op === 'get') record.result = result.value === null ? null : tagOf(result.value as string);
-      this.successes++;
     } else if (OUTCOME_UNKNOWN.has(result.error)) {
       this.moveToAnotherServer();
     } else {
       record.return = this.cluster.world.now;
       record.ok = false;
     }
-    if (!this.stopped) this.scheduleNext(this.prng.int(0, this.thinkMsMax));
   }
 
   private moveToAnotherServer(): void {

@@ -1,5 +1,5 @@
 import { assert } from '../assert.ts';
-import { applyPersistOps } from '../memory-storage.ts';
+import { applyPersistOps } from '../persist-batch.ts';
 import type { PersistOp, PersistedState, Storage } from '../storage.ts';
 import { EMPTY_PERSISTED_STATE } from '../storage.ts';
 import type { Prng } from './prng.ts';

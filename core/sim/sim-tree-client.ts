@@ -8,6 +8,7 @@ import type { SimCluster } from './cluster.ts';
 import type { ZkHistoryRecord, ZkResult } from './linearizability/index.ts';
 import type { Prng } from './prng.ts';
 import { SimClock } from './sim-clock.ts';
+import { SimClientLoop } from './client-loop.ts';
 import { payload, tagOf } from './values.ts';
 
 const UNKNOWN_OUTCOME = new Set(['ConnectionLoss', 'OperationTimeout']);
@@ -23,32 +24,26 @@ export const SESSION_TIMEOUT_MS = 2000;
  * and digests only. Plain reads are not linearizable; they are checked for never going back in
  * time. When its session expires it starts a new one, as an application would.
  */
-export class SimTreeClient {
+export class SimTreeClient extends SimClientLoop {
   private client: TabKeeperClient;
   private generation = 0;
-  private stopped = false;
-  private busy = false;
   private sequence = 0;
-  successes = 0;
   /** Plain reads served at a zxid below one this client had already seen. */
   readsBackInTime: string[] = [];
   private lastServed: Zxid = { epoch: 0, counter: 0 };
 
   constructor(
-    readonly id: number,
-    private readonly cluster: SimCluster,
-    private readonly prng: Prng,
+    id: number,
+    cluster: SimCluster,
+    prng: Prng,
     private readonly roots: readonly string[],
     private readonly history: ZkHistoryRecord[],
-    private readonly thinkMsMax: number,
+    thinkMsMax: number,
     /** Some creates and setData carry data up to 1 MiB (`--values big`); histories record their tags. */
     private readonly bigValues = false,
   ) {
+    super(id, cluster, prng, thinkMsMax);
     this.client = this.newClient();
-  }
-
-  get idle(): boolean {
-    return !this.busy;
   }
 
   private newClient(): TabKeeperClient {
@@ -63,31 +58,23 @@ export class SimTreeClient {
     });
   }
 
-  start(): void {
-    this.stopped = false;
-    this.schedule(this.prng.int(0, this.thinkMsMax));
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private schedule(delayMs: number): void {
-    this.cluster.world.scheduleAfter(delayMs, () => this.issue());
-  }
-
-  private issue(): void {
-    if (this.stopped || this.busy) return;
+  /** A session that expired or closed is replaced by a new one, as an application would. */
+  protected connect(): boolean {
     if (this.client.state === 'EXPIRED' || this.client.state === 'CLOSED') {
       this.client.abandon();
       this.client = this.newClient();
       this.lastServed = { epoch: 0, counter: 0 };
     }
-    if (this.client.state !== 'CONNECTED') return this.schedule(this.prng.int(10, 50));
+    return this.client.state === 'CONNECTED';
+  }
+
+  protected call(done: (result: ApplyResult) => void): void {
     const { call, record } = this.randomCall();
     if (record) this.history.push(record);
-    this.busy = true;
-    this.client.call(call, (result) => this.complete(call, record, result));
+    this.client.call(call, (result) => {
+      this.record(call, record, result);
+      done(result);
+    });
   }
 
   private path(): string {
@@ -135,8 +122,7 @@ export class SimTreeClient {
     return { call: { kind: 'read', request: { type, path }, synced }, record: synced ? { ...base, op: type, path } : null };
   }
 
-  private complete(call: ClientCall, record: ZkHistoryRecord | null, result: ApplyResult): void {
-    this.busy = false;
+  private record(call: ClientCall, record: ZkHistoryRecord | null, result: ApplyResult): void {
     const now = this.cluster.world.now;
     if (call.kind === 'read' && !call.synced && result.ok) {
       const served = this.client.servedZxid;
@@ -157,8 +143,6 @@ export class SimTreeClient {
         this.history.splice(this.history.lastIndexOf(record), 1);
       }
     }
-    if (result.ok) this.successes++;
-    if (!this.stopped) this.schedule(this.prng.int(0, this.thinkMsMax));
   }
 }
 

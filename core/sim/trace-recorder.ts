@@ -96,7 +96,7 @@ export class TraceRecorder {
         }
         continue;
       }
-      const server = node.server;
+      const server = node.inspect();
       const log = server.log;
       const status: TraceStatus = {
         state: server.state,

@@ -1,4 +1,5 @@
 import { assert } from '../assert.ts';
+import { MAX_PATH_LENGTH } from './limits.ts';
 
 export const ROOT_PATH = '/';
 
@@ -48,6 +49,17 @@ function invalidCodeUnitReason(path: string, i: number, last: number): string | 
  */
 export function validateCreatePath(path: string, sequential: boolean): string | null {
   return validatePath(sequential ? `${path}1` : path);
+}
+
+/**
+ * Why `path` cannot name a znode, or null: TabKeeper's bound on a path's length (limits.ts),
+ * then ZooKeeper's rules (validatePath; for a sequential create, validateCreatePath). The one
+ * path check of every layer: the data tree's requests, the gateway ops of the CLI and the page
+ * (protocol/gateway-ops.ts re-exports it) and the ZooKeeper listener's tab ops.
+ */
+export function pathProblem(path: string, sequential = false): string | null {
+  if (path.length > MAX_PATH_LENGTH) return `path is longer than ${MAX_PATH_LENGTH} characters`;
+  return sequential ? validateCreatePath(path, true) : validatePath(path);
 }
 
 /** "/a/b" → "/a", "/a" → "/". The root has no parent. */

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { MAX_DATA_BYTES, MAX_INT32, MAX_MULTI_OPS, MAX_PATH_LENGTH, MAX_SESSION_ID_LENGTH, utf8ByteLength } from './limits.ts';
-import { validateCreatePath, validatePath } from './paths.ts';
+import { pathProblem } from './paths.ts';
 
 /**
  * Client requests, as JSON. The shapes are checked here with valibot; the rules valibot cannot say
@@ -127,15 +127,15 @@ function checkRules(request: TreeRequest): string | null {
 }
 
 function checkCreate(op: MultiCreateOp, sessionId: string | null): string | null {
-  const pathProblem = validateCreatePath(op.path, op.sequential);
-  if (pathProblem !== null) return pathProblem;
+  const problem = pathProblem(op.path, op.sequential);
+  if (problem !== null) return problem;
   if (op.ephemeral && sessionId === null) return 'an ephemeral znode needs a session (sessionId is null)';
   return checkDataSize(op.data);
 }
 
 function checkPathAndData(op: { readonly path: string; readonly data?: string }): string | null {
-  const pathProblem = validatePath(op.path);
-  if (pathProblem !== null) return pathProblem;
+  const problem = pathProblem(op.path);
+  if (problem !== null) return problem;
   return op.data === undefined ? null : checkDataSize(op.data);
 }
 

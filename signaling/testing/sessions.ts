@@ -1,4 +1,4 @@
-import { clientIdFor } from '../session-secret.ts';
+import { clientIdFor } from '../../protocol/session-secret.ts';
 
 /** A CLI session's credentials for tests: `{ clientId, secret }`, spread into a gateway-connect payload. */
 export function session(name: string): { readonly clientId: string; readonly secret: string } {

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ErrorEvent, GatewayConnectReply, JoinReply } from '../protocol.ts';
+import type { ErrorEvent, GatewayConnectReply, JoinReply } from '../../protocol/signaling-events.ts';
 
 /**
  * A real socket.io-client socket for tests, recording every event it receives so a test can

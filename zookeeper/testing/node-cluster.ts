@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { roomToken } from '../../signaling/cluster-key.ts';
+import { roomToken } from '../../protocol/cluster-key.ts';
 import { ZooKeeperSessions } from '../../client-app/app/zookeeper-sessions.ts';
 import type { Clock } from '../../core/clock.ts';
 import { serverConfig } from '../../core/config.ts';
@@ -9,7 +9,7 @@ import { ZabNode } from '../../core/node.ts';
 import type { Transport } from '../../core/transport.ts';
 import type { ServerId } from '../../core/types.ts';
 import { DataTree } from '../../core/tree/index.ts';
-import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../signaling/protocol.ts';
+import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../protocol/signaling-events.ts';
 
 /**
  * TEST HARNESS: tabs without a browser. Three real ZabNodes over in-memory links, each joined

@@ -1,4 +1,4 @@
-import type { ZabServer } from '../../../core/server.ts';
+import type { ServerReader } from '../../../core/ready.ts';
 import type { Json, Txn } from '../../../core/types.ts';
 import { formatZxid } from '../../../core/zxid.ts';
 
@@ -82,7 +82,7 @@ export class LogStore {
     this.key = ''; // force a rebuild
   }
 
-  refresh(server: ZabServer | null): void {
+  refresh(server: ServerReader | null): void {
     if (server === null) return;
     const log = server.log;
     const key = `${formatZxid(log.lastZxid)}|${formatZxid(server.committedZxid)}|${formatZxid(log.baseZxid)}|${formatZxid(server.snapshotZxid)}|${log.length}`;

@@ -1,7 +1,8 @@
-import type { ZabServer } from '../../../core/server.ts';
+import type { ServerReader } from '../../../core/ready.ts';
 import { formatZxid, type Zxid } from '../../../core/zxid.ts';
 import type { TabStatus } from '../../app/page-contract.ts';
-import type { LogLine, TabApp } from '../../app/tab-app.ts';
+import type { LogLine } from '../../app/log-ring.ts';
+import type { TabApp } from '../../app/tab-app.ts';
 import type { TabEvent } from '../../app/tab-events.ts';
 import type { FaultSettings } from '../../transport/fault-filter.ts';
 import { FeedStore } from './feed.svelte.ts';
@@ -70,13 +71,13 @@ export class TabModel {
 
   constructor(private readonly app: TabApp) {
     this.status = app.status();
-    this.tree = new TreeStore(() => app.zabNode?.server.machine ?? null);
+    this.tree = new TreeStore(() => app.zabNode?.inspect().machine ?? null);
     app.events.subscribe((event) => this.handle(event));
     this.publish();
   }
 
-  private get server(): ZabServer | null {
-    return this.app.zabNode?.server ?? null;
+  private get server(): ServerReader | null {
+    return this.app.zabNode?.inspect() ?? null;
   }
 
   private handle(event: TabEvent): void {

@@ -1,4 +1,4 @@
-import type { StateMachine } from '../../../core/state-machine.ts';
+import type { StateReader } from '../../../core/ready.ts';
 import type { Stat } from '../../../core/tree/index.ts';
 import { digest64 } from '../../../core/tree/digest.ts';
 import { parentPath } from '../../../core/tree/index.ts';
@@ -54,7 +54,7 @@ export class TreeStore {
   private sumA = 0;
   private sumB = 0;
 
-  constructor(private readonly machine: () => StateMachine | null) {}
+  constructor(private readonly machine: () => StateReader | null) {}
 
   /** The view of `path`, read on first use. */
   node(path: string): ZNodeView {

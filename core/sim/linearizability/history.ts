@@ -1,10 +1,13 @@
 import * as v from 'valibot';
 
 /**
- * One client operation as the simulator and the e2e tests record it (DESIGN.md fixes the
- * format; other code writes it, the checker only reads it).
+ * One client operation as it is recorded: the one definition of the history format
+ * (docs/ARCHITECTURE.md). The simulator's clients, the CLI's `--history` and the page's
+ * `history()` (protocol/history.ts) write it; the checkers only read it. `Result` is what the
+ * operation returned: a get's value for the kv model (the default), the ZooKeeper results for the
+ * data-tree model (zk-records.ts), any JSON as the CLI and the page write it.
  */
-export interface HistoryRecord {
+export interface HistoryRecord<Result = string | null> {
   /** Who issued the operation. */
   client: number | string;
   /** 'put' | 'get' for the kv model; other models will add their own operations. */
@@ -21,10 +24,12 @@ export interface HistoryRecord {
   return: number | null;
   /** true = succeeded, false = definitely did not take effect, null = unknown. */
   ok: boolean | null;
-  /** What a get returned (null = key absent). */
-  result?: string | null;
+  /** What the operation returned (kv model: what a get returned, null = key absent), or the error name when ok is not true. */
+  result?: Result;
   /** create only (the ZooKeeper model): a sequential create; absent = false. */
   sequential?: boolean;
+  /** create only: an ephemeral create; absent = false. The checkers do not read it. */
+  ephemeral?: boolean;
 }
 
 const finiteNumber = v.pipe(v.number(), v.finite());

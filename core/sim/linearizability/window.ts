@@ -1,6 +1,7 @@
 import type { HistoryRecord } from './history.ts';
 import { checkKvRecords, type InitialValue } from './kv-history.ts';
 import type { KvOperation } from './kv-model.ts';
+import { shrinkWindow, type ShrinkCandidate, type ShrinkSearch } from './shrink.ts';
 
 /**
  * Shrinks the operations of one non-linearizable key to a small window a human can read.
@@ -18,11 +19,7 @@ import type { KvOperation } from './kv-model.ts';
  *   the others are printed with W. Weakening p can only make the check pass more often, so
  *   an Illegal verdict still proves H illegal.
  *
- * Phases, each keeping the current window accepted: (1) binary search for a short failing
- * prefix by call time, (2) binary search for how much of that prefix's front can go,
- * (3) delta debugging: remove chunks, then single operations, while the rest still fails.
- * Failing is not monotone in the cut point, so (1) and (2) find a locally shortest window,
- * not the globally shortest; (3) then makes it 1-minimal when the effort bound allows.
+ * The search itself (which windows are tried, in what order) is shrink.ts's.
  */
 
 export interface WindowLimits {
@@ -66,70 +63,20 @@ export function findFailingWindow(
     .sort((a, b) => a.call - b.call);
   const search = new WindowSearch(items, limits);
   const everything = items.map((_, index) => index);
-  let window: Candidate = { indexes: everything, initialValue: 'absent', records: items.map((item) => item.record) };
-  window = shrinkEnd(search, window);
-  window = shrinkFront(search, window);
-  window = deltaDebug(search, window);
+  const window = shrinkWindow<Candidate>(search, { indexes: everything, initialValue: 'absent', records: items.map((item) => item.record) });
   return { records: window.records, initialValue: window.initialValue };
 }
 
-interface Candidate {
-  /** Ascending indexes into the items, so also in call order. */
-  readonly indexes: readonly number[];
+interface Candidate extends ShrinkCandidate {
   readonly initialValue: InitialValue;
   /** What to print: the window's records and its observed ghosts, by call time. */
   readonly records: HistoryRecord[];
 }
 
-function shrinkEnd(search: WindowSearch, window: Candidate): Candidate {
-  let best = window;
-  let passing = 0;
-  let failing = window.indexes.length;
-  while (failing - passing > 1) {
-    const middle = (passing + failing) >>> 1;
-    const accepted = search.accept(window.indexes.slice(0, middle));
-    if (accepted === null) passing = middle;
-    else [failing, best] = [middle, accepted];
-  }
-  return best;
-}
-
-function shrinkFront(search: WindowSearch, window: Candidate): Candidate {
-  let best = window;
-  let failing = 0;
-  let passing = window.indexes.length;
-  while (passing - failing > 1) {
-    const middle = (failing + passing) >>> 1;
-    const accepted = search.accept(window.indexes.slice(middle));
-    if (accepted === null) passing = middle;
-    else [failing, best] = [middle, accepted];
-  }
-  return best;
-}
-
-function deltaDebug(search: WindowSearch, window: Candidate): Candidate {
-  let best = window;
-  let chunk = Math.max(1, best.indexes.length >>> 1);
-  while (search.hasChecksLeft()) {
-    let removedAny = false;
-    let start = 0;
-    while (start < best.indexes.length && best.indexes.length > 1) {
-      const rest = [...best.indexes.slice(0, start), ...best.indexes.slice(start + chunk)];
-      const accepted = search.accept(rest);
-      if (accepted === null) start += chunk;
-      else [best, removedAny] = [accepted, true];
-    }
-    if (chunk === 1 && !removedAny) break;
-    if (!removedAny) chunk = Math.max(1, chunk >>> 1);
-    else chunk = Math.max(1, Math.min(chunk, best.indexes.length >>> 1));
-  }
-  return best;
-}
-
 const DEFAULT_MAX_CHECKS = 2000;
 const DEFAULT_MAX_STEPS_PER_CHECK = 200_000;
 
-class WindowSearch {
+class WindowSearch implements ShrinkSearch<Candidate> {
   private checksLeft: number;
   private readonly maxStepsPerCheck: number;
 

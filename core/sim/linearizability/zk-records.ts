@@ -19,10 +19,8 @@ import { ZK_ERROR_NAMES, type ZkErrorName, type ZkInput, type ZkOperation, type 
  * setData and delete (null = -1, any), `sequential` marks a sequential create.
  */
 
-/** HistoryRecord with the results of the ZooKeeper operations. */
-export interface ZkHistoryRecord extends Omit<HistoryRecord, 'result'> {
-  result?: ZkResult | undefined;
-}
+/** A history record with the results of the ZooKeeper operations. */
+export type ZkHistoryRecord = HistoryRecord<ZkResult | undefined>;
 
 export interface ZkOperations {
   /** In record order. */

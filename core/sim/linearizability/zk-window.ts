@@ -1,4 +1,5 @@
 import { checkPartition } from './checker.ts';
+import { shrinkWindow, type ShrinkCandidate, type ShrinkSearch } from './shrink.ts';
 import type { WindowLimits } from './window.ts';
 import type { ZkHistoryRecord } from './zk-records.ts';
 import { FieldSet, footprintOf, zkModel, type ZkOperation } from './zk-model.ts';
@@ -25,12 +26,8 @@ import { FieldSet, footprintOf, zkModel, type ZkOperation } from './zk-model.ts'
  * W become ghosts rather than being cut: the ones W needs stay in W or among its ghosts.
  * The window is printed with its ghosts, so what is printed is exactly what was checked.
  *
- * Phases, each keeping the current window accepted: (1) binary search for a short failing
- * prefix by call time, (2) binary search for how much of its front can go, (3) removal of
- * chunks, then of single operations, while the rest still fails. Failing is not monotone in
- * the cut points, so (1) and (2) find a locally shortest window; (3) then makes it 1-minimal
- * when the effort bound allows. A check that runs out of steps counts as passing, which keeps
- * every accepted window honest.
+ * The search itself (which windows are tried, in what order) is shrink.ts's. A check that runs
+ * out of steps counts as passing, which keeps every accepted window honest.
  */
 
 export interface ZkWindowLimits extends WindowLimits {
@@ -63,9 +60,7 @@ interface Item {
   readonly mayChangeTree: boolean;
 }
 
-interface Candidate {
-  /** Ascending indexes into the items, so also in call order. */
-  readonly indexes: readonly number[];
+interface Candidate extends ShrinkCandidate {
   /** The writes outside the window that are checked as ghosts, ascending. */
   readonly ghosts: readonly number[];
 }
@@ -90,10 +85,7 @@ export function findZkFailingWindow(
     .sort((a, b) => a.operation.call - b.operation.call);
   const search = new ZkWindowSearch(items, limits, fullCheckSteps);
   // The whole partition is the starting window: the caller found it Illegal, with no ghosts.
-  let window: Candidate = { indexes: items.map((_, index) => index), ghosts: [] };
-  window = shrinkEnd(search, window);
-  window = shrinkFront(search, window);
-  window = removeChunks(search, window);
+  const window = shrinkWindow<Candidate>(search, { indexes: items.map((_, index) => index), ghosts: [] });
   const records = [...window.indexes, ...window.ghosts].sort((a, b) => a - b).map((index) => search.item(index).record);
   return { records, ghosts: window.ghosts.map((index) => search.item(index).record) };
 }
@@ -101,52 +93,6 @@ export function findZkFailingWindow(
 function isWrite(operation: ZkOperation): boolean {
   const op = operation.input.op;
   return op === 'create' || op === 'setData' || op === 'delete';
-}
-
-function shrinkEnd(search: ZkWindowSearch, window: Candidate): Candidate {
-  let best = window;
-  let passing = 0;
-  let failing = window.indexes.length;
-  while (failing - passing > 1) {
-    const middle = (passing + failing) >>> 1;
-    const accepted = search.accept(window.indexes.slice(0, middle));
-    if (accepted === null) passing = middle;
-    else [failing, best] = [middle, accepted];
-  }
-  return best;
-}
-
-function shrinkFront(search: ZkWindowSearch, window: Candidate): Candidate {
-  let best = window;
-  let failing = 0;
-  let passing = window.indexes.length;
-  while (passing - failing > 1) {
-    const middle = (failing + passing) >>> 1;
-    const accepted = search.accept(window.indexes.slice(middle));
-    if (accepted === null) passing = middle;
-    else [failing, best] = [middle, accepted];
-  }
-  return best;
-}
-
-/** Delta debugging's complement removal: chunks of halving size, down to single operations. */
-function removeChunks(search: ZkWindowSearch, window: Candidate): Candidate {
-  let best = window;
-  let chunk = Math.max(1, best.indexes.length >>> 1);
-  while (search.hasChecksLeft()) {
-    let removedAny = false;
-    let start = 0;
-    while (start < best.indexes.length && best.indexes.length > 1 && search.hasChecksLeft()) {
-      const rest = [...best.indexes.slice(0, start), ...best.indexes.slice(start + chunk)];
-      const accepted = search.accept(rest);
-      if (accepted === null) start += chunk;
-      else [best, removedAny] = [accepted, true];
-    }
-    if (chunk === 1 && !removedAny) break;
-    if (!removedAny) chunk = Math.max(1, chunk >>> 1);
-    else chunk = Math.max(1, Math.min(chunk, best.indexes.length >>> 1));
-  }
-  return best;
 }
 
 /** The model with a count of its steps, so a check's cost can be measured from outside it. */
@@ -162,7 +108,7 @@ export function countingZkModel(): { readonly model: typeof zkModel; readonly st
   return { model, steps: () => steps };
 }
 
-class ZkWindowSearch {
+class ZkWindowSearch implements ShrinkSearch<Candidate> {
   private checksLeft: number;
   private stepsLeft: number;
   private readonly maxStepsPerCheck: number;

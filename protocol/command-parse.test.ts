@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseLine, parseScript, tokenize } from './parse.ts';
+import { parseLine, parseScript, tokenize } from './command-parse.ts';
 
 // Goal: every operation form parses to the gateway op the tab runs; quoting, escapes and
 // comments behave as a shell user expects; every bad line is refused with `line N: …`.
@@ -80,12 +80,15 @@ describe('bad lines are refused with their line number', () => {
 
 describe('a well-formed line with an invalid path is a request ZooKeeper rejects, not a bad line', () => {
   test.each([
-    ['get a', 'get', "path must start with /: 'a'"],
-    ['get /a/', 'get', "path must not end with /: '/a/'"],
-    ['get /a//b', 'get', "path has an empty segment (//): '/a//b'"],
-    ['ls /a/../b', 'ls', "path has a relative segment '..': '/a/../b'"],
-    ['create /a/ x', 'create', "path must not end with /: '/a/'"],
-    ['delete /a//b 3', 'delete', "path has an empty segment (//): '/a//b'"],
+    // ZooKeeper's own messages (PathUtils.validatePath): one path rule everywhere (core/tree/paths.ts).
+    ['get a', 'get', "path must start with / character: 'a'"],
+    ['get /a/', 'get', "path must not end with / character: '/a/'"],
+    ['get /a//b', 'get', 'invalid path string "/a//b" caused by empty node name specified @3'],
+    ['ls /a/../b', 'ls', 'invalid path string "/a/../b" caused by relative paths not allowed @4'],
+    ['create /a/ x', 'create', "path must not end with / character: '/a/'"],
+    ['delete /a//b 3', 'delete', 'invalid path string "/a//b" caused by empty node name specified @3'],
+    ['get /a\u0001', 'get', 'invalid path string "/a\\u0001" caused by invalid character @2'],
+    ['get /\ud800', 'get', 'invalid path string "/\\ud800" caused by invalid character @1'],
   ])('%j', (line, op, problem) => {
     const result = parseLine(line, 7);
     expect(result).toMatchObject({ kind: 'op', op: { op }, problem });
@@ -112,7 +115,7 @@ describe('parseScript', () => {
     const script = parseScript('get /a\nget a\nfoo\nset /a "x\n');
     expect(script.lines.map((line) => [line.line, line.problem])).toEqual([
       [1, undefined],
-      [2, "path must start with /: 'a'"],
+      [2, "path must start with / character: 'a'"],
     ]);
     expect(script.errors).toEqual([
       "line 3: unknown operation 'foo' (expected create, get, set, delete, ls, stat, sync, exists)",

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { MAX_DATA_LENGTH, MAX_PATH_LENGTH } from '../cli/gateway-ops.ts';
-import { MAX_MULTI_OPS } from '../core/tree/limits.ts';
+import { MAX_DATA_LENGTH } from './gateway-ops.ts';
+import { MAX_MULTI_OPS, MAX_PATH_LENGTH } from '../core/tree/limits.ts';
 import { WATCHED_EVENT_TYPES } from '../core/tree/events.ts';
 
 /**

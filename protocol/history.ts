@@ -1,10 +1,12 @@
+import type { HistoryRecord as CheckedRecord } from '../core/sim/linearizability/history.ts';
 import type { Json } from '../core/types.ts';
 import type { GatewayOp, GatewayResult, Stat } from './gateway-ops.ts';
 
 /**
- * The call/return history `--history out.json` writes: DESIGN.md's format, one record per
- * operation `{client, op, path, value, version, call, return, ok, result}`, with the ZooKeeper
- * conventions of the project's checker (core/sim/linearizability, its ZooKeeper records):
+ * The call/return history `--history out.json` and the page's `history()` write: the checker's
+ * record (core/sim/linearizability/history.ts, the format's one definition), one per operation
+ * `{client, op, path, value, version, call, return, ok, result}`, with the ZooKeeper
+ * conventions of the checker's ZooKeeper records (zk-records.ts):
  *
  * - `op` is the ZooKeeper API name: create, setData, delete, getData, exists, getChildren
  *   (the CLI's set, get and ls). A `stat` is recorded as the `exists` it is equivalent to (the
@@ -21,19 +23,7 @@ import type { GatewayOp, GatewayResult, Stat } from './gateway-ops.ts';
  * Times are ms on a clock shared by every process of the machine (wall clock at the process's
  * start plus a monotonic offset), so histories of several CLIs can be merged and checked together.
  */
-export interface HistoryRecord {
-  readonly client: string;
-  readonly op: 'create' | 'setData' | 'delete' | 'getData' | 'exists' | 'getChildren';
-  readonly path: string;
-  readonly value: string | null;
-  readonly version: number | null;
-  readonly sequential?: boolean;
-  readonly ephemeral?: boolean;
-  readonly call: number;
-  readonly return: number | null;
-  readonly ok: boolean | null;
-  readonly result: Json;
-}
+export type HistoryRecord = CheckedRecord<Json>;
 
 const UNKNOWN_OUTCOME = new Set(['ConnectionLoss', 'OperationTimeout', 'SessionExpired']);
 const API_NAMES = { create: 'create', set: 'setData', delete: 'delete', get: 'getData', exists: 'exists', stat: 'exists', ls: 'getChildren' } as const;

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from './assert.ts';
-import { MemoryStorage, applyPersistOps, indexOfZxid, lastLoggedZxid } from './memory-storage.ts';
+import { MemoryStorage } from './memory-storage.ts';
+import { applyPersistOps, indexOfZxid, lastLoggedZxid } from './persist-batch.ts';
 import type { PersistOp, PersistedState } from './storage.ts';
 import { EMPTY_PERSISTED_STATE } from './storage.ts';
 import type { Proposal, Snapshot } from './types.ts';
 import { formatZxid, zxid } from './zxid.ts';
 
 // Goal: every PersistOp's happy path and every assertion of applyPersistOps, plus the purity
-// (inputs never change) that SimStorage relies on to keep in-flight and durable states apart.
+// (inputs never change) that SimStorage relies on to keep in-flight and durable states apart;
+// then MemoryStorage, the thinnest Storage over it.
 
 function proposal(epoch: number, counter: number): Proposal {
   return { zxid: zxid(epoch, counter), txn: { originator: 1, requestId: counter, type: 'op', op: `${epoch}:${counter}` } };

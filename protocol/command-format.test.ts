@@ -1,16 +1,18 @@
 import { describe, expect, test } from 'vitest';
 import { parseHistory } from '../core/sim/linearizability/history.ts';
-import { formatJson, formatReadable } from './format.ts';
+import { formatJson, formatReadable } from './command-format.ts';
 import type { GatewayOp, GatewayResult, Stat } from './gateway-ops.ts';
 import { historyJson, historyRecord } from './history.ts';
 
 const stat: Stat = {
   czxid: { epoch: 1, counter: 3 },
   mzxid: { epoch: 2, counter: 9 },
+  pzxid: { epoch: 2, counter: 7 },
   ctime: 10,
   mtime: 20,
   version: 4,
   cversion: 1,
+  aversion: 0,
   ephemeralOwner: null,
   dataLength: 5,
   numChildren: 1,

@@ -66,7 +66,9 @@ export function parseLine(source: string, line: number): LineResult {
   const result = operationOf(tokens);
   if (typeof result === 'string') return { kind: 'error', message: `line ${line}: ${result}` };
   const problem = pathProblem(result.path, result.op === 'create' && result.sequential);
-  return problem === null ? { kind: 'op', op: result } : { kind: 'op', op: result, problem: `${problem}: '${result.path}'` };
+  if (problem === null) return { kind: 'op', op: result };
+  // ZooKeeper's messages about a character name the path already; the others get it appended.
+  return { kind: 'op', op: result, problem: problem.includes(JSON.stringify(result.path)) ? problem : `${problem}: '${result.path}'` };
 }
 
 /** Splits a line into tokens, or says why it cannot. */

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import { fnv1a } from './hash.ts';
-import type { Applied, ApplyResult, StateMachine } from './state-machine.ts';
-import type { Json } from './types.ts';
+import { fnv1a } from '../hash.ts';
+import type { Applied, ApplyResult, StateMachine } from '../state-machine.ts';
+import type { Json } from '../types.ts';
 
 /**
  * A small key-value state machine: what the ZAB core is tested with before the ZooKeeper data

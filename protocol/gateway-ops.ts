@@ -1,5 +1,8 @@
 import * as v from 'valibot';
 import { ZOOKEEPER_ERROR_CODES } from '../core/tree/errors.ts';
+import { MAX_PATH_LENGTH } from '../core/tree/limits.ts';
+import { pathProblem } from '../core/tree/paths.ts';
+import type { Stat as TreeStat } from '../core/tree/stat.ts';
 import type { Json } from '../core/types.ts';
 
 /**
@@ -27,31 +30,15 @@ export type ZooKeeperErrorName = (typeof ZOOKEEPER_ERRORS)[number];
 
 /** Largest znode data the CLI sends (ZooKeeper's own limit is 1 MiB; the gateway's op limit is 64 KiB). */
 export const MAX_DATA_LENGTH = 60 * 1024;
-export const MAX_PATH_LENGTH = 1024;
+/**
+ * Paths follow the data tree's one rule (core/tree/paths.ts): ZooKeeper's PathUtils, rule for
+ * rule, and at most MAX_PATH_LENGTH (4,096) UTF-16 code units. ZooKeeper itself bounds a path only
+ * by jute.maxbuffer; the CLI, the page and the ZooKeeper listener check the same rule the tab applies.
+ */
+export { MAX_PATH_LENGTH, pathProblem };
 /** Versions are ZooKeeper's 32-bit ints; -1 matches any version. */
 export const ANY_VERSION = -1;
 const MAX_VERSION = 2 ** 31 - 1;
-
-/**
- * Why `path` is not a valid znode path, or null. ZooKeeper's rules: absolute, no empty
- * segment, no trailing slash (but a sequential create may end in one: the suffix follows),
- * no `.` or `..` segment, no control characters.
- */
-export function pathProblem(path: string, sequential = false): string | null {
-  if (path.length === 0) return 'path is empty';
-  if (path.length > MAX_PATH_LENGTH) return `path is longer than ${MAX_PATH_LENGTH} characters`;
-  if (!path.startsWith('/')) return `path must start with /`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(path)) return 'path contains a control character';
-  if (path === '/') return null;
-  const checked = sequential && path.endsWith('/') ? `${path}0` : path;
-  if (checked.endsWith('/')) return 'path must not end with /';
-  for (const segment of checked.slice(1).split('/')) {
-    if (segment === '') return 'path has an empty segment (//)';
-    if (segment === '.' || segment === '..') return `path has a relative segment '${segment}'`;
-  }
-  return null;
-}
 
 const PathSchema = v.pipe(
   v.string(),
@@ -96,19 +83,28 @@ const ZxidSchema = v.strictObject({
   counter: v.pipe(v.number(), v.integer(), v.minValue(0)),
 });
 
-/** A znode's stat, as ZooKeeper's `Stat`; `ephemeralOwner` is the owning session's id, null if persistent. */
+/**
+ * A znode's stat as a tab answers it: the data tree's Stat (core/tree/stat.ts), ZooKeeper's, field
+ * for field; `ephemeralOwner` is the owning session's id, null if persistent.
+ */
+export type Stat = TreeStat;
 export const StatSchema = v.object({
   czxid: ZxidSchema,
   mzxid: ZxidSchema,
+  pzxid: ZxidSchema,
   ctime: v.number(),
   mtime: v.number(),
   version: v.number(),
   cversion: v.number(),
-  ephemeralOwner: v.nullable(v.union([v.string(), v.number()])),
+  aversion: v.number(),
+  ephemeralOwner: v.nullable(v.string()),
   dataLength: v.number(),
   numChildren: v.number(),
 });
-export type Stat = v.InferOutput<typeof StatSchema>;
+// The schema checks exactly the tree's Stat: a field in one and not the other fails to compile.
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const statSchemaIsTheTreeStat: Mutual<v.InferOutput<typeof StatSchema>, Stat> = true;
+void statSchemaIsTheTreeStat;
 
 export const GatewayResultSchema = v.variant('ok', [
   v.object({ ok: v.literal(true), value: v.custom<Json>(() => true) }),

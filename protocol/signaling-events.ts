@@ -9,7 +9,7 @@ import type { Json, ServerId } from '../core/types.ts';
  *
  * The server is protocol-blind: WebRTC signals (`signal.data`) and gateway operations and results
  * (`op`, `result`) are opaque JSON to it, checked only for size and depth. The tab and the CLI
- * validate them with `cli/gateway-ops.ts`.
+ * validate them with `protocol/gateway-ops.ts`.
  */
 
 export const LIMITS = {
@@ -35,7 +35,7 @@ export const LIMITS = {
    * a few thousand characters.
    */
   signalJsonLength: 64 * 1024,
-  /** One gateway operation (znode data is limited below this by cli/gateway-ops.ts). */
+  /** One gateway operation (znode data is limited below this by protocol/gateway-ops.ts). */
   gatewayOpJsonLength: 64 * 1024,
   /** One gateway result (an `ls` of a large directory). */
   gatewayResultJsonLength: 512 * 1024,
@@ -113,7 +113,7 @@ function opaqueJson(maxLength: number) {
 
 /**
  * `key` (join and gateway-connect): the cluster's room token, which tabs and CLIs derive from the
- * join key (`roomToken` in signaling/cluster-key.ts), never the join key itself. The server
+ * join key (`roomToken` in protocol/cluster-key.ts), never the join key itself. The server
  * namespaces rooms by it (rooms.ts): a socket with another token lands in another, empty room.
  */
 export const JoinRequestSchema = v.strictObject({
@@ -136,7 +136,7 @@ export const GatewayConnectRequestSchema = v.strictObject({
   clientId: ClientIdSchema,
   /**
    * The session's secret (new in this version; required). `clientId` must end with
-   * `clientIdDigest(secret)` (signaling/session-secret.ts), so a clientId seen elsewhere (a
+   * `clientIdDigest(secret)` (protocol/session-secret.ts), so a clientId seen elsewhere (a
    * znode's `ephemeralOwner`) attaches nobody to its session: only whoever holds the secret
    * issued with the session can. Optional in the schema only so that a client without it gets
    * a clear `wrong-secret` rather than a generic `invalid`.

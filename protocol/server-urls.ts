@@ -1,4 +1,4 @@
-import { LIMITS } from './protocol.ts';
+import { LIMITS } from './signaling-events.ts';
 
 /**
  * Signaling server URLs as servers publish them and tabs use them: origins only

@@ -1,0 +1,57 @@
+import type { GatewayOp, GatewayResult } from '../../protocol/gateway-ops.ts';
+import { historyNow, historyRecord, type HistoryRecord } from '../../protocol/history.ts';
+import type { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
+import type { ZabNode } from '../../core/node.ts';
+import type { ServerId } from '../../core/types.ts';
+import { GATEWAY_WAIT_FOR_SERVING_MS } from './gateway-door.ts';
+import { parseGatewayOp, runGatewayOp } from './gateway-sessions.ts';
+import { untilServing } from './until-serving.ts';
+import { withTimeout } from '../../lib/deadline.ts';
+
+/** run() gives up on an operation that has not settled by then (ConnectionLoss: unknown outcome). */
+const RUN_TIMEOUT_MS = 15_000;
+
+/** What a run reaches in the tab: null until the node runs. */
+export interface PageRunParts {
+  readonly node: ZabNode | null;
+  readonly client: TabKeeperClient | null;
+  readonly seat: ServerId | null;
+}
+
+/**
+ * The page contract's `run()` and `history()`: operations in the tab's own client session, each
+ * recorded as a call/return record (protocol/history.ts) for the linearizability checker.
+ */
+export class PageRuns {
+  private readonly records: HistoryRecord[] = [];
+
+  constructor(
+    private readonly parts: () => PageRunParts,
+    /** The session expired: the tab replaces its client. */
+    private readonly expired: (client: TabKeeperClient) => void,
+  ) {}
+
+  async run(op: GatewayOp): Promise<GatewayResult> {
+    const parsed = parseGatewayOp(op);
+    if (parsed === null) return { ok: false, error: 'BadArguments' };
+    const call = historyNow();
+    // Between leaders, hold the request (as ZooKeeper's client does while it reconnects) rather
+    // than answering ConnectionLoss at once.
+    await untilServing(this.parts().node, GATEWAY_WAIT_FOR_SERVING_MS);
+    const { client, node, seat } = this.parts();
+    let result: GatewayResult;
+    if (client === null || !node?.serving) {
+      result = { ok: false, error: 'ConnectionLoss' }; // no quorum: nothing was sent
+    } else {
+      result = await withTimeout(runGatewayOp(client, parsed), RUN_TIMEOUT_MS, () => ({ ok: false, error: 'ConnectionLoss' }));
+      if (!result.ok && result.error === 'SessionExpired') this.expired(client);
+    }
+    const record = historyRecord(client?.sessionId ?? `tab-${seat ?? 0}`, parsed, call, historyNow(), result);
+    if (record !== null) this.records.push(record);
+    return result;
+  }
+
+  history(): unknown[] {
+    return this.records.map((record) => ({ ...record }));
+  }
+}
