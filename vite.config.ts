@@ -9,7 +9,7 @@ import { defineConfig, type Plugin } from 'vite';
  * simple-peer expects Node's globals (Buffer, process, events). Its package ships a prebuilt
  * browser bundle with those shimmed inside, `simple-peer/simplepeer.min.js`; the alias below
  * makes every `import SimplePeer from 'simple-peer'` load that bundle, in `vite dev` and in
- * `vite build` alike, while TypeScript still reads @types/simple-peer (BROWSER-NOTES.md).
+ * `vite build` alike, while TypeScript still reads @types/simple-peer (docs/BROWSER.md).
  *
  * `npm run dev`: Vite serves the app with hot reload on :5173 and starts a signaling server
  * in the same process on :3001 (TABKEEPER_DEV_SIGNALING_PORT), to which it proxies /socket.io

@@ -3,7 +3,7 @@ import type { BenchPageGlobals, SessionDescription } from './page-globals.ts';
 import { withTimeout } from '../lib/deadline.ts';
 
 /**
- * The two floors a replicated write stands on (BROWSER-NOTES.md, "IndexedDB"): one DataChannel
+ * The two floors a replicated write stands on (docs/BROWSER.md, "IndexedDB"): one DataChannel
  * round trip between two pages and one IndexedDB transaction on disk. Both are timed inside the
  * page with performance.now(), so Playwright's own round trips are not in the samples.
  */

@@ -2,7 +2,7 @@
  * `npm run bench`: TabKeeper's latencies in headless Chromium, printed as ratios against
  * baselines measured in the same run (a DataChannel round trip, an IndexedDB transaction).
  * Absolute timings vary with the machine and its load, so nothing here passes or fails on speed:
- * the ratios say how far TabKeeper is from the floor BROWSER-NOTES.md gives for a replicated
+ * the ratios say how far TabKeeper is from the floor docs/BROWSER.md gives for a replicated
  * write (about one round trip plus one IndexedDB transaction).
  *
  * The app is built and served exactly as e2e does (e2e/global-setup.ts, e2e/processes.ts) and

@@ -4,29 +4,9 @@
  * every other Node file resolves globals such as `setTimeout`.
  */
 
-export interface SessionDescription {
-  readonly type: string;
-  readonly sdp?: string;
-}
+import type { DataChannel, PeerConnection, SessionDescription } from '../e2e/rtc-types.ts';
 
-export interface DataChannel {
-  readonly readyState: string;
-  send(data: string): void;
-  addEventListener(type: 'open' | 'message', listener: (event: { readonly data?: unknown }) => void): void;
-}
-
-export interface PeerConnection {
-  readonly localDescription: SessionDescription | null;
-  readonly iceGatheringState: string;
-  createDataChannel(label: string): DataChannel;
-  createOffer(): Promise<SessionDescription>;
-  createAnswer(): Promise<SessionDescription>;
-  setLocalDescription(description: SessionDescription): Promise<void>;
-  setRemoteDescription(description: SessionDescription): Promise<void>;
-  addEventListener(type: 'icegatheringstatechange', listener: () => void): void;
-  addEventListener(type: 'datachannel', listener: (event: { readonly channel: DataChannel }) => void): void;
-  close(): void;
-}
+export type { DataChannel, PeerConnection, SessionDescription };
 
 interface Request<T> {
   readonly result: T;

@@ -13,7 +13,7 @@ import type { CDPSession, Page } from '@playwright/test';
 import { STATIC_DIRECTORY_VARIABLE } from '../e2e/fixtures.ts';
 import { REPOSITORY_ROOT, startSignalingServer } from '../e2e/processes.ts';
 import { launchBenchBrowser } from './browser.ts';
-import { CREATE_OP, measureOp, measurePipelined, openEnsemble, SET_OP } from './tabkeeper.ts';
+import { CREATE_OP, measurePipelined, measureSequence, openEnsemble, SET_OP } from './tabkeeper.ts';
 
 interface ProfileNode {
   readonly id: number;
@@ -72,9 +72,9 @@ try {
   const { leader, followers } = await openEnsemble(browser.context, signaling.url, 3);
   const follower = followers[0]!;
   await leader.runOk(CREATE_OP);
-  await measureOp(follower, SET_OP, 100, 0);
+  await measureSequence(follower, [SET_OP], 100, 0);
   const sessions = [await startProfiler(leader.page), await startProfiler(follower.page)];
-  await measureOp(follower, SET_OP, 500, 0);
+  await measureSequence(follower, [SET_OP], 500, 0);
   await measurePipelined(follower, SET_OP, 5000, 64);
   const directory = join(REPOSITORY_ROOT, 'bench', 'results');
   mkdirSync(directory, { recursive: true });

@@ -18,26 +18,6 @@ export async function openEnsemble(context: BrowserContext, serverUrl: string, s
   return { ...(await waitForEnsemble(tabs)), tabs };
 }
 
-/** Runs `op` `warmup + count` times in sequence on `tab`; returns the last `count` latencies in ms. Any failed op throws. */
-export async function measureOp(tab: Tab, op: GatewayOp, count: number, warmup: number): Promise<number[]> {
-  const samples = await tab.page.evaluate(
-    async ({ operation, total }) => {
-      const keeper = (globalThis as PageGlobals).tabkeeper;
-      if (keeper === undefined) throw new Error('window.tabkeeper is not defined');
-      const taken: number[] = [];
-      for (let index = 0; index < total; index++) {
-        const started = performance.now();
-        const result = await keeper.run(operation);
-        taken.push(performance.now() - started);
-        if (!result.ok) throw new Error(`${JSON.stringify(operation)} #${index} failed: ${JSON.stringify(result)}`);
-      }
-      return taken;
-    },
-    { operation: op, total: warmup + count },
-  );
-  return samples.slice(warmup);
-}
-
 /**
  * Runs `ops` (the same op, or a create+delete pair when `pair`) `warmup + count` times in
  * sequence; for a pair each sample is the whole pair. Paths get the iteration's number where

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import zookeeper from 'node-zookeeper-client';
+import { withTimeout } from '../lib/deadline.ts';
 
 /**
  * A real Apache ZooKeeper three-server ensemble on loopback, from Debian's `zookeeper` package
@@ -114,13 +115,10 @@ export class ZkClient {
 
   static async connect(port: number): Promise<ZkClient> {
     const client = zookeeper.createClient(`127.0.0.1:${port}`, { sessionTimeout: 10_000, retries: 0 });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ZooKeeper session on port ${port} within 15 s`)), 15_000);
-      client.once('connected', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      client.connect();
+    const connected = new Promise<void>((resolve) => client.once('connected', () => resolve()));
+    client.connect();
+    await withTimeout(connected, 15_000, () => {
+      throw new Error(`no ZooKeeper session on port ${port} within 15 s`);
     });
     return new ZkClient(client);
   }

@@ -59,7 +59,7 @@ Options:
   --key KEY               the cluster's join key (or env TABKEEPER_KEY)
   --seat N                always use the tab at seat N (default: any live seat, moving on loss)
   --json                  one JSON object per line: {"line","op","path","ok","result"|"error"}
-  --history FILE          write the call/return history (DESIGN.md format) to FILE
+  --history FILE          write the call/return history (the checker's record format) to FILE
   --timeout SECONDS       wait for one answer at most this long [30]
   --connect-timeout SECONDS  wait for a tab at most this long [15]
   --help                  this text

@@ -21,7 +21,7 @@ export const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
   // ZAB as a pure state machine, the data tree, the client, the simulator: imports nothing else.
   core: [],
   // Helpers with timers, which core/ may not have (a timeout, a retry schedule): browser and Node.
-  lib: [],
+  lib: ['core'],
   // The contracts the processes share (signaling events, gateway ops, history records, ...).
   protocol: ['core'],
   signaling: ['core', 'lib', 'protocol'],

@@ -30,8 +30,8 @@ const INIT_LIMIT_DUE: readonly Timeout[] = [TIMEOUT.heartbeat, TIMEOUT.initLimit
 const READ_ROUND_RETRY_TICKS = 2;
 
 /**
- * LEADING: discovery, synchronization and broadcast from the leader's side (DESIGN.md phases
- * 2–4). The leader is established once a quorum (itself included, after its own durable write of
+ * LEADING: discovery, synchronization and broadcast from the leader's side (docs/ARCHITECTURE.md,
+ * phases 2–4). The leader is established once a quorum (itself included, after its own durable write of
  * currentEpoch) acked NEWLEADER; only then does it commit the synced history and propose.
  */
 export class LeadingRole implements Role {

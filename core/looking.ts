@@ -10,7 +10,7 @@ import type { ServerId } from './types.ts';
 const ELECTION_DUE: readonly Timeout[] = [TIMEOUT.election];
 
 /**
- * LOOKING: the seed's Bully election, hardened (DESIGN.md phase 1).
+ * LOOKING: the seed's Bully election, hardened (docs/ARCHITECTURE.md, phase 1).
  *
  * A round sends `election` with this server's rank to every voter. A higher-ranked LOOKING
  * server answers `higher_id` — but only while it can reach a quorum itself, or a well-connected

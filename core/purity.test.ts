@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 /**
  * core/ is a pure state machine: no timers, clocks or randomness of its own (they would make the
  * simulator non-deterministic), no DOM and no Node APIs (it must run in a tab and in Node), and
- * no imports from outside core/. This is the lint DESIGN.md and STYLE.md ask for, as a test.
+ * no imports from outside core/. docs/ARCHITECTURE.md explains why; core/layers.test.ts checks the imports between folders.
  */
 const CORE = new URL('.', import.meta.url).pathname;
 

@@ -2,7 +2,7 @@ import type { ServerId } from './types.ts';
 import { compareZxid, type Zxid } from './zxid.ts';
 
 /**
- * `sync` without a log write (etcd's ReadIndex, DESIGN.md's rule for sync): the leader notes its
+ * `sync` without a log write (etcd's ReadIndex; docs/ARCHITECTURE.md, rule 9): the leader notes its
  * last proposed zxid when the sync reaches it (the read index), confirms with one heartbeat round
  * of its epoch that a quorum still follows it, and only then answers with that index. The
  * server that asked serves the read once it has applied through the index.

@@ -68,22 +68,27 @@ export interface AppliedTxn {
   readonly events: readonly StateEvent[];
 }
 
+/** Where a server stands: what its live state (`ServerReader`) and its picture (`ServerView`) both say. */
+export interface ServerStanding {
+  readonly sid: ServerId;
+  readonly state: ServerState;
+  /** Whether the server serves clients: synced with an established leader, or leading one. */
+  readonly serving: boolean;
+  readonly leader: ServerId | null;
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  readonly committedZxid: Zxid;
+}
+
 /**
  * Read-only access to one server's live state, for code outside the protocol: the page's status,
  * log and tree views, the simulator's checkers and tests. It has no method that changes anything
  * (ZabNode hands it out; the ZabServer itself stays private to the node), and costs nothing to
  * take, unlike `ServerView`, which digests the whole state.
  */
-export interface ServerReader {
-  readonly sid: ServerId;
-  readonly state: ServerState;
-  readonly serving: boolean;
-  readonly leader: ServerId | null;
-  readonly acceptedEpoch: number;
-  readonly currentEpoch: number;
+export interface ServerReader extends ServerStanding {
   /** Bumped on every role change. */
   readonly incarnation: number;
-  readonly committedZxid: Zxid;
   readonly snapshotZxid: Zxid;
   readonly log: Pick<ZabLog, 'baseZxid' | 'lastZxid' | 'length' | 'entryAt' | 'hasPoint' | 'countThrough' | 'entriesAfter'>;
   /** The committed state (the leader's speculative copy is not shown). */
@@ -94,17 +99,9 @@ export interface ServerReader {
 /** The reads of a state machine: what a view may do with the committed state. */
 export type StateReader = Pick<StateMachine, 'query' | 'digest' | 'sessions'>;
 
-/** A read-only picture of the server for the driver, the UI and tests. */
-export interface ServerView {
-  readonly sid: ServerId;
-  readonly state: ServerState;
-  /** Whether the server serves clients: synced with an established leader, or leading one. */
-  readonly serving: boolean;
-  readonly leader: ServerId | null;
-  readonly acceptedEpoch: number;
-  readonly currentEpoch: number;
+/** A read-only picture of the server for the driver, the UI and tests: a copy, taken at once. */
+export interface ServerView extends ServerStanding {
   readonly lastZxid: Zxid;
-  readonly committedZxid: Zxid;
   readonly digest: string;
   readonly tick: number;
   /** Whether this seat's storage may vote, and why not (core/seats.ts). */

@@ -70,3 +70,6 @@ export class RecoveringRole implements Role {
   }
   touchSessions(): void {}
 }
+
+/** RecoveringRole holds nothing: one instance serves every server, and `role === RECOVERING` is the cheapest test of the state. */
+export const RECOVERING: Role = new RecoveringRole();

@@ -9,7 +9,7 @@ import type { Proposal } from './types.ts';
 import { zxid, ZERO_ZXID, type Zxid } from './zxid.ts';
 
 /**
- * The rules of DESIGN.md ("Rules that keep it safe"), each checked on one server fed messages by
+ * The safety rules of docs/ARCHITECTURE.md, each checked on one server fed messages by
  * hand, as etcd's raft_paper_test does: init, act, check. References are to the Zab paper
  * (Junqueira, Reed, Serafini, DSN 2011): Algorithm 2 is discovery, 3 synchronization, 4 broadcast.
  */

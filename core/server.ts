@@ -8,7 +8,7 @@ import { LookingRole } from './looking.ts';
 import type { Envelope, HeartbeatStatus, Message } from './messages.ts';
 import { isQuorum, isVoter } from './quorum.ts';
 import type { AppliedTxn, ClientReply, DurableMark, Input, LocalInput, Ready, ServerView, Timeout } from './ready.ts';
-import { RecoveringRole, type Role } from './role.ts';
+import { RECOVERING, type Role } from './role.ts';
 import type { Applied, ApplyResult, StateMachine, StateMachineFactory } from './state-machine.ts';
 import type { PersistedState, PersistOp } from './storage.ts';
 import type { Json, Proposal, ServerId, Snapshot } from './types.ts';
@@ -44,12 +44,37 @@ export interface ServerHooks {
 
 const LOCAL_KINDS = new Set<LocalInput['kind']>(['Recovered', 'Persisted', 'LinkUp', 'LinkDown', 'ClientRequest', 'TouchSessions', 'ForceNewCluster', 'Timeout']);
 
+type EpochMessage = Extract<Message, { readonly epoch: number }>;
+
 /**
- * Messages that carry an epoch but pass whatever the role's epoch: NEWEPOCH proposes one (the
- * follower judges it against acceptedEpoch), and a PING is answered in its own epoch (a leader in
- * discovery pings before it has one).
+ * Whether a message that carries an epoch is settled against the role's epoch (a table, so that a
+ * new message kind with an epoch does not compile until it is decided here). NEWEPOCH and PING
+ * pass whatever the role's epoch: NEWEPOCH proposes one (the follower judges it against
+ * acceptedEpoch), and a PING is answered in its own epoch (a leader in discovery pings before it
+ * has one).
  */
-const EPOCH_SETTING_KINDS = new Set<Message['kind']>(['NEWEPOCH', 'PING']);
+const SETTLED: { readonly [Kind in EpochMessage['kind']]: boolean } = {
+  NEWEPOCH: false,
+  PING: false,
+  ACKEPOCH: true,
+  TRUNC: true,
+  SNAP: true,
+  DIFF: true,
+  NEWLEADER: true,
+  ACKNEWLEADER: true,
+  UPTODATE: true,
+  transaction_request: true,
+  transaction_proposal: true,
+  transaction_acknowledge: true,
+  transaction_commit: true,
+  inform: true,
+  sync_request: true,
+  sync_confirm: true,
+  sync_confirm_ack: true,
+  sync_reply: true,
+  PONG: true,
+};
+const SETTLED_KINDS: ReadonlySet<Message['kind']> = new Set((Object.keys(SETTLED) as EpochMessage['kind'][]).filter((kind) => SETTLED[kind]));
 
 /** What an observer (a sid above N) may say; everything else is a voter's or a leader's to say. */
 const OBSERVER_KINDS = new Set<Message['kind']>(['election', 'FOLLOWERINFO', 'ACKNEWLEADER', 'transaction_request', 'sync_request', 'PONG']);
@@ -87,7 +112,7 @@ export class ZabServer {
   ticks = 0;
   /** The driver's clock at the last tick (ms); the leader stamps txns with it. */
   timeMs = 0;
-  private role: Role = new RecoveringRole();
+  private role: Role = RECOVERING;
   /** Tick at which each peer was last heard from (any valid message). */
   private readonly lastHeardTick = new Map<ServerId, number>();
   /** Requests of this server's own clients, waiting for their txn to commit. */
@@ -150,7 +175,7 @@ export class ZabServer {
   }
 
   private get recovering(): boolean {
-    return this.role.state === 'RECOVERING';
+    return this.role === RECOVERING;
   }
 
   private stepLocal(input: LocalInput): void {
@@ -216,13 +241,14 @@ export class ZabServer {
   /**
    * The one place where a message's epoch is judged: one of another epoch than the role's is from
    * a leadership that is over here (or not begun), and no role sees it. Returns why it is dropped,
-   * or null. Messages without an epoch (election, FOLLOWERINFO…) and EPOCH_SETTING_KINDS pass.
+   * or null. Messages without an epoch (election, FOLLOWERINFO…), NEWEPOCH and PING pass (SETTLED).
    */
   private settleEpoch(message: Message): string | null {
     const epoch = this.role.epoch;
-    if (epoch === null || !('epoch' in message) || EPOCH_SETTING_KINDS.has(message.kind)) return null;
-    if (message.epoch === epoch) return null;
-    return `epoch ${message.epoch}, ${this.role.state} in epoch ${epoch}`;
+    if (epoch === null || !SETTLED_KINDS.has(message.kind)) return null;
+    const carried = (message as EpochMessage).epoch;
+    if (carried === epoch) return null;
+    return `epoch ${carried}, ${this.role.state} in epoch ${epoch}`;
   }
 
   private defer(message: Message, reason: string): void {
@@ -347,7 +373,7 @@ export class ZabServer {
    * Leaves the current role for RECOVERING, and LOOKING once storage is reloaded. Whatever is not
    * durable is dropped: the persist batch not yet handed out is discarded, writes in flight are
    * fenced by the driver, and the server reloads from storage before it looks for a leader again
-   * (DESIGN.md, "Rules that keep it safe"). `cause` is counted as a coverage mark; `reason` gives
+   * (docs/ARCHITECTURE.md, safety rule 6). `cause` is counted as a coverage mark; `reason` gives
    * the particulars in the log line.
    */
   becomeLooking(cause: StepDown, reason: string): void {
@@ -361,7 +387,7 @@ export class ZabServer {
     this.messagesAfterPersist = [];
     this.incarnation++;
     this.reload = true;
-    this.role = new RecoveringRole();
+    this.role = RECOVERING;
   }
 
   becomeLeading(): void {

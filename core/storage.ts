@@ -19,7 +19,7 @@ export interface PersistedState {
 }
 
 /**
- * One step of a durable write. DESIGN.md names the storage operations as methods; here they are
+ * One step of a durable write. The storage operations could be methods; here they are
  * data so the protocol can hand a whole batch to the driver, and so a batch of proposals that
  * arrived together is written in one transaction (group commit).
  */

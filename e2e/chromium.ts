@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type LaunchOptions } from '@playwright/test';
 
 /**
- * Debian's Chromium, launched as BROWSER-NOTES.md says: no traffic leaves loopback, and WebRTC
+ * Debian's Chromium, launched as docs/BROWSER.md says: no traffic leaves loopback, and WebRTC
  * offers plain host candidates (no mDNS `.local` names, which never resolve here).
  *
  * Chromium honours only the last `--disable-features` switch and Playwright passes its own long
@@ -18,7 +18,7 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Features we disable on top of Playwright's list. */
 export const EXTRA_DISABLED_FEATURES = ['WebRtcHideLocalIpsWithMdns'] as const;
 
-/** Flags that keep a headless Chromium on loopback (BROWSER-NOTES.md, "Launching"). */
+/** Flags that keep a headless Chromium on loopback (docs/BROWSER.md, "Launching"). */
 export const LOCAL_ONLY_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',

@@ -18,7 +18,7 @@ export default function globalSetup(): (() => void) | undefined {
   }
   const outDirectory = mkdtempSync(join(tmpdir(), 'tabkeeper-e2e-app-'));
   const started = Date.now();
-  // Started with node directly, not npx, so nothing outlives the build (BROWSER-NOTES.md).
+  // Started with node directly, not npx, so nothing outlives the build (docs/BROWSER.md).
   const build = spawnSync(process.execPath, [vite, 'build', '--outDir', outDirectory, '--emptyOutDir', '--logLevel', 'warn'], {
     cwd: REPOSITORY_ROOT,
     stdio: 'inherit',

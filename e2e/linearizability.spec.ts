@@ -7,7 +7,7 @@ import { expect, note, test } from './fixtures.ts';
 // Goal (issue 6, case 6): concurrent writers in five tabs leave a history that is linearizable
 // for the ZooKeeper model. Method: every tab runs its own seeded list of contending writes on
 // three znodes at once (creates that collide, conditional setData and delete with guessed
-// versions); the histories the tabs export (DESIGN.md's format) are merged and checked with
+// versions); the histories the tabs export (the history record format, core/sim/linearizability/history.ts) are merged and checked with
 // the project's checker. Reads are in the mix too: the page's run() syncs before a read, so
 // reads must be linearizable as well.
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Changes } from '../lib/changes.ts';
 
 /** The repository root, where `node --import tsx` finds tsx. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -7,13 +8,13 @@ export const REPOSITORY_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /**
  * A `node --import tsx` child with stdout and stderr collected line by line, apart, so a test
  * can wait for a line instead of sleeping. Started without npx: killing npx by pid would leave
- * its node child running (BROWSER-NOTES.md).
+ * its node child running (docs/BROWSER.md).
  */
 export class NodeProcess {
   readonly stdout: string[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly waiters = new Set<() => void>();
+  private readonly changes = new Changes();
 
   private constructor(readonly child: ChildProcess) {
     this.collect(child.stdout, this.stdout);
@@ -21,7 +22,7 @@ export class NodeProcess {
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         resolve({ code, signal });
-        for (const wake of [...this.waiters]) wake();
+        this.changes.changed();
       }),
     );
   }
@@ -48,25 +49,10 @@ export class NodeProcess {
 
   /** Resolves once `ready()` holds for the collected lines; rejects on timeout or on exit before it. */
   waitFor<T>(what: string, ready: () => T | undefined, timeoutMs: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(`${what}: not seen within ${timeoutMs} ms`), timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      const fail = (reason: string) => {
-        finish();
-        reject(new Error(`${reason}; output so far:\n${this.output()}`));
-      };
-      const check = () => {
-        const value = ready();
-        if (value !== undefined) {
-          finish();
-          resolve(value);
-        } else if (!this.running) fail(`${what}: the process exited first`);
-      };
-      this.waiters.add(check);
-      check();
+    return this.changes.until(ready, {
+      timeoutMs,
+      ended: () => !this.running,
+      failure: (why) => new Error(`${what}: ${why === 'ended' ? 'the process exited first' : `not seen within ${timeoutMs} ms`}; output so far:\n${this.output()}`),
     });
   }
 
@@ -93,12 +79,12 @@ export class NodeProcess {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
       into.push(...parts);
-      for (const wake of [...this.waiters]) wake();
+      this.changes.changed();
     });
     stream?.on('end', () => {
       if (partial !== '') into.push(partial);
       partial = '';
-      for (const wake of [...this.waiters]) wake();
+      this.changes.changed();
     });
   }
 }
@@ -132,31 +118,18 @@ export async function startSignalingServer(staticDirectory: string, options: { p
     '0',
     ...(options.args ?? []),
   ]);
-  const url = await server.waitFor(
-    'the signaling server\'s "listening" line',
-    () => {
-      // The logger writes to stderr, one JSON object per line.
-      for (const line of server.stderr) {
-        if (!line.startsWith('{')) continue;
-        const record = JSON.parse(line) as { msg?: string; url?: string };
-        if (record.msg === 'listening' && record.url !== undefined) return record.url;
-      }
-      return undefined;
-    },
-    30_000,
-  );
+  const url = await server.waitFor('the signaling server\'s "listening" line', () => loggedField<string>(server.stderr, 'listening', 'url'), 30_000);
   const zookeeperPort = () =>
-    server.waitFor(
-      'the ZooKeeper listener\'s "zookeeper listening" line',
-      () => {
-        for (const line of server.stderr) {
-          if (!line.startsWith('{')) continue;
-          const record = JSON.parse(line) as { msg?: string; port?: number };
-          if (record.msg === 'zookeeper listening' && record.port !== undefined) return record.port;
-        }
-        return undefined;
-      },
-      30_000,
-    );
+    server.waitFor('the ZooKeeper listener\'s "zookeeper listening" line', () => loggedField<number>(server.stderr, 'zookeeper listening', 'port'), 30_000);
   return { url, process: server, zookeeperPort, stop: () => server.stop() };
+}
+
+/** A field of the first JSON log line (the signaling server logs one object per line to stderr) with message `msg`. */
+function loggedField<T>(lines: readonly string[], msg: string, field: string): T | undefined {
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as Record<string, unknown>;
+    if (record.msg === msg && record[field] !== undefined) return record[field] as T;
+  }
+  return undefined;
 }

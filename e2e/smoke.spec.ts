@@ -1,9 +1,10 @@
 import type { Page } from '@playwright/test';
 import { commandLineSwitches, EXTRA_DISABLED_FEATURES, LOCAL_ONLY_FLAGS, playwrightDisableFeaturesSwitch } from './chromium.ts';
 import { expect, test } from './fixtures.ts';
+import type { DataChannel, PeerConnection } from './rtc-types.ts';
 import { Tab } from './tab.ts';
 
-// Goal: the browser is launched as BROWSER-NOTES.md requires, WebRTC connects under those flags,
+// Goal: the browser is launched as docs/BROWSER.md requires, WebRTC connects under those flags,
 // and the app boots in it. Method: read the real command line from chrome://version, connect
 // two bare pages with host candidates only, and open a one-seat cluster.
 
@@ -49,40 +50,21 @@ test('a one-seat cluster boots, leads and runs an op typed into the form', async
 });
 
 // The three steps below run inside the pages; they keep their peer connection on globalThis.
-// A connection that never opens is reported after our own timeout (BROWSER-NOTES.md: without
+// A connection that never opens is reported after our own timeout (docs/BROWSER.md: without
 // the flag, .local candidates hang forever with no error). The few WebRTC shapes they use are
-// declared here: the project compiles without DOM types so that core/ cannot touch the DOM.
+// declared in rtc-types.ts: the project compiles without DOM types so that core/ cannot touch the DOM.
 const CONNECT_TIMEOUT_MS = 10_000;
 
-interface Sdp {
-  readonly type: 'offer' | 'answer';
-  readonly sdp: string;
-}
-interface Channel {
-  send(data: string): void;
-  addEventListener(type: 'open' | 'message', listener: (event: { readonly data?: unknown }) => void): void;
-}
-interface Connection {
-  readonly localDescription: Sdp | null;
-  readonly iceGatheringState: string;
-  readonly connectionState: string;
-  createDataChannel(label: string): Channel;
-  createOffer(): Promise<Sdp>;
-  createAnswer(): Promise<Sdp>;
-  setLocalDescription(description: Sdp): Promise<void>;
-  setRemoteDescription(description: Sdp): Promise<void>;
-  addEventListener(type: 'icegatheringstatechange' | 'datachannel', listener: (event: { readonly channel: Channel }) => void): void;
-}
 interface RtcGlobals {
-  RTCPeerConnection: new (configuration: { iceServers: [] }) => Connection;
-  rtc?: { connection: Connection; channel: Promise<Channel> };
+  RTCPeerConnection: new (configuration: { iceServers: [] }) => PeerConnection;
+  rtc?: { connection: PeerConnection; channel: Promise<DataChannel> };
 }
 
 async function createOffer(): Promise<string> {
   const page = globalThis as unknown as RtcGlobals;
   const connection = new page.RTCPeerConnection({ iceServers: [] });
   const channel = connection.createDataChannel('smoke');
-  const opened = new Promise<Channel>((resolve) => channel.addEventListener('open', () => resolve(channel)));
+  const opened = new Promise<DataChannel>((resolve) => channel.addEventListener('open', () => resolve(channel)));
   page.rtc = { connection, channel: opened };
   await connection.setLocalDescription(await connection.createOffer());
   await new Promise<void>((resolve) => {
@@ -95,7 +77,7 @@ async function createOffer(): Promise<string> {
 async function acceptOffer(offer: string): Promise<string> {
   const page = globalThis as unknown as RtcGlobals;
   const connection = new page.RTCPeerConnection({ iceServers: [] });
-  const channel = new Promise<Channel>((resolve) =>
+  const channel = new Promise<DataChannel>((resolve) =>
     connection.addEventListener('datachannel', (event) => {
       event.channel.addEventListener('message', (message) => event.channel.send(message.data === 'ping' ? 'pong' : '?'));
       resolve(event.channel);

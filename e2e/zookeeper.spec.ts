@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Changes } from '../lib/changes.ts';
 import { codeOf, CreateMode, Nzk } from '../zookeeper/testing/nzk.ts';
 import { openTabs, waitForEnsemble, waitForLocalData } from './cluster.ts';
 import { expect, note, test } from './fixtures.ts';
@@ -24,7 +25,7 @@ interface ToolRun {
 class Tool {
   readonly lines: string[] = [];
   readonly exited: Promise<number | null>;
-  private readonly waiters = new Set<() => void>();
+  private readonly changes = new Changes();
 
   constructor(readonly child: ChildProcess) {
     let partial = '';
@@ -32,13 +33,13 @@ class Tool {
       const parts = (partial + chunk.toString('utf8')).split('\n');
       partial = parts.pop() ?? '';
       this.lines.push(...parts.filter((line) => !line.startsWith('SLF4J')));
-      for (const wake of [...this.waiters]) wake();
+      this.changes.changed();
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     void this.exited.then(() => {
-      for (const wake of [...this.waiters]) wake();
+      this.changes.changed();
     });
   }
 
@@ -47,25 +48,11 @@ class Tool {
   }
 
   waitForLine(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(`no line matching ${pattern} within ${timeoutMs} ms`), timeoutMs);
-      const fail = (why: string) => {
-        this.waiters.delete(check);
-        reject(new Error(`${why}; output:\n${this.lines.join('\n')}`));
-      };
-      const check = () => {
-        const line = this.lines.find((candidate) => pattern.test(candidate));
-        if (line !== undefined) {
-          clearTimeout(timer);
-          this.waiters.delete(check);
-          resolve(line);
-        } else if (this.child.exitCode !== null) {
-          clearTimeout(timer);
-          fail(`exited (${this.child.exitCode}) before a line matching ${pattern}`);
-        }
-      };
-      this.waiters.add(check);
-      check();
+    return this.changes.until(() => this.lines.find((candidate) => pattern.test(candidate)), {
+      timeoutMs,
+      ended: () => this.child.exitCode !== null,
+      failure: (why) =>
+        new Error(`${why === 'ended' ? `exited (${this.child.exitCode}) before a line matching ${pattern}` : `no line matching ${pattern} within ${timeoutMs} ms`}; output:\n${this.lines.join('\n')}`),
     });
   }
 

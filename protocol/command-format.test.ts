@@ -64,7 +64,7 @@ describe('formatJson', () => {
   });
 });
 
-// Goal: --history writes DESIGN.md's format with the ZooKeeper conventions of core's checker
+// Goal: --history writes the history record (core/sim/linearizability/history.ts) with the ZooKeeper conventions of core's checker
 // (API op names, typed results, the error name of a failure, null return for unknown outcomes).
 describe('history records', () => {
   const record = (op: GatewayOp, result: GatewayResult) => historyRecord('cli-1', op, 1, 2, result);

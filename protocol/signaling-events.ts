@@ -51,12 +51,16 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 
-const ClusterNameSchema = v.pipe(
-  v.string(),
-  v.minLength(1, 'cluster name is empty'),
-  v.maxLength(LIMITS.clusterNameLength, `cluster name is longer than ${LIMITS.clusterNameLength} characters`),
-  v.regex(NAME_PATTERN, 'cluster name may hold only A-Z a-z 0-9 _ -'),
-);
+/** A name or token of A-Z a-z 0-9 _ - with bounded length; the messages name the field. */
+const nameSchema = (field: string, minLength: number, maxLength: number) =>
+  v.pipe(
+    v.string(),
+    v.minLength(minLength, minLength === 1 ? `${field} is empty` : `${field} is shorter than ${minLength} characters`),
+    v.maxLength(maxLength, `${field} is longer than ${maxLength} characters`),
+    v.regex(NAME_PATTERN, `${field} may hold only A-Z a-z 0-9 _ -`),
+  );
+
+const ClusterNameSchema = nameSchema('cluster name', 1, LIMITS.clusterNameLength);
 const ClusterSizeSchema = v.pipe(
   v.number(),
   v.integer('size must be an integer'),
@@ -74,24 +78,9 @@ const KeySchema = v.pipe(
   v.minLength(1, 'key is empty'),
   v.maxLength(LIMITS.keyLength, `key is longer than ${LIMITS.keyLength} characters`),
 );
-const ClientIdSchema = v.pipe(
-  v.string(),
-  v.minLength(1, 'clientId is empty'),
-  v.maxLength(LIMITS.clientIdLength, `clientId is longer than ${LIMITS.clientIdLength} characters`),
-  v.regex(NAME_PATTERN, 'clientId may hold only A-Z a-z 0-9 _ -'),
-);
-const SecretSchema = v.pipe(
-  v.string(),
-  v.minLength(LIMITS.secretMinLength, `secret is shorter than ${LIMITS.secretMinLength} characters`),
-  v.maxLength(LIMITS.secretMaxLength, `secret is longer than ${LIMITS.secretMaxLength} characters`),
-  v.regex(NAME_PATTERN, 'secret may hold only A-Z a-z 0-9 _ -'),
-);
-const SeatTokenSchema = v.pipe(
-  v.string(),
-  v.minLength(16, 'token is shorter than 16 characters'),
-  v.maxLength(LIMITS.seatTokenLength, `token is longer than ${LIMITS.seatTokenLength} characters`),
-  v.regex(NAME_PATTERN, 'token may hold only A-Z a-z 0-9 _ -'),
-);
+const ClientIdSchema = nameSchema('clientId', 1, LIMITS.clientIdLength);
+const SecretSchema = nameSchema('secret', LIMITS.secretMinLength, LIMITS.secretMaxLength);
+const SeatTokenSchema = nameSchema('token', 16, LIMITS.seatTokenLength);
 const RequestIdSchema = v.pipe(
   v.number(),
   v.integer('requestId must be an integer'),

@@ -1,9 +1,12 @@
+import { pino, type Logger as PinoLogger } from 'pino';
+
 /**
- * A small structured logger: one line per event, with a fixed message and key=value fields, as
- * readable text (`2026-11-25T08:40:01.123Z INFO  seat claimed cluster=demo seat=2`) or as JSON
- * lines (`{"time":…,"level":"info","msg":"seat claimed","cluster":"demo","seat":2}`) for log
- * collectors. Messages are fixed phrases and the variable parts are fields, so lines can be
- * grepped and counted.
+ * The signaling server's structured logging, on pino (the Node convention): one line per event,
+ * a fixed message and key=value fields, as JSON lines for log collectors
+ * (`{"level":"info","time":…,"cluster":"demo","seat":2,"msg":"seat claimed"}`) or as readable text
+ * (`2026-11-25T08:40:01.123Z INFO  seat claimed cluster=demo seat=2`), which is the same record
+ * rewritten. Messages are fixed phrases and the variable parts are fields, so lines can be grepped
+ * and counted. The rest of the server sees only the small `Logger` interface below.
  */
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -20,8 +23,6 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
-
 export interface LoggerOptions {
   readonly level: LogLevel;
   readonly format: LogFormat;
@@ -33,35 +34,33 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? (() => new Date());
-  const threshold = RANK[options.level];
-  const log = (level: Exclude<LogLevel, 'silent'>, message: string, fields: LogFields = {}) => {
-    if (RANK[level] < threshold) return;
-    const time = now().toISOString();
-    write(options.format === 'json' ? jsonLine(time, level, message, fields) : textLine(time, level, message, fields));
-  };
+  const lines = options.format === 'json' ? write : (line: string) => write(textLine(line));
+  const logger: PinoLogger = pino(
+    {
+      level: options.level,
+      base: undefined,
+      timestamp: () => `,"time":${JSON.stringify(now().toISOString())}`,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    // pino writes each record as one JSON line; this destination hands it on without the newline.
+    { write: (record: string) => lines(record.endsWith('\n') ? record.slice(0, -1) : record) },
+  );
   return {
-    debug: (message, fields) => log('debug', message, fields),
-    info: (message, fields) => log('info', message, fields),
-    warn: (message, fields) => log('warn', message, fields),
-    error: (message, fields) => log('error', message, fields),
+    debug: (message, fields) => logger.debug(fields ?? {}, message),
+    info: (message, fields) => logger.info(fields ?? {}, message),
+    warn: (message, fields) => logger.warn(fields ?? {}, message),
+    error: (message, fields) => logger.error(fields ?? {}, message),
   };
 }
 
 /** A logger that drops everything (tests that do not look at logs). */
 export const silentLogger: Logger = createLogger({ level: 'silent', format: 'text', write: () => {} });
 
-function jsonLine(time: string, level: string, message: string, fields: LogFields): string {
-  const record: Record<string, unknown> = { time, level, msg: message };
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) record[key] = value;
-  return JSON.stringify(record);
-}
-
-function textLine(time: string, level: string, message: string, fields: LogFields): string {
-  const parts = [time, level.toUpperCase().padEnd(5), message];
-  for (const [key, value] of Object.entries(fields)) {
-    if (value === undefined) continue;
-    parts.push(`${key}=${formatValue(value)}`);
-  }
+/** A pino record as a readable line: time, level, message, then the fields in the order given. */
+function textLine(record: string): string {
+  const { time, level, msg, ...fields } = JSON.parse(record) as Record<string, string | number | boolean | null>;
+  const parts = [String(time), String(level).toUpperCase().padEnd(5), String(msg ?? '')];
+  for (const [key, value] of Object.entries(fields)) parts.push(`${key}=${formatValue(value)}`);
   return parts.join(' ');
 }
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { JoinReply } from '../protocol/signaling-events.ts';
 import { ManualClock, ServerFixture } from './testing/fixture.ts';
 
-// Goal: seats are assigned as DESIGN.md says (lowest free voter, then observers), a tab can
+// Goal: seats are assigned as the README says (lowest free voter, then observers), a tab can
 // reclaim the seat it names, and two live sockets never hold one seat. Method: real
 // socket.io-client sockets against a real server on an ephemeral port.
 describe('seats', () => {

@@ -69,7 +69,7 @@ export interface TabKeeperPage {
   status(): TabStatus;
   /** One operation in the tab's own session; reads are synced (linearizable). Never rejects. */
   run(op: GatewayOp): Promise<GatewayResult>;
-  /** The call/return records of run(), DESIGN.md's history format (protocol/history.ts). */
+  /** The call/return records of run(), the history record format (protocol/history.ts). */
   history(): unknown[];
   /**
    * UNSAFE recovery for a cluster that refuses to serve because a quorum of seats lost its

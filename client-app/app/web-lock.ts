@@ -1,5 +1,5 @@
 /**
- * The Web Lock a tab holds for as long as it serves a seat (DESIGN.md): named after the seat's
+ * The Web Lock a tab holds for as long as it serves a seat (docs/ARCHITECTURE.md, trust model): named after the seat's
  * database, so two tabs of one origin never write the same database, even if the signaling
  * server restarts or misbehaves. Released on pagehide (and by the browser when the tab goes).
  */

@@ -6,13 +6,13 @@ import type { Proposal, ServerId, Snapshot } from '../../core/types.ts';
 import { compareZxid, formatZxid, isSuccessor, ZERO_ZXID, zxidEquals, type Zxid } from '../../core/zxid.ts';
 
 /**
- * `Storage` on IndexedDB: one database per (cluster, seat), named `tabkeeper/<cluster>/<sid>`
- * (DESIGN.md), so a reloaded tab that reclaims its seat finds its own history.
+ * `Storage` on IndexedDB: one database per (cluster, seat), named `tabkeeper/<cluster>/<sid>`,
+ * so a reloaded tab that reclaims its seat finds its own history.
  *
  * Layout (schema version 1):
  * - `meta`: key `state` → `{acceptedEpoch, currentEpoch, logBaseZxid}`; key `identity` →
- *   `{storageId, createdAtMs}`, a random id made when the database is created (room for the
- *   planned amnesia check of DESIGN.md: a storage that was wiped gets a new id).
+ *   `{storageId, createdAtMs}`, a random id made when the database is created (the amnesia check,
+ *   core/seats.ts and docs/ARCHITECTURE.md rule 7: a storage that was wiped gets a new id).
  * - `log`: one record per accepted proposal `{zxid, txn}`, keyed `[epoch, counter]`: IndexedDB
  *   orders array keys element by element, so the store iterates in zxid order and a TRUNC or a
  *   compaction is one key-range delete.

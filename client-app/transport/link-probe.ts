@@ -6,7 +6,7 @@
  * of the DataChannels, and the cluster must keep every link that works. So a hint about a seat
  * with an open link makes the transport probe it: a small control message the peer's transport
  * answers at once. An answer keeps the link; no answer within the timeout (a dead tab's channel
- * stays "open" for 15-20 s, BROWSER-NOTES.md) closes it, so that the seat's new tab can connect.
+ * stays "open" for 15-20 s, docs/BROWSER.md) closes it, so that the seat's new tab can connect.
  *
  * Control messages travel as framed text like protocol messages; they start with `~`, which no
  * protocol message (JSON, `{`) does, and never reach the node.

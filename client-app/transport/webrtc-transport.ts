@@ -24,7 +24,7 @@ import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';
  *   the answerer noticed. What the signaling server says about a seat (`peer-left`, `peer-joined`)
  *   is a hint: an open link to that seat is probed over the DataChannel and closed only if the
  *   peer does not answer (link-probe.ts), since a dead peer's channel never closes by itself
- *   (BROWSER-NOTES.md) while a live one must survive any signaling server's failure.
+ *   (docs/BROWSER.md) while a live one must survive any signaling server's failure.
  * - Connecting gets a timeout of its own: a connection not open by then is torn down and retried.
  * - Messages: `encodeMessage` text, cut into ≤ 16 KiB frames (framing.ts), sent with
  *   simple-peer's `send` while its `bufferSize` is below a high-water mark, and above it through
@@ -75,7 +75,7 @@ export const DEFAULT_TRANSPORT_TIMING: TransportTiming = {
   connectTimeoutMs: 10_000,
   retryDelayMs: 500,
   retryDelayMaxMs: 5_000,
-  // BROWSER-NOTES.md measured 20k-60k messages/s pausing above 1 MB.
+  // docs/BROWSER.md measured 20k-60k messages/s pausing above 1 MB.
   highWaterBytes: 1024 * 1024,
   maxQueuedBytes: 64 * 1024 * 1024,
 };
@@ -368,7 +368,7 @@ export class WebRtcTransport implements Transport {
     const peer = new SimplePeer({
       initiator,
       trickle: true,
-      // Never public STUN servers by default (BROWSER-NOTES.md): host candidates suffice here.
+      // Never public STUN servers by default (docs/BROWSER.md): host candidates suffice here.
       config: { iceServers: this.options.iceServers ?? [] },
       channelConfig: { ordered: true },
     });

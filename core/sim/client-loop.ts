@@ -11,18 +11,41 @@ import type { Prng } from './prng.ts';
  * The PRNG is drawn in a fixed order (connect, then the call, then its result, then the think
  * time), so a seed replays the same schedule.
  */
-export abstract class SimClientLoop {
+/** Errors after which a client cannot know whether its write happened (ZooKeeper's ConnectionLoss). */
+export const OUTCOME_UNKNOWN: ReadonlySet<string> = new Set(['ConnectionLoss', 'OperationTimeout']);
+
+export interface SimClientOptions<HistoryEntry> {
+  readonly id: number;
+  readonly cluster: SimCluster;
+  readonly prng: Prng;
+  /** Where the client records its calls and returns. */
+  readonly history: HistoryEntry[];
+  readonly thinkMsMax: number;
+  /** Some writes carry values up to 1 MiB (`--values big`); histories record their tags. */
+  readonly bigValues: boolean;
+}
+
+export abstract class SimClientLoop<HistoryEntry> {
   private stopped = false;
   private busy = false;
   /** Calls that completed with ok = true. */
   successes = 0;
 
-  protected constructor(
-    readonly id: number,
-    protected readonly cluster: SimCluster,
-    protected readonly prng: Prng,
-    private readonly thinkMsMax: number,
-  ) {}
+  readonly id: number;
+  protected readonly cluster: SimCluster;
+  protected readonly prng: Prng;
+  protected readonly history: HistoryEntry[];
+  protected readonly bigValues: boolean;
+  private readonly thinkMsMax: number;
+
+  protected constructor(options: SimClientOptions<HistoryEntry>) {
+    this.id = options.id;
+    this.cluster = options.cluster;
+    this.prng = options.prng;
+    this.history = options.history;
+    this.bigValues = options.bigValues;
+    this.thinkMsMax = options.thinkMsMax;
+  }
 
   get idle(): boolean {
     return !this.busy;

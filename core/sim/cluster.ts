@@ -184,7 +184,7 @@ export class SimCluster {
     this.clocks.get(sid)?.resume();
   }
 
-  /** The server dies at once: no clean close, its peers' channels stay open (BROWSER-NOTES). */
+  /** The server dies at once: no clean close, its peers' channels stay open (docs/BROWSER.md). */
   crash(sid: ServerId): void {
     this.kill(sid, false);
   }

@@ -5,7 +5,7 @@ import { Scenario, type Pending } from './scenario.ts';
 /**
  * Goal: every persisted state a crash can leave behind — after or during each write of a
  * proposal, an epoch, a sync (TRUNC / DIFF / SNAP) or a snapshot — boots, rejoins and keeps
- * every committed txn (DESIGN.md, last rule). Method: for k = 1, 2, …, crash one server when
+ * every committed txn (docs/ARCHITECTURE.md, the safety rules). Method: for k = 1, 2, …, crash one server when
  * its k-th storage write has been issued (the write in flight then lands or not, as the
  * simulated disk decides) or has become durable, restart it, and check that every write a
  * client saw succeed is on every server.

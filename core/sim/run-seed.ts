@@ -5,6 +5,7 @@ import { JunkInjector } from './junk.ts';
 import { checkHistory, checkZkHistory, formatFailure, formatZkFailure, type HistoryRecord, type ZkHistoryRecord } from './linearizability/index.ts';
 import { KvMachine } from './kv-machine.ts';
 import { DataTree } from '../tree/index.ts';
+import type { SimClientLoop } from './client-loop.ts';
 import { SimClient } from './sim-client.ts';
 import { SimTreeClient } from './sim-tree-client.ts';
 import { RejoinWatch, injectSustainedFault } from './sustained.ts';
@@ -80,11 +81,12 @@ export async function runSeed(request: SwarmRequest, run: RunOptions = {}): Prom
   const faultPrng = cluster.prng.fork();
   const history: HistoryRecord[] = [];
   const treeHistory: ZkHistoryRecord[] = [];
-  const clients: WorkloadClient[] = Array.from({ length: options.clients }, (_, index) =>
-    tree
-      ? new SimTreeClient(index + 1, cluster, cluster.prng.fork(), ['/a', '/b', '/c', '/d'].slice(0, options.keys), treeHistory, options.clientThinkMsMax, options.bigValues)
-      : new SimClient(index + 1, cluster, cluster.prng.fork(), Array.from({ length: options.keys }, (_, key) => `k${key}`), history, options.clientThinkMsMax, options.bigValues),
-  );
+  const clients: SimClientLoop<unknown>[] = Array.from({ length: options.clients }, (_, index) => {
+    const client = { id: index + 1, cluster, prng: cluster.prng.fork(), thinkMsMax: options.clientThinkMsMax, bigValues: options.bigValues };
+    return tree
+      ? new SimTreeClient({ ...client, history: treeHistory }, ['/a', '/b', '/c', '/d'].slice(0, options.keys))
+      : new SimClient({ ...client, history }, Array.from({ length: options.keys }, (_, key) => `k${key}`));
+  });
   const junk = request.junk ? new JunkInjector(cluster, cluster.prng.fork(), request.junk) : null;
   if (junk) {
     cluster.onDelivery((from, to, message) => junk.record(from, to, message));
@@ -252,14 +254,6 @@ function isConverged(cluster: SimCluster): boolean {
   return true;
 }
 
-/** What the safety and liveness phases need of a client, whatever it runs. */
-interface WorkloadClient {
-  readonly successes: number;
-  readonly idle: boolean;
-  start(): void;
-  stop(): void;
-}
-
 /** A create or setData a client saw succeed must be in the committed history, with its data. */
 function checkNoAcknowledgedTreeWriteLost(cluster: SimCluster, history: readonly ZkHistoryRecord[]): void {
   const committed = new Set<string>();
@@ -278,7 +272,7 @@ function checkNoAcknowledgedTreeWriteLost(cluster: SimCluster, history: readonly
   }
 }
 
-/** A put a client saw succeed must be in the committed history (DESIGN.md: no committed write is lost). */
+/** A put a client saw succeed must be in the committed history (docs/ARCHITECTURE.md: no committed write is lost). */
 function checkNoAcknowledgedWriteLost(cluster: SimCluster, history: readonly HistoryRecord[]): void {
   const committedValues = new Set<string>();
   for (const { txn } of cluster.checker.committedTxns()) {

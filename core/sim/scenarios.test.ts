@@ -6,7 +6,7 @@ import { MARK, STEP_DOWN, STEP_DOWN_CAUSES } from '../marks.ts';
 
 /**
  * Named scenarios: each drives one of the situations in which real ZAB implementations lost
- * data (DESIGN.md, "Rules that keep it safe"), asserts the outcome a user would notice, and runs
+ * data (docs/ARCHITECTURE.md, the safety rules), asserts the outcome a user would notice, and runs
  * under the StateChecker (one leader per epoch, prefix agreement, no lost commit).
  */
 

@@ -1,38 +1,27 @@
 import type { KvOp } from './kv-machine.ts';
 import type { ApplyResult } from '../state-machine.ts';
 import type { ServerId } from '../types.ts';
-import type { SimCluster } from './cluster.ts';
 import type { HistoryRecord } from './linearizability/index.ts';
-import type { Prng } from './prng.ts';
-import { SimClientLoop } from './client-loop.ts';
+import { OUTCOME_UNKNOWN, SimClientLoop, type SimClientOptions } from './client-loop.ts';
 import { payload, tagOf } from './values.ts';
-
-/** Errors after which a client cannot know whether its write happened (ZooKeeper's ConnectionLoss). */
-const OUTCOME_UNKNOWN = new Set(['ConnectionLoss', 'OperationTimeout']);
 
 /**
  * A client of the simulated cluster: attached to one server, it issues put and get one at a
- * time and records each call and return in DESIGN.md's history format. Gets go through the log
+ * time and records each call and return in the history format (linearizability/history.ts). Gets go through the log
  * (a read ordered with the writes, as a sync-then-read), so the whole history must be
  * linearizable. When its server stops serving or the outcome of a call is unknown, it moves to
  * another server, as a ZooKeeper client does.
  */
-export class SimClient extends SimClientLoop {
+export class SimClient extends SimClientLoop<HistoryRecord> {
   private attached: ServerId;
   private sequence = 0;
 
   constructor(
-    id: number,
-    cluster: SimCluster,
-    prng: Prng,
+    options: SimClientOptions<HistoryRecord>,
     private readonly keys: readonly string[],
-    private readonly history: HistoryRecord[],
-    thinkMsMax: number,
-    /** Some puts carry values up to 1 MiB (`--values big`); histories record their tags. */
-    private readonly bigValues = false,
   ) {
-    super(id, cluster, prng, thinkMsMax);
-    this.attached = prng.pick(cluster.sids());
+    super(options);
+    this.attached = options.prng.pick(options.cluster.sids());
   }
 
   protected connect(): boolean {

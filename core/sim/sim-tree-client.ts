@@ -4,27 +4,24 @@ import type { ApplyResult } from '../state-machine.ts';
 import type { Stat } from '../tree/index.ts';
 import type { Json } from '../types.ts';
 import { compareZxid, formatZxid, type Zxid } from '../zxid.ts';
-import type { SimCluster } from './cluster.ts';
 import type { ZkHistoryRecord, ZkResult } from './linearizability/index.ts';
-import type { Prng } from './prng.ts';
 import { SimClock } from './sim-clock.ts';
-import { SimClientLoop } from './client-loop.ts';
+import { OUTCOME_UNKNOWN, SimClientLoop, type SimClientOptions } from './client-loop.ts';
 import { payload, tagOf } from './values.ts';
 
-const UNKNOWN_OUTCOME = new Set(['ConnectionLoss', 'OperationTimeout']);
 /** Definite errors the ZooKeeper model explains; anything else is dropped from the history. */
 const MODELLED_ERRORS = new Set(['NoNode', 'NodeExists', 'BadVersion', 'NotEmpty']);
 export const SESSION_TIMEOUT_MS = 2000;
 
 /**
  * A simulated application using the real client API against the data tree: random creates,
- * setData, deletes, synced reads and plain reads over a small tree, recorded in DESIGN.md's
- * history format for the ZooKeeper linearizability model. Multis go to their own subtree (/m)
+ * setData, deletes, synced reads and plain reads over a small tree, recorded in the
+ * history format (linearizability/history.ts) for the ZooKeeper linearizability model. Multis go to their own subtree (/m)
  * and are not recorded: the model does not speak multi, so they are checked by convergence
  * and digests only. Plain reads are not linearizable; they are checked for never going back in
  * time. When its session expires it starts a new one, as an application would.
  */
-export class SimTreeClient extends SimClientLoop {
+export class SimTreeClient extends SimClientLoop<ZkHistoryRecord> {
   private client: TabKeeperClient;
   private generation = 0;
   private sequence = 0;
@@ -33,16 +30,10 @@ export class SimTreeClient extends SimClientLoop {
   private lastServed: Zxid = { epoch: 0, counter: 0 };
 
   constructor(
-    id: number,
-    cluster: SimCluster,
-    prng: Prng,
+    options: SimClientOptions<ZkHistoryRecord>,
     private readonly roots: readonly string[],
-    private readonly history: ZkHistoryRecord[],
-    thinkMsMax: number,
-    /** Some creates and setData carry data up to 1 MiB (`--values big`); histories record their tags. */
-    private readonly bigValues = false,
   ) {
-    super(id, cluster, prng, thinkMsMax);
+    super(options);
     this.client = this.newClient();
   }
 
@@ -128,7 +119,7 @@ export class SimTreeClient extends SimClientLoop {
       const served = this.client.servedZxid;
       if (compareZxid(served, this.lastServed) < 0) this.readsBackInTime.push(`client ${this.id} read at ${formatZxid(served)} after ${formatZxid(this.lastServed)}`);
     }
-    if (result.ok || !UNKNOWN_OUTCOME.has(result.error)) this.lastServed = this.client.servedZxid;
+    if (result.ok || !OUTCOME_UNKNOWN.has(result.error)) this.lastServed = this.client.servedZxid;
     if (record) {
       if (result.ok) {
         record.return = now;
@@ -138,7 +129,7 @@ export class SimTreeClient extends SimClientLoop {
         record.return = now;
         record.ok = false;
         record.result = result.error as ZkResult;
-      } else if (!UNKNOWN_OUTCOME.has(result.error)) {
+      } else if (!OUTCOME_UNKNOWN.has(result.error)) {
         // SessionExpired, BadArguments: nothing happened and nothing is explained by the model.
         this.history.splice(this.history.lastIndexOf(record), 1);
       }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runSeed } from './run-seed.ts';
 
 /**
- * Goal: the safety and liveness properties of DESIGN.md hold under random schedules of crashes,
+ * Goal: the safety and liveness properties (docs/ARCHITECTURE.md) hold under random schedules of crashes,
  * restarts with storage kept, partitions (asymmetric too), congestion, slow disks and clock
  * skew. Method: VOPR-style seeds (core/sim/run-seed.ts); each seed checks one leader per epoch,
  * prefix agreement, no lost commit, linearizability, and convergence once faults stop.

@@ -22,7 +22,7 @@ function describeTxn(txn: Txn): string {
 }
 
 /**
- * Checks the safety properties of DESIGN.md from outside the protocol, as TigerBeetle's
+ * Checks the safety properties (docs/ARCHITECTURE.md) from outside the protocol, as TigerBeetle's
  * StateChecker does: it sees every txn every server applies, every snapshot, every restore and
  * every leader establishment, and throws SafetyViolation at the first one that breaks:
  * - at most one leader is established per epoch;

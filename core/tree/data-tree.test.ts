@@ -111,7 +111,7 @@ describe('create', () => {
 });
 
 describe('sequential create', () => {
-  it('numbers by children ever created, not by cversion (DESIGN.md: create a, b, delete a, b ⇒ cversion 4, next 0000000002)', () => {
+  it('numbers by children ever created, not by cversion (measured on ZooKeeper 3.8: create a, b, delete a, b ⇒ cversion 4, next 0000000002)', () => {
     const harness = new TreeHarness();
     harness.create('/p');
     harness.create('/p/a');

@@ -8,7 +8,7 @@ import { utf8ByteLength } from './limits.ts';
  * `childCreates` is ZooKeeper's *persisted* cversion: how many children were ever created here,
  * sequential or not; it never goes down. The sequential suffix is taken from it (as
  * PrepRequestProcessor does with parentRecord.stat.getCversion()), and the client-visible cversion
- * is derived from it (stat.ts). DESIGN.md's measurement (create a, create b, delete a, delete b:
+ * is derived from it (stat.ts). The measurement on ZooKeeper 3.8 (docs/ARCHITECTURE.md; create a, create b, delete a, delete b:
  * cversion 4, next suffix 0000000002) is exactly this.
  */
 export interface ZNode {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Changes } from '../../lib/changes.ts';
 
 /** The repository root, where `node --import tsx` finds tsx. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -13,7 +14,8 @@ export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export class ChildProcessUnderTest {
   readonly lines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly waiters = new Set<() => void>();
+  private readonly changes = new Changes();
+  private hasExited = false;
 
   private constructor(readonly child: ChildProcess) {
     const collect = (stream: NodeJS.ReadableStream | null) => {
@@ -23,12 +25,18 @@ export class ChildProcessUnderTest {
         const parts = (partial + chunk).split('\n');
         partial = parts.pop() ?? '';
         this.lines.push(...parts);
-        for (const wake of [...this.waiters]) wake();
+        this.changes.changed();
       });
     };
     collect(child.stdout);
     collect(child.stderr);
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.hasExited = true;
+        resolve({ code, signal });
+        this.changes.changed();
+      }),
+    );
   }
 
   static start(script: string, args: readonly string[], env: Record<string, string> = {}): ChildProcessUnderTest {
@@ -42,31 +50,11 @@ export class ChildProcessUnderTest {
 
   /** Resolves with the first output line matching `pattern`; rejects on timeout or exit. */
   waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const line = this.lines.find((candidate) => pattern.test(candidate));
-        if (line === undefined) return false;
-        finish();
-        resolve(line);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output:\n${this.lines.join('\n')}`));
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-      };
-      const wake = () => void check();
-      if (check()) return;
-      this.waiters.add(wake);
-      void this.exited.then(() => {
-        if (!check()) {
-          finish();
-          reject(new Error(`process exited before a line matching ${pattern}; output:\n${this.lines.join('\n')}`));
-        }
-      });
+    return this.changes.until(() => this.lines.find((candidate) => pattern.test(candidate)), {
+      timeoutMs,
+      ended: () => this.hasExited,
+      failure: (why) =>
+        new Error(`${why === 'ended' ? 'process exited before a line matching' : 'no line matching'} ${pattern}${why === 'timeout' ? ` within ${timeoutMs} ms` : ''}; output:\n${this.lines.join('\n')}`),
     });
   }
 

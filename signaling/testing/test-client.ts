@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { Changes } from '../../lib/changes.ts';
 import type { ErrorEvent, GatewayConnectReply, JoinReply } from '../../protocol/signaling-events.ts';
 
 /**
@@ -8,17 +9,15 @@ import type { ErrorEvent, GatewayConnectReply, JoinReply } from '../../protocol/
  */
 export class TestClient {
   readonly received: { event: string; payload: unknown }[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly changes = new Changes();
   private taken = new Set<number>();
 
   private constructor(readonly socket: Socket) {
     socket.onAny((event: string, payload: unknown) => {
       this.received.push({ event, payload });
-      for (const wake of [...this.waiters]) wake();
+      this.changes.changed();
     });
-    socket.on('disconnect', () => {
-      for (const wake of [...this.waiters]) wake();
-    });
+    socket.on('disconnect', () => this.changes.changed());
   }
 
   static async connect(url: string, timeoutMs = 5_000): Promise<TestClient> {
@@ -45,28 +44,21 @@ export class TestClient {
 
   /** Waits for the first event of that name (matching `where`) not already taken by an earlier call. */
   next<T = unknown>(event: string, where: (payload: T) => boolean = () => true, timeoutMs = 5_000): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = () => {
+    return this.changes.until(
+      () => {
         const index = this.received.findIndex((item, i) => !this.taken.has(i) && item.event === event && where(item.payload as T));
-        if (index === -1) return false;
+        if (index === -1) return undefined;
         this.taken.add(index);
-        cleanup();
-        resolve(this.received[index]!.payload as T);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        const seen = this.received.map((item) => item.event).join(', ');
-        reject(new Error(`no '${event}' event within ${timeoutMs} ms (received: ${seen || 'nothing'})`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-      };
-      const wake = () => void check();
-      if (check()) return;
-      this.waiters.add(wake);
-    });
+        return { payload: this.received[index]!.payload as T };
+      },
+      {
+        timeoutMs,
+        failure: () => {
+          const seen = this.received.map((item) => item.event).join(', ');
+          return new Error(`no '${event}' event within ${timeoutMs} ms (received: ${seen || 'nothing'})`);
+        },
+      },
+    ).then(({ payload }) => payload);
   }
 
   nextError(event: string, timeoutMs = 5_000): Promise<ErrorEvent> {
@@ -80,14 +72,10 @@ export class TestClient {
 
   /** Resolves once the socket has disconnected (the server closed it, or the test did). */
   disconnected(timeoutMs = 5_000): Promise<void> {
-    if (this.socket.disconnected) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`still connected after ${timeoutMs} ms`)), timeoutMs);
-      this.socket.once('disconnect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.changes.until(() => (this.socket.disconnected ? true : undefined), {
+      timeoutMs,
+      failure: () => new Error(`still connected after ${timeoutMs} ms`),
+    }).then(() => undefined);
   }
 
   close(): void {

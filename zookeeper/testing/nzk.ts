@@ -1,5 +1,6 @@
 import zookeeper from 'node-zookeeper-client';
 import type { Client, Event, Stat } from 'node-zookeeper-client';
+import { withTimeout } from '../../lib/deadline.ts';
 
 /**
  * node-zookeeper-client (an independent ZooKeeper client from npm) with promises, for tests. Its
@@ -16,13 +17,10 @@ export class Nzk {
   static async connect(connectString: string, sessionTimeoutMs = 10_000): Promise<Nzk> {
     const client = zookeeper.createClient(connectString, { sessionTimeout: sessionTimeoutMs, spinDelay: 200, retries: 0 });
     const wrapped = new Nzk(client);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node-zookeeper-client did not connect to ${connectString}`)), 20_000);
-      client.once('connected', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      client.connect();
+    const connected = new Promise<void>((resolve) => client.once('connected', () => resolve()));
+    client.connect();
+    await withTimeout(connected, 20_000, () => {
+      throw new Error(`node-zookeeper-client did not connect to ${connectString}`);
     });
     return wrapped;
   }

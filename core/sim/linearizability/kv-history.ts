@@ -4,7 +4,7 @@ import { kvModel, kvModelFromAnyValue, type KvOperation, type KvValue } from './
 import type { CheckVerdict } from './model.ts';
 
 /**
- * Turns recorded client operations into kv-model operations, following DESIGN.md:
+ * Turns recorded client operations into kv-model operations, following the history record's meaning (history.ts):
  * - put ok=true: took effect within [call, return].
  * - put ok=null or return=null: may or may not have taken effect: return = +Infinity.
  * - put ok=false: definitely did not happen: dropped.

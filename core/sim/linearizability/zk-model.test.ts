@@ -111,7 +111,7 @@ const pairs: Pair[] = [
     bad: [ok(1, 'create', '/a', [0, 1], '/a'), ok(1, 'create', '/a/s-', [2, 3], '/a/s-0000000000', seq), ok(1, 'create', '/a/s-', [4, 5], '/a/s-0000000002', seq)],
   },
   {
-    name: "deletes do not lower the counter: DESIGN.md's create a, create b, delete a, delete b, next is 0000000002 (bad: reused)",
+    name: "deletes do not lower the counter: ZooKeeper 3.8's create a, create b, delete a, delete b, next is 0000000002 (bad: reused)",
     ok: [
       ok(1, 'create', '/a', [0, 1], '/a'),
       ok(1, 'create', '/a/a', [2, 3], '/a/a'),

@@ -11,7 +11,7 @@ import type { Model, Operation, StepResult } from './model.ts';
  * - delete: BadArguments (path, or the root), NoNode (parent or node), BadVersion, NotEmpty;
  * - setData: BadArguments, NoNode, BadVersion.
  * The sequential suffix is the parent's count of children ever created (deletes do not lower
- * it), as DESIGN.md measured on ZooKeeper 3.8: create a, create b, delete a, delete b, and the
+ * it), as measured on ZooKeeper 3.8 (docs/ARCHITECTURE.md): create a, create b, delete a, delete b, and the
  * next suffix is 0000000002.
  *
  * This is a second, deliberately independent implementation of the semantics: it imports

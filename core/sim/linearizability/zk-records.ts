@@ -3,8 +3,8 @@ import { parseHistory, type HistoryRecord } from './history.ts';
 import { ZK_ERROR_NAMES, type ZkErrorName, type ZkInput, type ZkOperation, type ZkResult } from './zk-model.ts';
 
 /**
- * Recorded ZooKeeper client operations, checked against the data-tree model (DESIGN.md's
- * format, one record per operation). How a record becomes a model operation:
+ * Recorded ZooKeeper client operations, checked against the data-tree model (the history
+ * record of history.ts, one per operation). How a record becomes a model operation:
  * - a write (create, setData, delete) with ok=true took effect in [call, return], with
  *   `result` (the created path, the new version; null = not recorded, not checked);
  * - a write with ok=false failed with the error named in `result` in [call, return] and
