@@ -12,7 +12,8 @@ import { TabStandIn, type TabStandInOptions } from './testing/tab-stand-in.ts';
 
 // Goal: the CLI runs a whole operations file through the gateway to a tab and prints one line
 // per operation; bad lines and connection failures give their exit codes; when its tab goes
-// away it reports ConnectionLoss and carries on with another seat (or waits for a forced one).
+// away it sends the operation again on another seat (or the forced one, reclaimed), a write
+// with the same request number, and prints the original result instead of ConnectionLoss.
 // Method: runCli in-process against a real signaling server on an ephemeral port, with Node
 // tab stand-ins (test doubles answering from an in-memory ZooKeeper) instead of browsers.
 
@@ -192,22 +193,46 @@ describe('cli', () => {
     expect((await run(['--url', url, '--cluster', 'keyed'], 'get /k\n', { TABKEEPER_KEY: 's3cret' })).lines).toEqual(['get /k -> "1" (version 0)']);
   });
 
-  test('when its tab goes away mid-request the CLI prints ConnectionLoss and moves to another seat', async () => {
+  test('when its tab dies after applying a write but before answering, the CLI sends it again elsewhere and prints the original result', async () => {
     const url = await startServer();
     const store = new MemoryZooKeeper();
-    // Whichever tab the CLI lands on vanishes when asked about /vanish, leaving the request unanswered.
-    const vanishOn = (request: { op: unknown }) => {
-      if ((request.op as { path?: string }).path !== '/vanish') return true;
+    // The first tab asked about /vanish applies the write, then vanishes: the answer is lost.
+    let vanished = false;
+    const vanishOn = (request: { clientId: string; op: unknown }) => {
+      if ((request.op as { path?: string }).path !== '/vanish' || vanished) return true;
+      vanished = true;
+      store.apply(request.clientId, request.op);
       setImmediate(() => standIns.find((tab) => tab.requests.includes(request as never))?.close());
       return false;
     };
     await standIn({ cluster: 'demo', store, beforeAnswer: vanishOn });
     await standIn({ cluster: 'demo', store, beforeAnswer: vanishOn });
-    const result = await run(['--url', url, '--cluster', 'demo'], 'create /a x\nget /vanish\nget /a\nset /a y\n');
-    expect(result.lines).toEqual(['create /a -> /a', 'error ConnectionLoss /vanish', 'get /a -> "x" (version 0)', 'set /a -> version 1']);
+    const result = await run(['--url', url, '--cluster', 'demo'], 'create /a x\ncreate -s /vanish x\nget /a\nset /a y\n');
+    // Applied once, and its original result (not NodeExists, not a second sequential node).
+    expect(result.lines).toEqual(['create /a -> /a', 'create /vanish -> /vanish0000000001', 'get /a -> "x" (version 0)', 'set /a -> version 1']);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/# connection loss: the tab at seat (\d) left/);
+    expect(result.stderr).toContain('# sending create /vanish (write number 2) again (attempt 2)');
     expect(result.stderr.match(/# attached to seat/g)).toHaveLength(2);
+    expect(store.apply('check', { op: 'ls', path: '/' })).toEqual({ ok: true, value: ['a', 'vanish0000000001'] });
+    // The same request, numbered the same, reached both tabs.
+    const sent = standIns.flatMap((tab) => tab.requests.filter((request) => (request.op as { path?: string }).path === '/vanish').map((request) => request.op));
+    expect(sent).toEqual([
+      { op: 'create', path: '/vanish', data: 'x', ephemeral: false, sequential: true, requestNumber: 2 },
+      { op: 'create', path: '/vanish', data: 'x', ephemeral: false, sequential: true, requestNumber: 2 },
+    ]);
+    // Writes are numbered in order; reads are not.
+    const inOrder = standIns.flatMap((tab) => tab.requests).sort((a, b) => a.requestId - b.requestId);
+    expect(inOrder.map((request) => (request.op as { requestNumber?: number }).requestNumber)).toEqual([1, 2, 2, undefined, 3]);
+  });
+
+  test('an answer that never comes within --timeout is ConnectionLoss (unknown outcome), and the next line runs', async () => {
+    const url = await startServer();
+    const store = new MemoryZooKeeper();
+    await standIn({ cluster: 'demo', store, beforeAnswer: (request) => (request.op as { path?: string }).path !== '/stuck' });
+    const result = await run(['--url', url, '--cluster', 'demo', '--timeout', '0.5'], 'create /stuck x\ncreate /a x\n');
+    expect(result.lines).toEqual(['error ConnectionLoss /stuck', 'create /a -> /a']);
+    expect(result.code).toBe(0);
   });
 
   test('with --seat it only ever talks to that seat, and waits for a reloaded tab to reclaim it', async () => {
@@ -224,7 +249,8 @@ describe('cli', () => {
     };
     await standIn({ cluster: 'demo', store, beforeAnswer: reload });
     const result = await run(['--url', url, '--cluster', 'demo', '--seat', '2'], 'create /a x\nget /reload\nget /a\n');
-    expect(result.lines).toEqual(['create /a -> /a', 'error ConnectionLoss /reload', 'get /a -> "x" (version 0)']);
+    // The read lost with the tab is sent again to the tab that reclaimed seat 2.
+    expect(result.lines).toEqual(['create /a -> /a', 'error NoNode /reload', 'get /a -> "x" (version 0)']);
     expect(result.code).toBe(0);
     expect(other.requests).toEqual([]);
   });
@@ -241,7 +267,8 @@ describe('cli', () => {
     // The timeout bounds the first attach too: generous, so a loaded machine cannot fail the first
     // line; the wait for a seat nobody reclaims then takes this long.
     const result = await run(['--url', url, '--cluster', 'demo', '--seat', '2', '--connect-timeout', '3'], 'sync /a\nsync /leave\nget /\n');
-    expect(result.lines).toEqual(['sync /a -> ok', 'error ConnectionLoss /leave']);
+    // The lost sync waits for seat 2 to come back, which it never does.
+    expect(result.lines).toEqual(['sync /a -> ok']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/connection failure: .*no tab holds seat 2 of cluster demo/);
   });

@@ -5,20 +5,28 @@ import type { ClientToServerEvents, ErrorCode, ErrorEvent, ServerToClientEvents 
 import { clientIdFor, newSessionSecret } from '../protocol/session-secret.ts';
 import { backoffMs } from '../lib/backoff.ts';
 import type { Json } from '../core/types.ts';
-import { GatewayResultSchema, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from '../protocol/gateway-ops.ts';
+import { GatewayResultSchema, isWriteOp, RESULT_VALUE_SCHEMAS, type GatewayOp, type GatewayResult } from '../protocol/gateway-ops.ts';
 
 /**
  * The CLI's connection to a cluster through the signaling server's gateway: it attaches to one
  * tab (a random live seat, or the one `seat` forces), sends each operation with a requestId and
  * matches the tab's reply to it.
  *
- * As a ZooKeeper client does, it reports `ConnectionLoss` for an operation in flight when its
- * server goes away (the tab left: `gateway-lost`; the signaling connection dropped; or no answer
- * within the request timeout): the operation may or may not have taken effect. The next
- * operation attaches again, to another live seat unless a seat was forced (then to that seat
- * again, which a reloaded tab reclaims). The clientId stays the same across seats, so the
- * client's session can survive the move, as a ZooKeeper session survives a server change.
- * If it cannot attach at all within the connect timeout, `ConnectionFailure` is thrown.
+ * Exactly-once, which ZooKeeper's own clients do not offer: `run` numbers every write (create,
+ * set, delete) 1, 2, 3… in this client's session, and when its tab goes away with an operation
+ * in flight (the tab left: `gateway-lost`; the signaling connection dropped; the tab answered
+ * ConnectionLoss) it attaches again, to another live seat unless a seat was forced (then to
+ * that seat again, which a reloaded tab reclaims), and sends the same operation there, a write
+ * with the same number. The cluster remembers the results of a session's numbered writes
+ * (core/tree/exactly-once.ts), so the write is applied at most once and the caller gets its
+ * original result instead of ConnectionLoss. Reads are sent again as they are (a read that
+ * never answered changed nothing). The clientId stays the same across seats, so the session
+ * survives the move, as a ZooKeeper session survives a server change. Only when the request
+ * timeout passes without an answer does `run` report `ConnectionLoss` (unknown outcome). If it
+ * cannot attach at all within the connect timeout, `ConnectionFailure` is thrown.
+ *
+ * `runRaw` (the ZooKeeper listener's ops) keeps ZooKeeper's rule: an op in flight when the tab
+ * goes away answers ConnectionLoss, and the listener's own client decides what to send again.
  *
  * The session has a secret, drawn when the client is made, and its clientId is derived from
  * it (protocol/session-secret.ts): every gateway-connect presents both, so another client that
@@ -69,11 +77,20 @@ const TRANSIENT_REFUSALS: ReadonlySet<ErrorCode> = new Set(['no-live-seat', 'no-
 const RETRY_DELAY_MIN_MS = 100;
 const RETRY_DELAY_MAX_MS = 1_000;
 
+/** An attempt that ended without an answer from the cluster: the tab went away (or said ConnectionLoss). */
+const LOST = 'lost';
+/** An attempt still unanswered when the request timeout ran out: the op is not sent again. */
+const TIMED_OUT = 'timed out';
+type Attempt = GatewayResult | typeof LOST | typeof TIMED_OUT;
+
+/** Answers of a tab that mean "your operation's outcome is unknown": the op is sent again, elsewhere. */
+const UNKNOWN_OUTCOME: ReadonlySet<string> = new Set(['ConnectionLoss', 'OperationTimeout']);
+
 interface PendingRequest {
   readonly op: GatewayOp | Json;
   /** Sent by runRaw: the tab's answer is passed on unchecked. */
   readonly raw: boolean;
-  readonly resolve: (result: GatewayResult) => void;
+  readonly resolve: (attempt: Attempt) => void;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -86,6 +103,9 @@ export class GatewayClient {
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private nextRequestId = 1;
+  /** The number of this session's next write (exactly-once); back to 1 when the session expired. */
+  private nextRequestNumber = 1;
+  private closed = false;
   /** The seat this client is attached to; null until attached and after a loss. */
   private attachedSeat: number | null = null;
 
@@ -102,7 +122,7 @@ export class GatewayClient {
       reconnectionDelayMax: 2_000,
       timeout: this.connectTimeoutMs,
     });
-    this.socket.on('gateway-reply', ({ requestId, result }) => this.settle(requestId, this.checkResult(requestId, result)));
+    this.socket.on('gateway-reply', ({ requestId, result }) => this.answer(requestId, this.checkResult(requestId, result)));
     this.socket.on('gateway-lost', ({ seat }) => {
       if (seat === this.attachedSeat) this.lose(`the tab at seat ${seat} left`);
     });
@@ -121,9 +141,34 @@ export class GatewayClient {
     return this.attach();
   }
 
-  /** Runs one operation. Resolves with the tab's result, or ConnectionLoss; throws ConnectionFailure if no tab can be reached. */
+  /**
+   * Runs one operation, on another seat again if its tab goes away meanwhile (writes numbered,
+   * so applied at most once). Resolves with the cluster's result, or ConnectionLoss if none came
+   * within the request timeout; throws ConnectionFailure if no tab can be reached.
+   */
   async run(op: GatewayOp): Promise<GatewayResult> {
-    return this.send(op, false);
+    const sent = isWriteOp(op) ? { ...op, requestNumber: this.nextRequestNumber++ } : op;
+    const result = await this.runRetrying(sent);
+    // An expired session remembers nothing; the tab starts a new one, whose numbers start at 1.
+    if (!result.ok && result.error === 'SessionExpired') this.nextRequestNumber = 1;
+    return result;
+  }
+
+  private async runRetrying(op: GatewayOp): Promise<GatewayResult> {
+    const deadline = Date.now() + this.requestTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.send(op, false, deadline);
+      if (answer === TIMED_OUT) return { ok: false, error: 'ConnectionLoss' };
+      if (answer !== LOST) return answer;
+      if (this.closed || Date.now() >= deadline) return { ok: false, error: 'ConnectionLoss' };
+      // The first retry goes at once (a live seat is usually there); later ones back off, so a
+      // cluster still electing is not asked in a tight loop.
+      const delayMs = attempt === 1 ? 0 : backoffMs(attempt - 2, { firstMs: RETRY_DELAY_MIN_MS, maxMs: RETRY_DELAY_MAX_MS });
+      await wait(Math.min(delayMs, Math.max(0, deadline - Date.now())));
+      if (this.closed) return { ok: false, error: 'ConnectionLoss' };
+      const what = isWriteOp(op) ? `${op.op} ${op.path} (write number ${op.requestNumber})` : `${op.op} ${op.path}`;
+      this.options.onNotice?.(`sending ${what} again (attempt ${attempt + 1})`);
+    }
   }
 
   /**
@@ -132,26 +177,30 @@ export class GatewayClient {
    * is ConnectionLoss as for `run`. Throws ConnectionFailure if no tab can be reached.
    */
   async runRaw(op: Json): Promise<GatewayResult> {
-    return this.send(op, true);
+    const answer = await this.send(op, true, Date.now() + this.requestTimeoutMs);
+    return answer === LOST || answer === TIMED_OUT ? { ok: false, error: 'ConnectionLoss' } : answer;
   }
 
-  private async send(op: GatewayOp | Json, raw: boolean): Promise<GatewayResult> {
+  /** One attempt on the attached seat (attaching first if need be), answered by `deadline` or lost. */
+  private async send(op: GatewayOp | Json, raw: boolean, deadline: number): Promise<Attempt> {
     const seat = this.attachedSeat ?? (await this.attach());
     const requestId = this.nextRequestId++;
-    return new Promise<GatewayResult>((resolve) => {
+    return new Promise<Attempt>((resolve) => {
+      const timeoutMs = Math.max(0, deadline - Date.now());
       const timer = setTimeout(() => {
-        this.settle(requestId, { ok: false, error: 'ConnectionLoss' });
+        this.settle(requestId, TIMED_OUT);
         if (this.attachedSeat === seat) {
           this.options.onNotice?.(`no answer from seat ${seat} within ${this.requestTimeoutMs} ms; will attach again`);
           this.attachedSeat = null;
         }
-      }, this.requestTimeoutMs);
+      }, timeoutMs);
       this.pending.set(requestId, { op, raw, resolve, timer });
       this.socket.emit('gateway-request', { requestId, op });
     });
   }
 
   close(): void {
+    this.closed = true;
     this.lose('closed');
     this.socket.disconnect();
   }
@@ -240,7 +289,7 @@ export class GatewayClient {
     }
     if (event.code === 'no-such-seat' || event.code === 'not-attached') {
       this.attachedSeat = null;
-      this.settle(requestId, { ok: false, error: 'ConnectionLoss' });
+      this.settle(requestId, LOST);
       return;
     }
     this.options.onNotice?.(`server refused request ${requestId}: ${event.reason}`);
@@ -265,19 +314,33 @@ export class GatewayClient {
     return answer;
   }
 
-  private settle(requestId: number, result: GatewayResult): void {
+  /**
+   * A tab's answer. ConnectionLoss from the tab (it stopped serving, or its own client lost the
+   * cluster) is an unknown outcome like a lost tab: a `run` op is sent again, on another seat.
+   */
+  private answer(requestId: number, result: GatewayResult): void {
+    const request = this.pending.get(requestId);
+    if (request !== undefined && !request.raw && !result.ok && UNKNOWN_OUTCOME.has(result.error)) {
+      if (this.attachedSeat !== null) this.options.onNotice?.(`seat ${this.attachedSeat} answered ${result.error}; will attach again`);
+      this.attachedSeat = null;
+      return this.settle(requestId, LOST);
+    }
+    this.settle(requestId, result);
+  }
+
+  private settle(requestId: number, attempt: Attempt): void {
     const request = this.pending.get(requestId);
     if (request === undefined) return; // a late answer to a request already given up on
     this.pending.delete(requestId);
     clearTimeout(request.timer);
-    request.resolve(result);
+    request.resolve(attempt);
   }
 
-  /** Connection lost: every request in flight ends with ConnectionLoss, and the next one attaches again. */
+  /** Connection lost: every attempt in flight is lost (run sends it again; runRaw answers ConnectionLoss), and the next one attaches again. */
   private lose(why: string): void {
     if (this.attachedSeat !== null && why !== 'closed') this.options.onNotice?.(`connection loss: ${why}`);
     this.attachedSeat = null;
-    for (const requestId of [...this.pending.keys()]) this.settle(requestId, { ok: false, error: 'ConnectionLoss' });
+    for (const requestId of [...this.pending.keys()]) this.settle(requestId, LOST);
   }
 }
 

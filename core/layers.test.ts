@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -191,5 +191,46 @@ describe('the layout table (docs/ARCHITECTURE.md)', () => {
       'protocol/b.ts imports node:crypto',
       'protocol/c.ts imports fs',
     ]);
+  });
+});
+
+/*
+ * docs/ARCHITECTURE.md is the map of the code: its layer table must say what this test enforces,
+ * and every file it names must exist, so that the picture cannot drift from the code.
+ */
+const DOC = readFileSync(join(ROOT, 'docs', 'ARCHITECTURE.md'), 'utf8');
+
+/** The layer table's rows: folder (or folders) -> the folders its last column names. */
+function documentedTable(): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  for (const line of DOC.split('\n')) {
+    if (!line.startsWith('| `')) continue;
+    const cells = line.split('|').map((cell) => cell.trim());
+    const folders = [...cells[1]!.matchAll(/`([a-z0-9-]+)\/`/g)].map((match) => match[1]!);
+    const allowed = cells[4]!;
+    const names = allowed === 'anything' ? ['anything'] : [...allowed.split(';')[0]!.matchAll(/`([a-z0-9-]+)\/`/g)].map((match) => match[1]!);
+    for (const folder of folders) rows.set(folder, names);
+  }
+  return rows;
+}
+
+describe('docs/ARCHITECTURE.md', () => {
+  it('has a row for every layer, allowing exactly what core/layers.test.ts allows', () => {
+    const table = documentedTable();
+    expect([...table.keys()].sort()).toEqual(Object.keys(MAY_IMPORT).sort());
+    for (const [layer, allowed] of Object.entries(MAY_IMPORT)) {
+      const documented = table.get(layer)!;
+      if (documented[0] === 'anything') continue;
+      expect([...documented].sort(), `the row of ${layer}/`).toEqual([...allowed].sort());
+    }
+    for (const [file, extra] of Object.entries(ENTRY_POINTS_MAY_ALSO_IMPORT)) {
+      expect(DOC, `the entry point ${file}`).toContain(`\`${file.split('/').pop()}\` also ${extra.map((layer) => `\`${layer}/\``).join(', ')}`);
+    }
+  });
+
+  it('names only files that exist', () => {
+    const named = new Set([...DOC.matchAll(/`((?:[a-z0-9-]+\/)+[a-z0-9.-]+\.(?:ts|svelte))`/g)].map((match) => match[1]!));
+    expect(named.size).toBeGreaterThan(40);
+    expect([...named].filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
   });
 });

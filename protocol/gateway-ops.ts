@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { ZOOKEEPER_ERROR_CODES } from '../core/tree/errors.ts';
+import { RequestNumberSchema } from '../core/tree/exactly-once.ts';
 import { MAX_PATH_LENGTH } from '../core/tree/limits.ts';
 import { pathProblem } from '../core/tree/paths.ts';
 import type { Stat as TreeStat } from '../core/tree/stat.ts';
@@ -19,6 +20,11 @@ import type { Json } from '../core/types.ts';
  *   stat   -> stat
  *   sync   -> the path
  *   exists -> stat, or null when there is no such znode
+ *
+ * Writes (create, set, delete) may carry `requestNumber`: the CLI numbers its writes 1, 2, 3…
+ * in its session, and the tab runs a numbered write as an exactly-once write of that session
+ * (core/tree/exactly-once.ts). A write the CLI sends again after losing its tab, on another
+ * tab, with the same number, is then applied at most once and answers its original result.
  */
 
 /**
@@ -47,6 +53,7 @@ const PathSchema = v.pipe(
 const CreatePathSchema = v.pipe(v.string(), v.maxLength(MAX_PATH_LENGTH), v.minLength(1));
 const DataSchema = v.pipe(v.string(), v.maxLength(MAX_DATA_LENGTH, `data is longer than ${MAX_DATA_LENGTH} characters`));
 const VersionSchema = v.pipe(v.number(), v.integer(), v.minValue(ANY_VERSION), v.maxValue(MAX_VERSION));
+const NumberSchema = v.optional(RequestNumberSchema);
 
 export const GatewayOpSchema = v.pipe(
   v.variant('op', [
@@ -56,10 +63,11 @@ export const GatewayOpSchema = v.pipe(
       data: DataSchema,
       ephemeral: v.boolean(),
       sequential: v.boolean(),
+      requestNumber: NumberSchema,
     }),
     v.strictObject({ op: v.literal('get'), path: PathSchema }),
-    v.strictObject({ op: v.literal('set'), path: PathSchema, data: DataSchema, version: VersionSchema }),
-    v.strictObject({ op: v.literal('delete'), path: PathSchema, version: VersionSchema }),
+    v.strictObject({ op: v.literal('set'), path: PathSchema, data: DataSchema, version: VersionSchema, requestNumber: NumberSchema }),
+    v.strictObject({ op: v.literal('delete'), path: PathSchema, version: VersionSchema, requestNumber: NumberSchema }),
     v.strictObject({ op: v.literal('ls'), path: PathSchema }),
     v.strictObject({ op: v.literal('stat'), path: PathSchema }),
     v.strictObject({ op: v.literal('sync'), path: PathSchema }),
@@ -77,6 +85,12 @@ export const GatewayOpSchema = v.pipe(
 export type GatewayOp = v.InferOutput<typeof GatewayOpSchema>;
 export type GatewayOpName = GatewayOp['op'];
 export const GATEWAY_OP_NAMES: readonly GatewayOpName[] = ['create', 'get', 'set', 'delete', 'ls', 'stat', 'sync', 'exists'];
+export type GatewayWriteOp = Extract<GatewayOp, { op: 'create' | 'set' | 'delete' }>;
+
+/** Whether an op changes the tree (and so may be numbered). */
+export function isWriteOp(op: GatewayOp): op is GatewayWriteOp {
+  return op.op === 'create' || op.op === 'set' || op.op === 'delete';
+}
 
 const ZxidSchema = v.strictObject({
   epoch: v.pipe(v.number(), v.integer(), v.minValue(0)),

@@ -12,6 +12,8 @@ import { ANY_VERSION, GatewayOpSchema, type GatewayOp, type GatewayResult, type 
  * NotEmpty, NoChildrenForEphemerals, BadArguments; version -1 matches any; a sequential create
  * appends a 10-digit counter kept in the parent, which counts children ever created (so after
  * create a, create b, delete a, delete b the next suffix is 0000000002 while cversion is 4).
+ * A write that carries a requestNumber is applied once per (client, number): sent again, it
+ * answers the remembered result, as the replicated tree's exactly-once writes do.
  */
 interface Znode {
   data: string;
@@ -32,6 +34,8 @@ interface Znode {
 export class MemoryZooKeeper {
   private readonly nodes = new Map<string, Znode>();
   private lastZxid = 0;
+  /** Results of numbered writes, by `${clientId} ${requestNumber}`. */
+  private readonly remembered = new Map<string, GatewayResult>();
 
   constructor(private readonly now: () => number = Date.now) {
     this.nodes.set('/', newZnode('', 0, 0, null));
@@ -42,6 +46,16 @@ export class MemoryZooKeeper {
     const parsed = v.safeParse(GatewayOpSchema, input);
     if (!parsed.success) return failure('BadArguments');
     const op: GatewayOp = parsed.output;
+    if ('requestNumber' in op && op.requestNumber !== undefined) {
+      const key = `${clientId} ${op.requestNumber}`;
+      const result = this.remembered.get(key) ?? this.applyOp(clientId, op);
+      this.remembered.set(key, result);
+      return result;
+    }
+    return this.applyOp(clientId, op);
+  }
+
+  private applyOp(clientId: string, op: GatewayOp): GatewayResult {
     switch (op.op) {
       case 'create':
         return this.create(clientId, op.path, op.data, op.ephemeral, op.sequential);

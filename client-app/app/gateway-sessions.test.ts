@@ -142,3 +142,32 @@ describe('GatewaySessions', () => {
     expect(sessions.size).toBe(0);
   });
 });
+
+describe('exactly-once CLI writes across tabs', () => {
+  it('a numbered write sent again through another tab answers its original result and is applied once', async () => {
+    await servingNode();
+    const [one, two, three] = nodes as [ZabNode, ZabNode, ZabNode];
+    const options = { clock: realClock, sessionTimeoutMs: 5_000, idleMs: 60_000, maxSessions: 8 };
+    const tabOne = new GatewaySessions({ ...options, server: one });
+    const tabTwo = new GatewaySessions({ ...options, server: two });
+    const tabThree = new GatewaySessions({ ...options, server: three });
+    const create = (path: string, requestNumber: number): GatewayOp => ({ op: 'create', path, data: 'x', ephemeral: false, sequential: true, requestNumber });
+    expect(await tabOne.run('cli-x', { ...create('/jobs', 1), sequential: false })).toEqual({ ok: true, value: '/jobs' });
+    expect(await tabOne.run('cli-x', create('/jobs/j-', 2))).toEqual({ ok: true, value: '/jobs/j-0000000000' });
+    // The CLI lost tab one's answer and sends write 2 again through tab two.
+    expect(await tabTwo.run('cli-x', create('/jobs/j-', 2))).toEqual({ ok: true, value: '/jobs/j-0000000000' });
+    expect(await tabTwo.run('cli-x', { op: 'ls', path: '/jobs' })).toEqual({ ok: true, value: ['j-0000000000'] });
+    // A conditional write: its retry answers the original stat, not BadVersion.
+    const set: GatewayOp = { op: 'set', path: '/jobs', data: 'y', version: 0, requestNumber: 3 };
+    const first = await tabTwo.run('cli-x', set);
+    expect(first).toMatchObject({ ok: true, value: { version: 1 } });
+    expect(await tabOne.run('cli-x', set)).toEqual(first);
+    // A new number is a new write.
+    expect(await tabThree.run('cli-x', create('/jobs/j-', 4))).toEqual({ ok: true, value: '/jobs/j-0000000001' });
+    // A session first seen with a write numbered above 1 must exist: one that never did (or
+    // expired) is SessionExpired, and nothing is applied.
+    expect(await tabThree.run('cli-unknown', create('/jobs/j-', 7))).toEqual({ ok: false, error: 'SessionExpired' });
+    expect(await tabThree.run('cli-x', { op: 'ls', path: '/jobs' })).toEqual({ ok: true, value: ['j-0000000000', 'j-0000000001'] });
+    for (const tab of [tabOne, tabTwo, tabThree]) tab.abandonAll();
+  });
+});

@@ -4,7 +4,8 @@ import { GatewayOpSchema, ZOOKEEPER_ERRORS } from '../../protocol/gateway-ops.ts
 import type { Clock } from '../../core/clock.ts';
 import { ZooKeeperError } from '../../core/client/errors.ts';
 import type { ServerHandle } from '../../core/client/server-handle.ts';
-import { TabKeeperClient } from '../../core/client/tabkeeper-client.ts';
+import { TabKeeperClient, type WriteOptions } from '../../core/client/tabkeeper-client.ts';
+import { ZERO_ZXID } from '../../core/zxid.ts';
 import type { Json } from '../../core/types.ts';
 
 /**
@@ -32,13 +33,13 @@ export async function runGatewayOp(client: TabKeeperClient, op: GatewayOp): Prom
 async function valueOf(client: TabKeeperClient, op: GatewayOp): Promise<Json> {
   switch (op.op) {
     case 'create':
-      return client.create(op.path, op.data, { ephemeral: op.ephemeral, sequential: op.sequential });
+      return client.create(op.path, op.data, { ephemeral: op.ephemeral, sequential: op.sequential, ...numbered(op) });
     case 'get':
       return (await client.getData(op.path, { sync: true })) as unknown as Json;
     case 'set':
-      return (await client.setData(op.path, op.data, op.version)) as unknown as Json;
+      return (await client.setData(op.path, op.data, op.version, numbered(op))) as unknown as Json;
     case 'delete':
-      await client.delete(op.path, op.version);
+      await client.delete(op.path, op.version, numbered(op));
       return null;
     case 'ls':
       return [...(await client.getChildren(op.path, { sync: true }))].sort();
@@ -53,6 +54,11 @@ async function valueOf(client: TabKeeperClient, op: GatewayOp): Promise<Json> {
     case 'exists':
       return (await client.exists(op.path, { sync: true })) as unknown as Json;
   }
+}
+
+/** The CLI's number of a write, which the tab's client sends as an exactly-once write of the session. */
+function numbered(op: { readonly requestNumber?: number | undefined }): WriteOptions {
+  return op.requestNumber === undefined ? {} : { requestNumber: op.requestNumber };
 }
 
 function errorNameOf(error: unknown): ZooKeeperErrorName {
@@ -86,6 +92,14 @@ interface Session {
  * One TabKeeperClient session per CLI client id. The session id is the client id, so a CLI that
  * moves to another tab keeps its session there (createSession of a live session is a no-op in
  * the data tree), as a ZooKeeper client keeps its session across servers.
+ *
+ * Exactly-once: a CLI's write carries its request number, and this tab's client sends it as a
+ * numbered write of the CLI's session, holding it (not answering ConnectionLoss) while this tab
+ * is between leaders. A CLI whose tab died sends the write again here with the same number: the
+ * cluster answers the original result if it was applied. A session first seen here with a
+ * write numbered above 1 already exists (the CLI's first write created it elsewhere), so it is
+ * resumed rather than created: if it expired meanwhile, the write fails SessionExpired instead
+ * of being applied again in a new session that remembers nothing.
  */
 export class GatewaySessions {
   private readonly sessions = new Map<string, Session>();
@@ -99,7 +113,7 @@ export class GatewaySessions {
   async run(clientId: string, input: unknown): Promise<GatewayResult> {
     const op = parseGatewayOp(input);
     if (op === null) return { ok: false, error: 'BadArguments' };
-    const session = this.sessionOf(clientId);
+    const session = this.sessionOf(clientId, (op as { requestNumber?: number }).requestNumber ?? 0);
     session.lastUsedMs = this.options.clock.now();
     const result = await runGatewayOp(session.client, op);
     session.lastUsedMs = this.options.clock.now();
@@ -119,7 +133,7 @@ export class GatewaySessions {
     for (const clientId of [...this.sessions.keys()]) this.drop(clientId);
   }
 
-  private sessionOf(clientId: string): Session {
+  private sessionOf(clientId: string, requestNumber: number): Session {
     const existing = this.sessions.get(clientId);
     if (existing !== undefined) {
       // Map order is insertion order: re-inserting keeps the least recently used first.
@@ -134,6 +148,7 @@ export class GatewaySessions {
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       clock: this.options.clock,
       pickServer: () => server,
+      ...(requestNumber > 1 ? { resume: { lastSeenZxid: ZERO_ZXID } } : {}),
     });
     const session = { client, lastUsedMs: this.options.clock.now() };
     this.sessions.set(clientId, session);

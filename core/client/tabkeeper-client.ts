@@ -49,9 +49,19 @@ export interface ClientOptions {
   readonly exactlyOnce?: boolean;
 }
 
+/**
+ * A write numbered by the caller: a client that relays another's requests (a tab answering a
+ * CLI, client-app/app/gateway-sessions.ts) passes the number the CLI chose, so that the CLI's
+ * retry of it on another tab is recognised. Such writes are retried like exactlyOnce ones. A
+ * session's numbers come from one source: do not mix them with an exactlyOnce client's own.
+ */
+export interface WriteOptions {
+  readonly requestNumber?: number;
+}
+
 /** One operation as the client queues it. Reads run on the attached server's committed state. */
 export type ClientCall =
-  | { readonly kind: 'write'; readonly request: Json; readonly path: string | null }
+  | { readonly kind: 'write'; readonly request: Json; readonly path: string | null; readonly requestNumber?: number }
   | { readonly kind: 'read'; readonly request: ReadCall; readonly watch?: Watcher; readonly synced: boolean }
   | { readonly kind: 'sync' }
   | { readonly kind: 'close' };
@@ -151,18 +161,18 @@ export class TabKeeperClient {
 
   // ---------------------------------------------------------------- the ZooKeeper API
 
-  async create(path: string, data: string, flags: { ephemeral?: boolean; sequential?: boolean } = {}): Promise<string> {
+  async create(path: string, data: string, flags: { ephemeral?: boolean; sequential?: boolean } & WriteOptions = {}): Promise<string> {
     const request = { type: 'create', path, data, ephemeral: flags.ephemeral ?? false, sequential: flags.sequential ?? false, sessionId: this.sessionId };
-    const value = await this.run({ kind: 'write', request, path });
+    const value = await this.run({ kind: 'write', request, path, requestNumber: flags.requestNumber });
     return (value as { path: string }).path;
   }
 
-  async delete(path: string, version = -1): Promise<void> {
-    await this.run({ kind: 'write', request: { type: 'delete', path, version }, path });
+  async delete(path: string, version = -1, options: WriteOptions = {}): Promise<void> {
+    await this.run({ kind: 'write', request: { type: 'delete', path, version }, path, requestNumber: options.requestNumber });
   }
 
-  async setData(path: string, data: string, version = -1): Promise<Stat> {
-    return (await this.run({ kind: 'write', request: { type: 'setData', path, data, version }, path })) as Stat;
+  async setData(path: string, data: string, version = -1, options: WriteOptions = {}): Promise<Stat> {
+    return (await this.run({ kind: 'write', request: { type: 'setData', path, data, version }, path, requestNumber: options.requestNumber })) as Stat;
   }
 
   async exists(path: string, options: { watch?: Watcher; sync?: boolean } = {}): Promise<Stat | null> {
@@ -215,17 +225,17 @@ export class TabKeeperClient {
   call(call: ClientCall, done: (result: ApplyResult) => void): void {
     if (this.connectionState === 'CLOSED') return done({ ok: false, error: call.kind === 'close' ? 'ConnectionLoss' : 'SessionExpired' });
     if (this.connectionState === 'EXPIRED') return done({ ok: false, error: 'SessionExpired' });
-    if (this.options.exactlyOnce && call.kind === 'write') {
-      const request = { type: 'once', sessionId: this.sessionId, requestNumber: this.nextRequestNumber++, request: call.request };
+    if (call.kind === 'write' && (call.requestNumber !== undefined || this.options.exactlyOnce)) {
+      const request = { type: 'once', sessionId: this.sessionId, requestNumber: call.requestNumber ?? this.nextRequestNumber++, request: call.request };
       call = { kind: 'write', request, path: call.path };
     }
     this.queue.push({ call, done });
     this.pump();
   }
 
-  /** Whether a call is a numbered write this client retries itself. */
+  /** Whether a call is a numbered write (exactlyOnce, or numbered by the caller): this client retries it itself. */
   private retried(queued: Queued): boolean {
-    return this.options.exactlyOnce === true && queued.call.kind === 'write' && (queued.call.request as { type?: unknown }).type === 'once';
+    return queued.call.kind === 'write' && (queued.call.request as { type?: unknown }).type === 'once';
   }
 
   // ---------------------------------------------------------------- running calls
@@ -445,10 +455,9 @@ export class TabKeeperClient {
     this.detach();
     this.setState('CONNECTING');
     if (this.server !== null) this.watchCandidate(this.server);
-    if (this.options.exactlyOnce) return this.keepNumberedWrites();
-    // What was sent or queued behind a lost call fails too, as in ZooKeeper: the caller decides what to retry.
-    this.failInFlight('ConnectionLoss');
-    for (const queued of this.queue.splice(0)) queued.done({ ok: false, error: 'ConnectionLoss' });
+    // What was sent or queued behind a lost call fails too, as in ZooKeeper: the caller decides
+    // what to retry. Numbered writes are the exception: they wait to be sent again.
+    this.keepNumberedWrites();
   }
 
   /**

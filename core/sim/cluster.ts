@@ -1,5 +1,6 @@
 import type { ServerConfig } from '../config.ts';
 import { KvMachine } from './kv-machine.ts';
+import { Listeners } from '../listeners.ts';
 import { decodeMessage, MAX_MESSAGE_BYTES, type Message } from '../messages.ts';
 import { ZabNode } from '../node.ts';
 import type { StateMachineFactory } from '../state-machine.ts';
@@ -50,10 +51,12 @@ export class SimCluster {
   readonly traceLines: string[] = [];
   /** Messages refused at the boundary (malformed, spoofed) by servers that have since stopped. */
   private refusedByStopped = 0;
-  private readonly deliveryListeners: ((from: ServerId, to: ServerId, message: unknown) => void)[] = [];
+  private readonly deliveryListeners = new Listeners<[ServerId, ServerId, unknown]>();
   /** Extra network listeners (the trace recorder), besides the readable trace and the delivery listeners. */
-  private readonly networkListeners: ((event: NetworkTraceEvent) => void)[] = [];
-  private readonly noteListeners: ((text: string) => void)[] = [];
+  private readonly networkListeners = new Listeners<[NetworkTraceEvent]>();
+  private readonly noteListeners = new Listeners<[string]>();
+  /** Whether the network's one trace slot forwards to the listeners above yet. */
+  private forwardingNetwork = false;
   /** The first error that stopped a server (a broken assertion or a SafetyViolation). */
   failure: { readonly sid: ServerId; readonly error: unknown } | null = null;
   private readonly storages = new Map<ServerId, SimStorage>();
@@ -83,28 +86,29 @@ export class SimCluster {
    * network has one trace slot, so this takes it over and forwards to what used it before.
    */
   onNetworkEvent(listener: (event: NetworkTraceEvent) => void): void {
-    this.networkListeners.push(listener);
-    if (this.networkListeners.length > 1) return;
-    this.network.onTrace((event) => {
-      if (this.options.trace) this.traceNetwork(event);
-      if (event.kind === 'deliver') for (const each of this.deliveryListeners) each(event.from, event.to, event.message);
-      for (const each of this.networkListeners) each(event);
-    });
+    this.networkListeners.add(listener);
+    this.forwardNetwork();
   }
 
   /** Calls `listener` with every note (start, crash, fault, phase), traced or not. */
   onNote(listener: (text: string) => void): void {
-    this.noteListeners.push(listener);
+    this.noteListeners.add(listener);
   }
 
   /** Calls `listener` for every delivered message (the junk injector records some to replay). */
   onDelivery(listener: (from: ServerId, to: ServerId, message: unknown) => void): void {
-    this.deliveryListeners.push(listener);
-    if (this.networkListeners.length > 0) return; // already forwarded by onNetworkEvent's listener
+    this.deliveryListeners.add(listener);
+    this.forwardNetwork();
+  }
+
+  /** Takes over the network's one trace slot (once), keeping the readable trace it served. */
+  private forwardNetwork(): void {
+    if (this.forwardingNetwork) return;
+    this.forwardingNetwork = true;
     this.network.onTrace((event) => {
       if (this.options.trace) this.traceNetwork(event);
-      if (event.kind !== 'deliver') return;
-      for (const each of this.deliveryListeners) each(event.from, event.to, event.message);
+      if (event.kind === 'deliver') this.deliveryListeners.emit(event.from, event.to, event.message);
+      this.networkListeners.emit(event);
     });
   }
 
@@ -278,7 +282,7 @@ export class SimCluster {
 
   note(text: string): void {
     if (this.options.trace) this.traceLines.push(`${this.time()} ** ${text}`);
-    for (const listener of this.noteListeners) listener(text);
+    this.noteListeners.emit(text);
   }
 
   time(): string {
@@ -306,12 +310,21 @@ export class SimCluster {
   }
 }
 
+/** ` once s1 #2` for an exactly-once write (core/tree/exactly-once.ts) or its replay; '' for anything else. */
+function numberedWrite(op: unknown): string {
+  const once = op as { type?: unknown; sessionId?: unknown; requestNumber?: unknown } | null;
+  if (once === null || typeof once !== 'object' || (once.type !== 'once' && once.type !== 'onceReplay')) return '';
+  return ` ${String(once.type)} ${String(once.sessionId)} #${String(once.requestNumber)}`;
+}
+
 /** One-line summary of a message for traces: its kind and the zxids or epochs it carries. */
 export function describeMessage(message: Message): string {
   switch (message.kind) {
     case 'transaction_proposal':
     case 'inform':
-      return `${message.kind} ${formatZxid(message.proposal.zxid)}`;
+      return `${message.kind} ${formatZxid(message.proposal.zxid)}${numberedWrite(message.proposal.txn.op)}`;
+    case 'transaction_request':
+      return `${message.kind}${numberedWrite(message.op)}`;
     case 'transaction_acknowledge':
     case 'transaction_commit':
     case 'TRUNC':

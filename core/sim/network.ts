@@ -1,4 +1,5 @@
 import { assert } from '../assert.ts';
+import { Listeners } from '../listeners.ts';
 import { encodeMessage, MAX_MESSAGE_BYTES, type Message } from '../messages.ts';
 import { utf8ByteLength } from '../tree/limits.ts';
 import type { Transport } from '../transport.ts';
@@ -58,9 +59,9 @@ interface DirectedLink {
 
 /** One incarnation of an attached server: what its Transport reports to. */
 class Endpoint {
-  readonly messageCallbacks: ((from: ServerId, data: unknown) => void)[] = [];
-  readonly linkUpCallbacks: ((peer: ServerId) => void)[] = [];
-  readonly linkDownCallbacks: ((peer: ServerId) => void)[] = [];
+  readonly messageListeners = new Listeners<[ServerId, unknown]>();
+  readonly linkUpListeners = new Listeners<[ServerId]>();
+  readonly linkDownListeners = new Listeners<[ServerId]>();
   attached = true;
   constructor(readonly sid: ServerId) {}
 }
@@ -126,13 +127,13 @@ export class SimNetwork {
     return {
       send: (to: ServerId, message: Message) => this.send(endpoint, to, message),
       onMessage: (callback) => {
-        if (endpoint.attached) endpoint.messageCallbacks.push(callback);
+        if (endpoint.attached) endpoint.messageListeners.add(callback);
       },
       onLinkUp: (callback) => {
-        if (endpoint.attached) endpoint.linkUpCallbacks.push(callback);
+        if (endpoint.attached) endpoint.linkUpListeners.add(callback);
       },
       onLinkDown: (callback) => {
-        if (endpoint.attached) endpoint.linkDownCallbacks.push(callback);
+        if (endpoint.attached) endpoint.linkDownListeners.add(callback);
       },
     };
   }
@@ -306,7 +307,7 @@ export class SimNetwork {
     assert(link.up, () => `SimNetwork.deliver: ${from}->${to} delivered on a down link`);
     this.messagesDelivered++;
     this.emit('deliver', from, to, data);
-    for (const callback of endpoint.messageCallbacks) callback(from, wire);
+    endpoint.messageListeners.emit(from, wire);
   }
 
   private drop(from: ServerId, to: ServerId, data: unknown, reason: DropReason): void {
@@ -337,8 +338,7 @@ export class SimNetwork {
     this.world.scheduleAfter(delayMs, () => {
       if (!endpoint.attached) return;
       if (this.trace !== null) this.trace({ time: this.world.now, from: peer, to, kind, message: null });
-      const callbacks = kind === 'link-up' ? endpoint.linkUpCallbacks : endpoint.linkDownCallbacks;
-      for (const callback of callbacks) callback(peer);
+      (kind === 'link-up' ? endpoint.linkUpListeners : endpoint.linkDownListeners).emit(peer);
     });
   }
 

@@ -1,6 +1,8 @@
 import { KvMachine } from './kv-machine.ts';
+import { DataTree } from '../tree/index.ts';
 import { formatZxid } from '../zxid.ts';
 import { Scenario } from './scenario.ts';
+import { OnceCommands } from './script-once.ts';
 
 /**
  * Scenario scripts with golden output (etcd raft's datadriven tests): a text file of commands,
@@ -24,6 +26,15 @@ import { Scenario } from './scenario.ts';
  *   slow-disk SID MS               server SID's disk takes MS ms per write from now on
  *   add-tracing                    from now on, print what happens during each command (below)
  *
+ * With `add-servers N machine=tree` the servers run the data tree, and exactly-once writes
+ * (core/tree/exactly-once.ts) can be told step by step (core/sim/script-once.ts):
+ *   session SID SESSION            createSession through server SID
+ *   once SID SESSION N create [-s] PATH DATA   session SESSION's write number N through SID, waiting for its answer
+ *   send-once SID SESSION N create [-s] PATH DATA   the same without waiting (see `answer`)
+ *   answer N                       the answer of write N sent by send-once, or that none came
+ *   drop FROM TO KIND / deliver-all   drop messages of KIND from FROM to TO; deliver everything again
+ *   ls SID PATH                    the children of PATH on server SID
+ *
  * With `add-servers N trace=on`, every later command also prints what happened during it, the
  * way the Zab paper tells it: each message delivered (heartbeats and link events left out) and
  * each server's log line, with the simulated time.
@@ -33,6 +44,7 @@ export class ScriptRunner {
   private tracing = false;
   private traced = 0;
   private writer: { stopped: boolean; count: number } | null = null;
+  private once: OnceCommands | null = null;
 
   async run(command: string): Promise<string> {
     const output = await this.runCommand(command);
@@ -90,6 +102,20 @@ export class ScriptRunner {
         this.tracing = true;
         this.traced = this.s.cluster.traceLines.length;
         return 'tracing';
+      case 'session':
+      case 'once':
+      case 'send-once':
+      case 'answer':
+      case 'ls':
+        return (this.once ??= new OnceCommands(this.s)).run(name, args);
+      case 'drop': {
+        const [from, to, kind] = [Number(args[0]), Number(args[1]), args[2]];
+        this.s.drop((sender, receiver, message) => sender === from && receiver === to && message.kind === kind);
+        return 'ok';
+      }
+      case 'deliver-all':
+        this.s.deliverAll();
+        return 'ok';
       case 'marks':
         return [...this.s.cluster.marks]
           .filter(([mark]) => mark.startsWith(args.join(' ')))
@@ -136,7 +162,7 @@ export class ScriptRunner {
       observers: Number(options['observers'] ?? 0),
       snapshotEveryTxns: options['snapshot-every'] ? Number(options['snapshot-every']) : undefined,
       retainLogTxns: options['retain'] ? Number(options['retain']) : undefined,
-      createMachine: () => new KvMachine(),
+      createMachine: options['machine'] === 'tree' ? () => new DataTree() : () => new KvMachine(),
       // Always traced: `trace=on` or `add-tracing` only decides from when the trace is printed.
       trace: true,
     });

@@ -21,7 +21,8 @@ import { compareCodeUnits } from './sessions.ts';
 export const RESULTS_PER_SESSION = 32;
 
 const SessionIdSchema = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_SESSION_ID_LENGTH));
-const RequestNumberSchema = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER));
+/** A numbered write's number; the CLI's gateway ops carry one too (cli/gateway-ops.ts). */
+export const RequestNumberSchema = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER));
 
 export const OnceRequestSchema = v.strictObject({
   type: v.literal('once'),

@@ -1,6 +1,8 @@
 import { io, type Socket } from 'socket.io-client';
 import { roomToken } from '../../protocol/cluster-key.ts';
+import { GatewaySessions } from '../../client-app/app/gateway-sessions.ts';
 import { ZooKeeperSessions } from '../../client-app/app/zookeeper-sessions.ts';
+import { isZkTabOp } from '../../protocol/zk-tab-ops.ts';
 import type { Clock } from '../../core/clock.ts';
 import { serverConfig } from '../../core/config.ts';
 import { encodeMessage } from '../../core/messages.ts';
@@ -13,9 +15,10 @@ import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../.
 
 /**
  * TEST HARNESS: tabs without a browser. Three real ZabNodes over in-memory links, each joined
- * to the signaling server as a tab (a real Socket.IO socket) that answers the ZooKeeper
- * listener's gateway requests with the tab's own ZooKeeperSessions. Only WebRTC and IndexedDB
- * are replaced; the e2e tests (e2e/zookeeper.spec.ts) run the same clients against browser tabs.
+ * to the signaling server as a tab (a real Socket.IO socket) that answers gateway requests as a
+ * tab does: the ZooKeeper listener's with the tab's own ZooKeeperSessions, the CLI's with its
+ * GatewaySessions. Only WebRTC and IndexedDB are replaced; the e2e tests (e2e/zookeeper.spec.ts,
+ * e2e/cli.spec.ts) run the same clients against browser tabs.
  */
 
 const realClock: Clock = {
@@ -48,6 +51,7 @@ export interface NodeTab {
   readonly seat: ServerId;
   readonly node: ZabNode;
   readonly sessions: ZooKeeperSessions;
+  readonly gateway: GatewaySessions;
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
 }
 
@@ -81,12 +85,14 @@ export class NodeCluster {
         requestTimeoutMs: 5_000,
       });
       const sessions = new ZooKeeperSessions({ clock: realClock, server: node, maxSessions: 64, attachWaitMs: 5_000 });
+      const gateway = new GatewaySessions({ clock: realClock, server: node, sessionTimeoutMs: 10_000, idleMs: 60_000, maxSessions: 64 });
       socket.on('gateway-request', (request) => {
-        void sessions.run(request.clientId, request.op).then((result) => {
+        const answer = isZkTabOp(request.op) ? sessions.run(request.clientId, request.op) : gateway.run(request.clientId, request.op);
+        void answer.then((result) => {
           if (socket.connected) socket.emit('gateway-reply', { clientId: request.clientId, requestId: request.requestId, result: result as never });
         });
       });
-      tabs.push({ seat, node, sessions, socket });
+      tabs.push({ seat, node, sessions, gateway, socket });
     }
     for (const tab of tabs) tab.node.start();
     const started = new NodeCluster(tabs, network, setInterval(() => tabs.forEach((tab) => tab.sessions.sweep()), 200));
@@ -111,6 +117,7 @@ export class NodeCluster {
   closeTab(seat: ServerId): void {
     const tab = this.tabs.find((candidate) => candidate.seat === seat)!;
     tab.sessions.abandonAll();
+    tab.gateway.abandonAll();
     tab.node.stop();
     this.network.down.add(seat);
     tab.socket.disconnect();
@@ -120,6 +127,7 @@ export class NodeCluster {
     clearInterval(this.sweep);
     for (const tab of this.tabs) {
       tab.sessions.abandonAll();
+      tab.gateway.abandonAll();
       tab.node.stop();
       tab.socket.disconnect();
     }
