@@ -63,7 +63,7 @@ export function renderChart(results: BenchResults): string {
   // Other figures as text.
   let y3 = Math.max(y, y2) + 14;
   const facts = [
-    `baselines: DataChannel round trip p50 ${results.baselines.roundTrip.p50Ms.toFixed(2)} ms (p99 ${results.baselines.roundTrip.p99Ms.toFixed(2)}), IndexedDB strict transaction p50 ${results.baselines.indexedDb.p50Ms.toFixed(2)} ms (p99 ${results.baselines.indexedDb.p99Ms.toFixed(2)}), bound ${results.baselines.boundMs.toFixed(2)} ms`,
+    `baselines: DataChannel round trip p50 ${results.baselines.roundTrip.p50Ms.toFixed(2)} ms (p99 ${results.baselines.roundTrip.p99Ms.toFixed(2)}), IndexedDB strict transaction p50 ${results.baselines.indexedDb.p50Ms.toFixed(2)} ms (p99 ${results.baselines.indexedDb.p99Ms.toFixed(2)}), bound ${results.baselines.boundMs.toFixed(2)} ms${results.baselines.indexedDbThreeWriters === undefined ? '' : `; three pages' strict transactions at once p50 ${results.baselines.indexedDbThreeWriters.p50Ms.toFixed(2)} ms`}`,
     `failover: ${results.failover.map((row) => `${row.name} ${row.gapMs.toFixed(0)} ms`).join('; ')}`,
     `recovery of a reloaded tab: ${results.recovery.map((row) => `${row.txns} txns ${row.reloadToServingMs} ms`).join('; ')}`,
     `JS heap per tab: ${results.memory.heapBytesPerTabAfterRecovery.map((bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`).join(', ')}; simulator ${results.simulator === null ? 'failed' : `${results.simulator.seedsPerSecond.toFixed(1)} seeds/s`} (tree workload)`,

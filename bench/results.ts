@@ -32,7 +32,17 @@ export interface BenchResults {
     /** BENCH_NOTE: what else ran on the machine meanwhile. */
     readonly note: string | null;
   };
-  readonly baselines: { readonly roundTrip: Summary; readonly indexedDb: Summary; readonly boundMs: number };
+  readonly baselines: {
+    readonly roundTrip: Summary;
+    readonly indexedDb: Summary;
+    readonly boundMs: number;
+    /**
+     * B again, with three pages of the one browser each writing its own database at once (what
+     * three seats in one profile do): Chromium runs one origin's IndexedDB transactions one after
+     * another, so each waits for the others' flushes. Absent in runs before it was measured.
+     */
+    readonly indexedDbThreeWriters?: Summary;
+  };
   readonly latency: LatencyRow[];
   readonly throughput: ThroughputRow[];
   readonly failover: { readonly name: string; readonly gapMs: number }[];

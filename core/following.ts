@@ -312,6 +312,12 @@ export class FollowingRole implements Role {
     if (server.observer || (this.phase !== 'synced' && this.phase !== 'broadcast')) return server.drop(message, `in phase ${this.phase}`);
     if (server.acceptedEpoch !== message.epoch) return server.drop(message, `acceptedEpoch ${server.acceptedEpoch}`);
     server.send(this.leader, { kind: 'sync_confirm_ack', from: server.sid, epoch: message.epoch, round: message.round });
+    // Our own reads, handed with the round: this follower and the leader are a quorum, and it
+    // vouches for the epoch now, so they are confirmed (core/read-index.ts).
+    if (message.reads !== undefined && this.phase === 'broadcast') {
+      server.mark(MARK.syncConfirmedWithRound);
+      for (const read of message.reads) server.awaitSync(read.requestId, read.zxid);
+    }
   }
 
   private handleSyncReply(message: MessageOf<'sync_reply'>): void {

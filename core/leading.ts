@@ -1,6 +1,7 @@
 import { assert } from './assert.ts';
 import { MARK, STEP_DOWN } from './marks.ts';
 import type { Message, MessageOf } from './messages.ts';
+import { MAX_READS_PER_ROUND } from './messages.ts';
 import { isQuorum, isVoter, quorumSize } from './quorum.ts';
 import { compareHistory, compareRank, formatRank } from './rank.ts';
 import type { DurableMark } from './ready.ts';
@@ -353,8 +354,13 @@ export class LeadingRole implements Role {
 
   private startReadRound(round: number): void {
     const server = this.server;
+    // With three voters the leader and any counted follower are a quorum: a follower's reads go
+    // with the round itself and it serves them on receipt (core/read-index.ts), one round trip.
+    const pairIsQuorum = quorumSize(server.config.voterCount) <= 2;
     for (const learner of this.learners.votersIn(ACKED_NEWLEADER)) {
-      server.send(learner.sid, { kind: 'sync_confirm', from: server.sid, epoch: this.epoch!, round });
+      const handed = pairIsQuorum && learner.phase === 'uptodate' && this.counts(learner) ? this.reads.takeReadsOf(round, learner.sid, MAX_READS_PER_ROUND) : [];
+      const reads = handed.map((read) => ({ requestId: read.requestId, zxid: read.index }));
+      server.send(learner.sid, { kind: 'sync_confirm', from: server.sid, epoch: this.epoch!, round, ...(reads.length > 0 ? { reads } : {}) });
     }
     this.ackReadRound(round, server.sid);
   }

@@ -23,6 +23,7 @@ export const MARK = {
   syncSnapInChunks: 'sync: SNAP in several chunks',
   syncDiffInMessages: 'sync: DIFF in several messages',
   syncConfirmed: 'sync confirmed by a quorum',
+  syncConfirmedWithRound: 'sync confirmed with the round',
   followerRejoinsAcceptedEpoch: 'follower: rejoins accepted epoch',
   followerTrunc: 'follower: TRUNC',
   followerSnap: 'follower: SNAP',

@@ -19,6 +19,8 @@ export const MAX_DIFF_PROPOSALS = 1000;
 export const SNAP_CHUNK_CHARS = 512 * 1024;
 /** Most session touches one PONG carries; more wait for the next one. */
 export const MAX_SESSIONS_PER_PONG = 10_000;
+/** Most syncs of one learner one `sync_confirm` carries (a round holds what arrived while the previous one ran). */
+export const MAX_READS_PER_ROUND = 100_000;
 /** Epochs and counters are 32-bit, as ZooKeeper's halves of a 64-bit zxid. */
 export const MAX_ZXID_PART = 0xffff_ffff;
 
@@ -107,7 +109,11 @@ export const MessageSchema = v.variant('kind', [
   // sync without a log write (core/read-index.ts): a learner's client asks, the leader confirms
   // its leadership with one round of its epoch and answers with the index to apply through.
   message('sync_request', { epoch: Count, requestId: RequestId }),
-  message('sync_confirm', { epoch: Count, round: Count }),
+  /**
+   * `reads`: the recipient's own syncs of this round with their indexes, when the leader and the
+   * recipient alone are a quorum; the recipient serves them on receipt, no `sync_reply` follows.
+   */
+  message('sync_confirm', { epoch: Count, round: Count, reads: v.optional(v.pipe(v.array(v.strictObject({ requestId: RequestId, zxid: ZxidSchema })), v.maxLength(MAX_READS_PER_ROUND))) }),
   message('sync_confirm_ack', { epoch: Count, round: Count }),
   message('sync_reply', { epoch: Count, requestId: RequestId, zxid: ZxidSchema }),
   /**

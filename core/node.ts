@@ -254,7 +254,6 @@ export class ZabNode {
     } catch (error) {
       this.fail(error);
     }
-    this.options.transport.flush?.();
     this.reportServing();
   }
 
@@ -266,8 +265,6 @@ export class ZabNode {
 
   private carryOut(ready: Ready): void {
     for (const { to, message } of ready.messages) this.options.transport.send(to, message);
-    // Out before the write starts: a follower's disk write then overlaps the leader's.
-    this.options.transport.flush?.();
     // Answers go out in zxid order with the txns applied around them, so a client sees the watch
     // events of earlier txns before the answer to its own (ZooKeeper's ordering guarantee).
     const replies = new Map(ready.replies.map((reply) => [reply.requestId, reply.result]));
@@ -308,6 +305,9 @@ export class ZabNode {
     }
     if (this.queue.length === 0) return;
     const jobs = this.queue.splice(0, this.queue.length);
+    // What is to send goes out before the write starts (a follower's disk write then overlaps
+    // the leader's). Otherwise a transport that batches sends what one task produced together.
+    this.options.transport.flush?.();
     void this.write(jobs);
   }
 

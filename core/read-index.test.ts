@@ -72,17 +72,68 @@ describe('sync without a log write (ReadIndex)', () => {
     expect(leader.log.lastZxid).toEqual(zxid(2, 1));
   });
 
-  it('a learner’s sync is answered with the leader’s last proposed zxid, and served there once applied that far', () => {
-    const leader = establishedLeader(3);
+  it('a learner’s sync is answered with the leader’s last proposed zxid (5 voters: sync_reply once a quorum acked)', () => {
+    const leader = establishedLeader(5);
     leader.step({ kind: 'transaction_request', from: 1, epoch: 2, requestId: 40, type: 'op', op: { type: 'put', key: 'a', value: '1' } });
     leader.step({ kind: 'sync_request', from: 1, epoch: 2, requestId: 41 });
     const asked = leader.ready();
-    expect(kinds(asked.messages)).toEqual(['transaction_proposal', 'sync_confirm']);
-    const round = (asked.messages[1]!.message as { round: number }).round;
+    expect(kinds(asked.messages)).toEqual(['transaction_proposal', 'transaction_proposal', 'sync_confirm', 'sync_confirm']);
+    // The leader and follower 1 are not a quorum of 5: the round carries no reads.
+    const round = (asked.messages[2]!.message as { round: number }).round;
+    expect(asked.messages.slice(2).map(({ message }) => 'reads' in message)).toEqual([false, false]);
     leader.step({ kind: 'sync_confirm_ack', from: 1, epoch: 2, round });
+    expect(leader.ready().messages).toEqual([]);
+    leader.step({ kind: 'sync_confirm_ack', from: 2, epoch: 2, round });
     const answered = leader.ready();
     // The write that reached the leader before the sync (2:2) is inside the index, though not yet committed.
     expect(answered.messages.map(({ message }) => message)).toEqual([{ kind: 'sync_reply', from: 3, epoch: 2, requestId: 41, zxid: zxid(2, 2) }]);
+  });
+
+  it('with three voters the round itself hands a follower its reads and their index; no sync_reply follows', () => {
+    const leader = establishedLeader(3);
+    leader.step({ kind: 'transaction_request', from: 1, epoch: 2, requestId: 40, type: 'op', op: { type: 'put', key: 'a', value: '1' } });
+    leader.step({ kind: 'sync_request', from: 1, epoch: 2, requestId: 41 });
+    leader.step({ kind: 'sync_request', from: 1, epoch: 2, requestId: 42 });
+    const asked = leader.ready();
+    expect(kinds(asked.messages)).toEqual(['transaction_proposal', 'sync_confirm']);
+    const confirm = asked.messages[1]!.message as { round: number; reads?: unknown };
+    expect(confirm.reads).toEqual([{ requestId: 41, zxid: zxid(2, 2) }]);
+    leader.step({ kind: 'sync_confirm_ack', from: 1, epoch: 2, round: confirm.round });
+    // 41 was handed over; 42 arrived while the round ran and goes with the next one, handed over too.
+    const next = leader.ready().messages.map(({ message }) => message);
+    expect(next).toEqual([{ kind: 'sync_confirm', from: 3, epoch: 2, round: confirm.round + 1, reads: [{ requestId: 42, zxid: zxid(2, 2) }] }]);
+  });
+
+  it('a follower serves reads handed with a round once applied through their index, and only while in the round’s epoch', () => {
+    const follower = new ZabServer(serverConfig(2, 3), () => new KvMachine());
+    follower.step({ kind: 'Recovered', incarnation: 0, state: { ...EMPTY_PERSISTED_STATE, acceptedEpoch: 1, currentEpoch: 1 }, storageId: 'storage-2' });
+    follower.ready();
+    follower.step({ kind: 'coordinator', from: 3, rank: { currentEpoch: 1, lastZxid: zxid(1, 0), sid: 3, storageId: 'storage-3' }, leading: false });
+    follower.step({ kind: 'NEWEPOCH', from: 3, epoch: 2, quorumAccepted: false });
+    follower.step({ kind: 'NEWLEADER', from: 3, epoch: 2, zxid: zxid(0, 0) });
+    follower.step({ kind: 'Persisted', incarnation: follower.incarnation, mark: follower.ready().mark });
+    follower.step({ kind: 'UPTODATE', from: 3, epoch: 2, committedZxid: zxid(0, 0) });
+    follower.ready();
+    expect(follower.serving).toBe(true);
+    follower.step({ kind: 'ClientRequest', requestId: 41, type: 'sync', op: null });
+    follower.step({ kind: 'ClientRequest', requestId: 42, type: 'sync', op: null });
+    expect(kinds(follower.ready().messages)).toEqual(['sync_request', 'sync_request']);
+    const write: Proposal = { zxid: zxid(2, 1), txn: { originator: 1, requestId: 9, type: 'op', op: { type: 'put', key: 'a', value: '1' } } };
+    follower.step({ kind: 'transaction_proposal', from: 3, epoch: 2, proposal: write });
+    follower.step({ kind: 'Persisted', incarnation: follower.incarnation, mark: follower.ready().mark });
+    follower.ready();
+    // A round of another epoch is dropped, reads and all.
+    follower.step({ kind: 'sync_confirm', from: 3, epoch: 1, round: 4, reads: [{ requestId: 41, zxid: zxid(2, 1) }] });
+    const stale = follower.ready();
+    expect(stale.messages).toEqual([]);
+    expect(stale.replies).toEqual([]);
+    follower.step({ kind: 'sync_confirm', from: 3, epoch: 2, round: 5, reads: [{ requestId: 41, zxid: zxid(2, 1) }] });
+    const confirmed = follower.ready();
+    expect(kinds(confirmed.messages)).toEqual(['sync_confirm_ack']);
+    // Not yet applied through 2:1: the read waits for the commit, not for a sync_reply.
+    expect(confirmed.replies).toEqual([]);
+    follower.step({ kind: 'transaction_commit', from: 3, epoch: 2, zxid: zxid(2, 1) });
+    expect(follower.ready().replies).toEqual([{ requestId: 41, result: { ok: true, value: null } }]);
   });
 
   it('a follower vouches for its leader only while following it in its accepted epoch', () => {

@@ -14,6 +14,13 @@ import { compareZxid, type Zxid } from './zxid.ts';
  * Using the last *proposed* zxid, not the committed one, also covers the writes of the same
  * session that reached the leader just before the sync (FIFO client order, as ZooKeeper's sync
  * flushes the leader's pipeline).
+ *
+ * One round trip instead of two: when the leader and the follower that asked are a quorum by
+ * themselves (three voters), the leader sends that follower its reads' indexes with the round's
+ * `sync_confirm`, and the follower, which vouches for the epoch when it receives it (its
+ * acceptedEpoch is still the leader's), serves them once applied without waiting for
+ * `sync_reply`. The same argument holds: the leader at the sync's arrival and the follower at
+ * a later moment are a quorum of this epoch, which every later leader's quorum intersects.
  */
 
 /** One sync request the leader holds until a round confirms it. */
@@ -76,6 +83,22 @@ export class ReadIndexRounds {
     this.inFlight = null;
     this.waiting = [...current.reads, ...this.waiting];
     return this.start(tick);
+  }
+
+  /**
+   * Takes `origin`'s reads out of the round in flight, numbered `round`: the leader hands them to
+   * `origin` with the round itself, when the leader and `origin` alone are a quorum (see
+   * `sync_confirm` in core/messages.ts), at most `max` of them. They are then neither answered
+   * nor retried here.
+   */
+  takeReadsOf(round: number, origin: ServerId, max: number): PendingSync[] {
+    const current = this.inFlight;
+    if (current === null || current.round !== round) return [];
+    const taken: PendingSync[] = [];
+    const kept: PendingSync[] = [];
+    for (const read of current.reads) (read.origin === origin && taken.length < max ? taken : kept).push(read);
+    if (taken.length > 0) this.inFlight = { ...current, reads: kept };
+    return taken;
   }
 
   /** Acks start empty: the leader acks its own round as it sends it (alone it is a quorum of one). */

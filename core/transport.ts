@@ -10,7 +10,9 @@ export interface Transport {
   send(to: ServerId, message: Message): void;
   /**
    * Optional: messages sent since the last flush may be held and sent together (one channel
-   * message per peer); the driver calls this at the end of every step and write it carries out.
+   * message per peer), but not for long: a transport that holds them sends them itself at the
+   * end of the current task. The driver calls this before it starts a storage write, so that
+   * what it sent leaves before the write's own work (a follower's write overlaps the leader's).
    */
   flush?(): void;
   onMessage(callback: (from: ServerId, data: unknown) => void): void;

@@ -212,6 +212,9 @@ export class TabApp implements TabKeeperPage {
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       clock: this.clock,
       pickServer: () => node,
+      // Pinned to this tab's node, whose serving and applied events reconnect it at once: the
+      // poll is only a fallback.
+      pollMs: 1_000,
       // A write in flight when this tab stops serving (a failover) is sent again, with its
       // number, once it serves again: applied once, and run() answers its result, not ConnectionLoss.
       exactlyOnce: true,

@@ -116,6 +116,15 @@ export class FaultFilter implements Transport {
     this.timers.add(timer);
   }
 
+  /**
+   * Passes the driver's flush on: without it the transport's batch would leave only at its
+   * microtask safety net, after the storage write the driver starts next (so a follower's disk
+   * write would no longer overlap the leader's). Delayed messages leave on their own timers.
+   */
+  flush(): void {
+    this.inner.flush?.();
+  }
+
   onMessage(callback: (from: ServerId, data: unknown) => void): void {
     this.messageCallback = callback;
   }

@@ -11,14 +11,31 @@ import {
 
 const LIMIT = 1024 * 1024;
 
-/** A channel that buffers what it is sent until the test drains it, as an RTCDataChannel does. */
+/**
+ * A link as simple-peer presents it: a channel that buffers what it is sent until the test
+ * drains it, as an RTCDataChannel does, and a writable stream in front of it that hands on one
+ * frame at a time while the channel buffers at most STREAM_HOLD_BYTES (simple-peer's `_write`
+ * holds above 64 KiB and resumes on `bufferedamountlow`).
+ */
+const STREAM_HOLD_BYTES = 64 * 1024;
+
 class FakeChannel implements FrameChannel {
   bufferedAmount = 0;
   readonly wire: Uint8Array[] = [];
+  private readonly stream: Uint8Array[] = [];
+  streamedBytes = 0;
+  writes = 0;
 
   send(frame: Uint8Array): void {
     this.wire.push(frame);
     this.bufferedAmount += frame.length;
+  }
+
+  write(frame: Uint8Array): void {
+    this.writes++;
+    this.stream.push(frame);
+    this.streamedBytes += frame.length;
+    this.pumpStream();
   }
 
   /** The network takes `bytes` off the buffer; returns the frames it carried, in order. */
@@ -31,7 +48,16 @@ class FakeChannel implements FrameChannel {
       this.bufferedAmount -= frame.length;
       carried.push(frame);
     }
+    this.pumpStream(); // bufferedamountlow
     return carried;
+  }
+
+  private pumpStream(): void {
+    while (this.stream.length > 0 && this.bufferedAmount <= STREAM_HOLD_BYTES) {
+      const frame = this.stream.shift()!;
+      this.streamedBytes -= frame.length;
+      this.send(frame);
+    }
   }
 }
 
@@ -113,33 +139,48 @@ describe('encodeFrames / Reassembler', () => {
 });
 
 describe('FrameSender', () => {
-  const options = { highWaterBytes: 64 * 1024, maxQueuedBytes: 256 * 1024 };
+  const options = { highWaterBytes: 256 * 1024, maxQueuedBytes: 1024 * 1024 };
 
-  it('stops at the high-water mark, resumes on flush, and keeps order', () => {
+  it('sends straight to the channel below the high-water mark, without the stream', () => {
+    const channel = new FakeChannel();
+    const sender = new FrameSender(channel, options);
+    for (let index = 0; index < 50; index++) expect(sender.enqueue(encodeFrames(`message ${index}`, index, LIMIT)!)).toBe(true);
+    expect(channel.wire).toHaveLength(50);
+    expect(channel.writes).toBe(0);
+    expect(sender.queuedBytes).toBe(0);
+  });
+
+  it('above the mark hands frames to the stream, sends later ones behind it, and keeps order', () => {
     const channel = new FakeChannel();
     const sender = new FrameSender(channel, options);
     const reassembler = new Reassembler(LIMIT);
-    const texts = Array.from({ length: 12 }, (_, index) => `${index}:`.padEnd(20_000, String(index % 10)));
+    const texts = Array.from({ length: 40 }, (_, index) => `${index}:`.padEnd(20_000, String(index % 10)));
     texts.forEach((text, index) => expect(sender.enqueue(encodeFrames(text, index, LIMIT)!)).toBe(true));
-    // Nothing beyond the mark was handed to the channel: it holds at most one frame past it.
+    // The channel took frames up to about the mark; the rest wait in the stream.
     expect(channel.bufferedAmount).toBeLessThan(options.highWaterBytes + MAX_FRAME_BYTES);
-    expect(sender.queuedFrames).toBeGreaterThan(0);
+    expect(sender.queuedBytes).toBeGreaterThan(0);
     const received: string[] = [];
-    for (let round = 0; round < 100 && (sender.queuedFrames > 0 || channel.wire.length > 0); round++) {
+    for (let round = 0; round < 1000 && (sender.queuedBytes > 0 || channel.wire.length > 0); round++) {
       received.push(...reassembleAll(reassembler, channel.drain(20_000)));
-      sender.flush(); // what bufferedamountlow does
-      expect(channel.bufferedAmount).toBeLessThan(options.highWaterBytes + MAX_FRAME_BYTES);
+      // A small message sent meanwhile goes behind the stream, never ahead of it.
+      if (round === 3) {
+        texts.push('late');
+        expect(sender.enqueue(encodeFrames('late', texts.length - 1, LIMIT)!)).toBe(true);
+      }
     }
     expect(received).toEqual(texts);
+    expect(channel.writes).toBeGreaterThan(0);
   });
 
-  it('refuses a message that would take the queue over its bound, and queues nothing of it', () => {
+  it('refuses a message that would take the stream over its bound, and sends nothing of it', () => {
     const channel = new FakeChannel();
-    const sender = new FrameSender(channel, { highWaterBytes: 0, maxQueuedBytes: 40_000 });
-    expect(sender.enqueue(encodeFrames('a'.repeat(30_000), 0, LIMIT)!)).toBe(true);
+    const sender = new FrameSender(channel, { highWaterBytes: 0, maxQueuedBytes: 100_000 });
+    expect(sender.enqueue(encodeFrames('a'.repeat(90_000), 0, LIMIT)!)).toBe(true);
+    expect(sender.queuedBytes).toBeGreaterThan(0);
     const before = sender.queuedBytes;
-    expect(sender.enqueue(encodeFrames('b'.repeat(20_000), 1, LIMIT)!)).toBe(false);
+    const sent = channel.wire.length;
+    expect(sender.enqueue(encodeFrames('b'.repeat(95_000), 1, LIMIT)!)).toBe(false);
     expect(sender.queuedBytes).toBe(before);
-    expect(channel.wire).toHaveLength(0);
+    expect(channel.wire).toHaveLength(sent);
   });
 });

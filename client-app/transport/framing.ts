@@ -151,32 +151,39 @@ export class Reassembler {
   }
 }
 
-/** The part of an RTCDataChannel the sender needs. */
+/**
+ * What the sender needs of a link, all of it simple-peer's public API: the DataChannel's
+ * buffer (`bufferSize`), a direct send (`send`), and the peer's writable stream (`write`,
+ * `writableLength`), which feeds the channel only as its buffer drains (stream backpressure).
+ */
 export interface FrameChannel {
+  /** Bytes the DataChannel buffers and has not sent yet. */
   readonly bufferedAmount: number;
+  /** Bytes waiting in the writable stream (not yet handed to the channel). */
+  readonly streamedBytes: number;
+  /** Onto the channel at once. */
   send(frame: Uint8Array): void;
+  /** Into the stream, behind what waits there. */
+  write(frame: Uint8Array): void;
 }
 
 export interface FrameSenderOptions {
-  /** Frames wait in our queue while the channel buffers at least this much. */
+  /** Frames go straight to the channel while it buffers less than this (and the stream is empty). */
   readonly highWaterBytes: number;
   /**
-   * Most bytes our queue may hold. A link that cannot drain this is too slow to keep: the caller
-   * closes it (the peer resyncs over a new one) rather than queueing without bound.
+   * Most bytes the stream may hold. A link that cannot drain this is too slow to keep: the
+   * caller closes it (the peer resyncs over a new one) rather than queueing without bound.
    */
   readonly maxQueuedBytes: number;
 }
 
 /**
- * Sends frames while the channel's `bufferedAmount` is below the high-water mark and queues the
- * rest; `flush()` (called on `bufferedamountlow`) sends what waits. Frames leave in the order
- * they were queued.
+ * Sends frames straight to the channel while it buffers less than the high-water mark, with no
+ * queue, timer or deferral of its own on that path. Above the mark, frames go into the peer's
+ * writable stream, which hands them on as the channel drains; and while the stream holds
+ * anything, later frames go behind it, so frames leave in the order they were given.
  */
 export class FrameSender {
-  private readonly queue: Uint8Array[] = [];
-  private head = 0;
-  /** Invariant: the sum of the lengths of queue[head..]. */
-  private queued = 0;
   framesSent = 0;
 
   constructor(
@@ -184,38 +191,21 @@ export class FrameSender {
     private readonly options: FrameSenderOptions,
   ) {}
 
+  /** Bytes waiting for the channel to drain. */
   get queuedBytes(): number {
-    return this.queued;
+    return this.channel.streamedBytes;
   }
 
-  get queuedFrames(): number {
-    return this.queue.length - this.head;
-  }
-
-  /** Queues all of a message's frames and sends what the channel takes; false if over the bound (nothing queued). */
+  /** Sends (or streams) all of a message's frames; false if that would take the stream over its bound (nothing sent). */
   enqueue(frames: readonly Uint8Array[]): boolean {
     let bytes = 0;
     for (const frame of frames) bytes += frame.length;
-    if (this.queued + bytes > this.options.maxQueuedBytes) return false;
-    for (const frame of frames) this.queue.push(frame);
-    this.queued += bytes;
-    this.flush();
-    return true;
-  }
-
-  /** Sends queued frames until the channel is above the high-water mark or the queue is empty. */
-  flush(): void {
-    while (this.head < this.queue.length && this.channel.bufferedAmount < this.options.highWaterBytes) {
-      const frame = this.queue[this.head]!;
-      this.channel.send(frame);
-      this.head++;
-      this.queued -= frame.length;
+    if (this.channel.streamedBytes + bytes > this.options.maxQueuedBytes) return false;
+    for (const frame of frames) {
+      if (this.channel.streamedBytes === 0 && this.channel.bufferedAmount < this.options.highWaterBytes) this.channel.send(frame);
+      else this.channel.write(frame);
       this.framesSent++;
     }
-    // Compact now and then so the array does not grow with everything ever sent.
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
+    return true;
   }
 }

@@ -27,17 +27,19 @@ import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';
  *   dead peer's channel never closes by itself (docs/BROWSER.md) while a live one must survive any
  *   signaling server's failure.
  * - Connecting gets a timeout of its own: a connection not open by then is torn down and retried.
- * - Messages: `encodeMessage` text, cut into ≤ 16 KiB frames (framing.ts), sent while the
- *   channel's `bufferedAmount` is below a high-water mark and queued above it until
- *   `bufferedamountlow`. A link whose queue passes its bound is closed (its messages are lost,
+ * - Messages: `encodeMessage` text, cut into ≤ 16 KiB frames (framing.ts), sent with
+ *   simple-peer's `send` while its `bufferSize` is below a high-water mark, and above it through
+ *   its writable stream, which feeds the channel as it drains (simple-peer's own backpressure on
+ *   `bufferedamountlow`). A link whose stream passes its bound is closed (its messages are lost,
  *   which the Transport contract allows; the protocol resyncs) instead of growing without end.
  *   Each reassembled message reaches `onMessage` as a string; the node validates it.
- * - Batching: messages sent during one step of the node wait in a per-peer outbox and leave as
- *   one channel message at `flush()` (the driver calls it after every step), joined by U+001E,
+ * - Batching: messages sent during one task wait in a per-peer outbox and leave as one channel
+ *   message at the end of the task (a microtask), or at `flush()`, which the driver calls before
+ *   it starts a storage write; joined by U+001E,
  *   which JSON text never holds raw (JSON.stringify escapes control characters). A group commit
  *   of many proposals and acks is then one DataChannel message and one event at the other end.
- * - Receiving: frames are read from the channel's own `message` event, not simple-peer's
- *   `data` stream (a readable stream that adds its own deferrals to every message).
+ * - Receiving: frames come from simple-peer's `data` event (emitted synchronously from the
+ *   channel's `message` event while the stream flows, as it does from `connect` on).
  * - Authentication (keyed clusters): an open channel is not yet a link. Both tabs first run the
  *   join-key handshake (peer-auth.ts); until the peer's proof verifies, every other message from
  *   it is dropped and counted, and the node hears of the link only once it is authenticated. A
@@ -65,8 +67,8 @@ export interface TransportTiming {
   /** Pause before offering again after a failure; doubles up to `retryDelayMaxMs`. */
   readonly retryDelayMs: number;
   readonly retryDelayMaxMs: number;
+  /** Frames go straight to the channel while it buffers less; above, through simple-peer's stream. */
   readonly highWaterBytes: number;
-  readonly lowWaterBytes: number;
   readonly maxQueuedBytes: number;
 }
 
@@ -76,7 +78,6 @@ export const DEFAULT_TRANSPORT_TIMING: TransportTiming = {
   retryDelayMaxMs: 5_000,
   // docs/BROWSER.md measured 20k-60k messages/s pausing above 1 MB.
   highWaterBytes: 1024 * 1024,
-  lowWaterBytes: 256 * 1024,
   maxQueuedBytes: 64 * 1024 * 1024,
 };
 
@@ -201,7 +202,8 @@ export class WebRtcTransport implements Transport {
     this.stats.messagesSent++;
     if (box.chars >= BATCH_FLUSH_CHARS) return this.flushTo(to);
     if (!this.flushScheduled) {
-      // A safety net for sends outside a node step; the node flushes synchronously first.
+      // Everything the node sends in this task leaves together (the driver flushes earlier only
+      // before a storage write).
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
     }
@@ -414,30 +416,20 @@ export class WebRtcTransport implements Transport {
 
   private handleConnect(link: Link): void {
     if (link.closed || this.links.get(link.remote) !== link) return;
-    const channel = dataChannelOf(link.peer);
-    if (channel === null) {
-      this.options.log(`link to ${link.remote} connected without a data channel`);
-      return this.closeLink(link, true);
-    }
-    channel.bufferedAmountLowThreshold = this.timing.lowWaterBytes;
-    // Straight from the channel (see the class comment); simple-peer's stream got what came before.
-    channel.onmessage = (event: MessageEvent<ArrayBuffer>) => this.handleData(link, new Uint8Array(event.data));
+    // simple-peer's public API only: `send` and `bufferSize` while the channel keeps up, its
+    // writable stream (which waits for `bufferedamountlow` itself) when it does not (framing.ts).
+    const peer = link.peer;
     const frameChannel: FrameChannel = {
       get bufferedAmount() {
-        return channel.bufferedAmount;
+        return peer.bufferSize;
       },
-      send: (frame) => channel.send(frame as Uint8Array<ArrayBuffer>),
+      get streamedBytes() {
+        return peer.writableLength;
+      },
+      send: (frame) => peer.send(frame),
+      write: (frame) => void peer.write(frame),
     };
     const sender = new FrameSender(frameChannel, { highWaterBytes: this.timing.highWaterBytes, maxQueuedBytes: this.timing.maxQueuedBytes });
-    channel.addEventListener('bufferedamountlow', () => {
-      if (link.closed) return;
-      try {
-        sender.flush();
-      } catch (error) {
-        this.options.log(`link to ${link.remote} failed on send: ${(error as Error).message}`);
-        this.closeLink(link, true);
-      }
-    });
     link.sender = sender;
     if (link.handshake === null) return this.linkUp(link, 'open');
     // The connect timer keeps running: the peer must prove the key within it too.
@@ -617,16 +609,6 @@ export class WebRtcTransport implements Transport {
   private notifyLinks(): void {
     this.linkListeners.emit();
   }
-}
-
-/**
- * simple-peer keeps its RTCDataChannel in `_channel` (undocumented, stable since 9.0). The
- * transport needs it for `bufferedAmount` and `bufferedamountlow`; simple-peer's own stream
- * backpressure (`write`) would hide the queue this transport must bound.
- */
-function dataChannelOf(peer: SimplePeer.Instance): RTCDataChannel | null {
-  const channel = (peer as unknown as { _channel?: RTCDataChannel | null })._channel;
-  return channel ?? null;
 }
 
 /** The DTLS fingerprints of a connection as this side sees them (channel binding for peer-auth.ts). */

@@ -23,7 +23,9 @@ export interface ClientOptions {
   readonly pickServer: (previous: ServerId | null) => ServerHandle | null;
   /**
    * How often a client that is not connected looks for a server again. Default 20 ms. A
-   * connected client never polls: its server tells it when it stops serving.
+   * connected client never polls: its server tells it when it stops serving; and a connecting
+   * one also tries again as soon as the server it found serves or catches up, so a client
+   * pinned to one server (a tab's) can set this long.
    */
   readonly pollMs?: number;
   /**
@@ -118,6 +120,8 @@ export class TabKeeperClient {
   private readonly watches = new WatchTable();
   private unsubscribe: (() => void) | null = null;
   private unsubscribeServing: (() => void) | null = null;
+  /** While connecting: the server found last, and how to stop listening to it. */
+  private candidate: { readonly server: ServerHandle; readonly stop: () => void } | null = null;
   private timer: TimerId | null = null;
   private readonly stateListeners = new Listeners<[ConnectionState]>();
   /** The number of the next numbered write (exactlyOnce). */
@@ -347,12 +351,40 @@ export class TabKeeperClient {
     // A server behind what this client has seen would let its reads go back in time.
     if (!server || !server.serving || compareZxid(server.committedZxid, this.lastSeenZxid) < 0) {
       this.server = server ?? this.server;
+      this.watchCandidate(server);
       return;
     }
+    this.watchCandidate(null);
     this.server = server;
     if (!this.sessionCreated) return this.createSession(server);
     if (!server.hasSession(this.sessionId)) return this.expire();
     this.attach(server);
+  }
+
+  /**
+   * While connecting, tries again as soon as `server` serves or has applied what this client
+   * has seen, instead of waiting for the next poll. The retry runs from a zero-delay timer: the
+   * events come from inside the server's step, which must not be re-entered.
+   */
+  private watchCandidate(server: ServerHandle | null): void {
+    if (this.candidate?.server === server) return;
+    this.candidate?.stop();
+    this.candidate = null;
+    if (server === null) return;
+    let scheduled = false;
+    const retry = () => {
+      if (scheduled || this.connectionState !== 'CONNECTING') return;
+      scheduled = true;
+      this.options.clock.setTimer(0, () => {
+        scheduled = false;
+        if (this.connectionState === 'CONNECTING' && this.candidate?.server === server) this.poll();
+      });
+    };
+    const stopServing = server.onServingChange((serving) => serving && retry());
+    const stopApplied = server.onApplied(() => {
+      if (server.serving && compareZxid(server.committedZxid, this.lastSeenZxid) >= 0) retry();
+    });
+    this.candidate = { server, stop: () => (stopServing(), stopApplied()) };
   }
 
   private createSession(server: ServerHandle): void {
@@ -422,6 +454,7 @@ export class TabKeeperClient {
     if (this.connectionState !== 'CONNECTED') return;
     this.detach();
     this.setState('CONNECTING');
+    if (this.server !== null) this.watchCandidate(this.server);
     // Look for a server every pollMs from now on, however the loss was learned (a serving change,
     // or a call answered ConnectionLoss): the connected touch timer would wait a third of the
     // session timeout before the first try.
@@ -462,6 +495,7 @@ export class TabKeeperClient {
   }
 
   private detach(): void {
+    this.watchCandidate(null);
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.unsubscribeServing?.();
