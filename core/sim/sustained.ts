@@ -15,6 +15,13 @@ export class RejoinWatch {
   /** The slowest rejoin seen so far (ms), for the report. */
   slowestMs = 0;
   rejoins = 0;
+  /**
+   * Whether any server has served yet. A brand-new cluster is founded only by all of its voter
+   * seats, blank, together (core/admission.ts: a quorum of blank storages could be a quorum that
+   * lost its disks), so while a voter is down before the founding nobody can serve and no rejoin
+   * clock runs. Whether the founding itself happens is the liveness phase's check.
+   */
+  private founded = false;
 
   constructor(
     private readonly cluster: SimCluster,
@@ -32,6 +39,11 @@ export class RejoinWatch {
   /** The first server that has not served within the bound since its restart, or null. Forgets servers that serve. */
   overdue(): { readonly sid: ServerId; readonly waitedMs: number } | null {
     const now = this.cluster.world.now;
+    this.founded ||= this.cluster.sids().some((sid) => this.cluster.node(sid)?.serving === true);
+    if (!this.founded) {
+      for (const sid of this.restarted.keys()) this.restarted.set(sid, now);
+      return null;
+    }
     for (const [sid, since] of this.restarted) {
       if (this.cluster.node(sid)?.serving) {
         this.restarted.delete(sid);
