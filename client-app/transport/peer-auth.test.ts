@@ -126,6 +126,13 @@ describe('peer handshake', () => {
     expect(failed(b)).toMatch(/does not verify/);
   });
 
+  test('a channel whose DTLS fingerprints are unknown is refused (a proof must bind to a channel)', async () => {
+    const a = await side({ local: 1, remote: 2, prints: { local: PRINT_A, remote: '' } });
+    const b = await side({ local: 2, remote: 1 });
+    await run(a, b);
+    expect(failed(a)).toMatch(/fingerprints are unknown/);
+  });
+
   test('hello from the wrong seat, a proof before hello, a second hello and garbage fail the handshake', async () => {
     const wrongSeat = await side({ local: 2, remote: 1 });
     const other = await side({ local: 3, remote: 2 });

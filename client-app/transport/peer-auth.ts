@@ -98,6 +98,10 @@ export class PeerHandshake {
       if (message.cluster !== cluster) return this.fail(`hello for cluster ${JSON.stringify(message.cluster)}, not ${cluster}`);
       if (message.from !== remote || message.to !== local) return this.fail(`hello from seat ${message.from} to ${message.to} on the link ${remote}->${local}`);
       if (message.nonce === this.nonce) return this.fail('hello echoes this tab\'s own nonce');
+      // Without both fingerprints the proof would bind to no channel at all: refuse rather than
+      // prove something a relay in the middle could reuse.
+      const fingerprints = this.options.fingerprints();
+      if (fingerprints.local === '' || fingerprints.remote === '') return this.fail('the channel\'s DTLS fingerprints are unknown (no a=fingerprint in its descriptions)');
       this.peerNonce = message.nonce;
       const mac = await this.sign(this.transcript('prove'));
       return { kind: 'continue', send: JSON.stringify({ auth: 'proof', mac }) };

@@ -134,6 +134,12 @@ interface Link {
   inboxLength: number;
   /** Handshake text computed before the channel reported `connect` (the peer's hello came first): sent right after our hello. */
   outbox: string[];
+  /**
+   * The DTLS fingerprints of this connection as this side sees them (channel binding for
+   * peer-auth.ts), read from the descriptions as they pass through simple-peer's public
+   * `signal` event and method: the local one it emits, the remote one we hand it.
+   */
+  readonly fingerprints: { local: string; remote: string };
 }
 
 export class WebRtcTransport implements Transport {
@@ -333,7 +339,7 @@ export class WebRtcTransport implements Transport {
       return this.connect(from);
     }
     if (link !== undefined && link.attempt === envelope.attempt && !link.closed) {
-      link.peer.signal(envelope.signal as SimplePeer.SignalData);
+      this.deliverSignal(link, envelope.signal as SimplePeer.SignalData);
       return;
     }
     if (this.initiates(from)) return this.dropSignal(`signal of stale attempt ${envelope.attempt} from ${from}`);
@@ -341,7 +347,12 @@ export class WebRtcTransport implements Transport {
     // A new offer from the lower seat: it replaces whatever connection we had with it.
     this.present.add(from);
     if (link !== undefined) this.closeLink(link, false);
-    this.createLink(from, envelope.attempt, false).peer.signal(envelope.signal as SimplePeer.SignalData);
+    this.deliverSignal(this.createLink(from, envelope.attempt, false), envelope.signal as SimplePeer.SignalData);
+  }
+
+  private deliverSignal(link: Link, signal: SimplePeer.SignalData): void {
+    if ('sdp' in signal && typeof signal.sdp === 'string') link.fingerprints.remote = sdpFingerprint(signal.sdp) || link.fingerprints.remote;
+    link.peer.signal(signal);
   }
 
   /** Destroys every connection (pc.close(): the other side's channel closes within milliseconds). */
@@ -388,10 +399,11 @@ export class WebRtcTransport implements Transport {
       handshake:
         auth === null
           ? null
-          : new PeerHandshake({ cluster: auth.cluster, key: auth.key, local: this.options.seat, remote, fingerprints: () => fingerprintsOf(peer) }),
+          : new PeerHandshake({ cluster: auth.cluster, key: auth.key, local: this.options.seat, remote, fingerprints: () => link.fingerprints }),
       inbox: Promise.resolve(),
       inboxLength: 0,
       outbox: [],
+      fingerprints: { local: '', remote: '' },
     };
     this.links.set(remote, link);
     link.connectTimer = window.setTimeout(() => {
@@ -402,6 +414,7 @@ export class WebRtcTransport implements Transport {
       this.closeLink(link, true);
     }, this.timing.connectTimeoutMs);
     peer.on('signal', (signal) => {
+      if ('sdp' in signal && typeof signal.sdp === 'string') link.fingerprints.local = sdpFingerprint(signal.sdp) || link.fingerprints.local;
       if (!link.closed) this.options.sendSignal(remote, { kind: 'signal', attempt, signal: signal as unknown as Json });
     });
     peer.on('connect', () => this.handleConnect(link));
@@ -609,12 +622,6 @@ export class WebRtcTransport implements Transport {
   private notifyLinks(): void {
     this.linkListeners.emit();
   }
-}
-
-/** The DTLS fingerprints of a connection as this side sees them (channel binding for peer-auth.ts). */
-function fingerprintsOf(peer: SimplePeer.Instance): { local: string; remote: string } {
-  const pc = (peer as unknown as { _pc?: RTCPeerConnection | null })._pc;
-  return { local: sdpFingerprint(pc?.localDescription?.sdp), remote: sdpFingerprint(pc?.remoteDescription?.sdp) };
 }
 
 function randomAttempt(): string {

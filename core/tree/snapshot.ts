@@ -3,7 +3,7 @@ import type { Json } from '../types.ts';
 import { childName, parentPath, ROOT_PATH, validatePath } from './paths.ts';
 import { compareCodeUnits } from './sessions.ts';
 import type { Sessions } from './sessions.ts';
-import { copyZxid } from './stat.ts';
+import { copyZxid, storedStatFields } from './stat.ts';
 import type { TreeState } from './state.ts';
 import { utf8ByteLength } from './limits.ts';
 import type { ZNode } from './znode.ts';
@@ -56,12 +56,7 @@ function snapshotNode(path: string, node: ZNode): SnapshotNode {
   return {
     path,
     data: node.data,
-    czxid: copyZxid(node.czxid),
-    mzxid: copyZxid(node.mzxid),
-    pzxid: copyZxid(node.pzxid),
-    ctime: node.ctime,
-    mtime: node.mtime,
-    version: node.version,
+    ...storedStatFields(node),
     aversion: node.aversion,
     ephemeralOwner: node.ephemeralOwner,
     childCreates: node.childCreates,

@@ -31,8 +31,11 @@ export function clientCversion(node: ZNode): number {
   return node.childCreates * 2 - node.children.size;
 }
 
-/** A fresh Stat of `node` (fresh zxid objects too: callers may keep it past later writes). */
-export function statOf(node: ZNode): Stat {
+/**
+ * The leading fields a Stat and a snapshot entry share, stored as they are, in the order both
+ * print them (fresh zxid objects: callers may keep them past later writes).
+ */
+export function storedStatFields(node: ZNode): Pick<Stat, 'czxid' | 'mzxid' | 'pzxid' | 'ctime' | 'mtime' | 'version'> {
   return {
     czxid: copyZxid(node.czxid),
     mzxid: copyZxid(node.mzxid),
@@ -40,6 +43,13 @@ export function statOf(node: ZNode): Stat {
     ctime: node.ctime,
     mtime: node.mtime,
     version: node.version,
+  };
+}
+
+/** A fresh Stat of `node` (nothing in it is shared with the live tree). */
+export function statOf(node: ZNode): Stat {
+  return {
+    ...storedStatFields(node),
     cversion: clientCversion(node),
     aversion: node.aversion,
     ephemeralOwner: node.ephemeralOwner,
