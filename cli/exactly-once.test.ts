@@ -74,12 +74,20 @@ describe('exactly-once CLI writes across failover', () => {
     expect(children.sort().at(-1)).toBe(`j-${String(WRITES - 1).padStart(10, '0')}`);
   }
 
-  test('the tab the CLI is attached to dies: the write in flight is sent again on another seat and applied once', async () => {
+  test('the tab the CLI is attached to dies after applying a write, before answering it: the write is sent again on another seat, applied once, answered with its original result', async () => {
     const { url, cluster } = await start();
     let killed = 0;
     const output = await runWith(['--url', url, '--cluster', 'demo', '--timeout', '30'], 30, (stderr) => {
       killed = Number(/attached to seat (\d+)/.exec(stderr)![1]);
-      cluster.closeTab(killed);
+      // The next write the tab takes reaches the cluster and is applied; the tab then dies
+      // instead of answering (the worst moment: a blind retry would create a second znode).
+      const gateway = cluster.tabs.find((tab) => tab.seat === killed)!.gateway;
+      const run = gateway.run.bind(gateway);
+      gateway.run = async (clientId, input) => {
+        await run(clientId, input);
+        cluster.closeTab(killed);
+        return new Promise<never>(() => {});
+      };
     });
     await expectExactlyOnce(cluster, output);
     expect(output.stderr).toContain(`connection loss: the tab at seat ${killed} left`);

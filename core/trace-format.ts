@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { StatSchema, type Stat } from './tree/stat.ts';
 import type { Json } from './types.ts';
 
 /**
@@ -31,20 +32,8 @@ export interface TraceLogEntry {
   readonly txn: { readonly type: string; readonly op: Json };
 }
 
-/** A znode's stat as the data tree reports it (core/tree/stat.ts), zxids as `{epoch, counter}`. */
-export interface TraceStat {
-  readonly czxid: { readonly epoch: number; readonly counter: number };
-  readonly mzxid: { readonly epoch: number; readonly counter: number };
-  readonly pzxid: { readonly epoch: number; readonly counter: number };
-  readonly ctime: number;
-  readonly mtime: number;
-  readonly version: number;
-  readonly cversion: number;
-  readonly aversion: number;
-  readonly ephemeralOwner: string | null;
-  readonly dataLength: number;
-  readonly numChildren: number;
-}
+/** A znode's stat as the data tree reports it: core/tree/stat.ts's Stat. */
+export type TraceStat = Stat;
 
 /**
  * One node of a server's applied state: a znode of the data tree, or a key of the key-value
@@ -111,21 +100,7 @@ const StatusSchema = v.object({
   baseZxid: ZxidText,
 });
 
-const StatZxidSchema = v.object({ epoch: v.number(), counter: v.number() });
-const TraceStatSchema = v.object({
-  czxid: StatZxidSchema,
-  mzxid: StatZxidSchema,
-  pzxid: StatZxidSchema,
-  ctime: v.number(),
-  mtime: v.number(),
-  version: v.number(),
-  cversion: v.number(),
-  aversion: v.number(),
-  ephemeralOwner: v.nullable(v.string()),
-  dataLength: v.number(),
-  numChildren: v.number(),
-});
-const ZnodeSchema = v.object({ path: v.pipe(v.string(), v.startsWith('/')), data: v.string(), stat: v.nullable(TraceStatSchema) });
+const ZnodeSchema = v.object({ path: v.pipe(v.string(), v.startsWith('/')), data: v.string(), stat: v.nullable(StatSchema) });
 
 const EventSchema = v.variant('type', [
   v.object({ t: Time, type: v.literal('status'), sid: Sid, status: v.nullable(StatusSchema) }),

@@ -1,5 +1,5 @@
 import { expect, type BrowserContext } from '@playwright/test';
-import type { TabStatus } from './contract.ts';
+import { compareZxid, type TabStatus } from './contract.ts';
 import { ELECTION_TIMEOUT_MS, RUN_TIMEOUT_MS, Tab, type TabAddress } from './tab.ts';
 
 /**
@@ -85,4 +85,14 @@ export async function writeMany(tab: Tab, prefix: string, count: number, from = 
     written[path] = data;
   }
   return written;
+}
+
+/** Waits until `tab` follows and serves with everything `leader` has committed now, and returns its status. */
+export async function waitCaughtUp(tab: Tab, leader: Tab): Promise<TabStatus> {
+  const target = (await leader.status()).committedZxid;
+  return tab.waitForStatus(`caught up to the leader's committed zxid ${target}`, (status) => {
+    expect(status.state, 'state').toBe('FOLLOWING');
+    expect(status.serving, 'serving').toBe(true);
+    expect(compareZxid(status.committedZxid, target), `committedZxid ${status.committedZxid} vs ${target}`).toBeGreaterThanOrEqual(0);
+  }, ELECTION_TIMEOUT_MS);
 }

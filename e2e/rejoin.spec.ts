@@ -1,7 +1,7 @@
-import { openTabs, waitForEnsemble } from './cluster.ts';
-import { compareZxid, type PageGlobals, type TabStatus } from './contract.ts';
+import { openTabs, waitCaughtUp, waitForEnsemble } from './cluster.ts';
+import type { PageGlobals } from './contract.ts';
 import { expect, note, test } from './fixtures.ts';
-import { ELECTION_TIMEOUT_MS, Tab } from './tab.ts';
+import { Tab } from './tab.ts';
 import { acknowledgedCount, startWriter, stopWriter } from './writer.ts';
 
 // Goal (issue 10, items 1 and 2): a tab that comes back while the cluster is busy catches up
@@ -16,16 +16,6 @@ import { acknowledgedCount, startWriter, stopWriter } from './writer.ts';
 const REJOIN_LIMIT_MS = 8_000;
 /** Writes the reloaded follower must see made after it serves again, so it is not merely caught up once. */
 const ACKS_AFTER_REJOIN = 30;
-
-/** Waits until `tab` follows and serves with everything `leader` has committed now. */
-async function waitCaughtUp(tab: Tab, leader: Tab): Promise<TabStatus> {
-  const target = (await leader.status()).committedZxid;
-  return tab.waitForStatus(`caught up to the leader's committed zxid ${target}`, (status) => {
-    expect(status.state, 'state').toBe('FOLLOWING');
-    expect(status.serving, 'serving').toBe(true);
-    expect(compareZxid(status.committedZxid, target), `committedZxid ${status.committedZxid} vs ${target}`).toBeGreaterThanOrEqual(0);
-  }, ELECTION_TIMEOUT_MS);
-}
 
 /** Every line of the tab's own log (the page's "What this tab did"). */
 async function logText(tab: Tab): Promise<string> {

@@ -1,5 +1,5 @@
-import { expectData, openTabs, waitForEnsemble, waitForLocalData, writeMany } from './cluster.ts';
-import { compareZxid, type TabStatus } from './contract.ts';
+import { expectData, openTabs, waitCaughtUp, waitForEnsemble, waitForLocalData, writeMany } from './cluster.ts';
+import { compareZxid } from './contract.ts';
 import { expect, test } from './fixtures.ts';
 import { ELECTION_TIMEOUT_MS, type Tab } from './tab.ts';
 
@@ -15,16 +15,6 @@ import { ELECTION_TIMEOUT_MS, type Tab } from './tab.ts';
  * thousands of writes).
  */
 const SMALL_SNAPSHOTS = { snapshotEvery: '20', retainLog: '10' } as const;
-
-/** Waits until `tab` holds exactly what `leader` has committed, and returns its status. */
-async function waitCaughtUp(tab: Tab, leader: Tab): Promise<TabStatus> {
-  const target = (await leader.status()).committedZxid;
-  return tab.waitForStatus(`caught up to the leader's committed zxid ${target}`, (status) => {
-    expect(status.state, 'state').toBe('FOLLOWING');
-    expect(status.serving, 'serving').toBe(true);
-    expect(compareZxid(status.committedZxid, target), `committedZxid ${status.committedZxid} vs ${target}`).toBeGreaterThanOrEqual(0);
-  }, ELECTION_TIMEOUT_MS);
-}
 
 /** Leaves the cluster page (as closing it would) and returns once the others have noticed. */
 async function leave(tab: Tab, others: readonly Tab[]): Promise<void> {

@@ -3,7 +3,7 @@ import { ZOOKEEPER_ERROR_CODES } from '../core/tree/errors.ts';
 import { RequestNumberSchema } from '../core/tree/exactly-once.ts';
 import { MAX_PATH_LENGTH } from '../core/tree/limits.ts';
 import { pathProblem } from '../core/tree/paths.ts';
-import type { Stat as TreeStat } from '../core/tree/stat.ts';
+import { StatSchema, type Stat as TreeStat } from '../core/tree/stat.ts';
 import type { Json } from '../core/types.ts';
 
 /**
@@ -92,33 +92,12 @@ export function isWriteOp(op: GatewayOp): op is GatewayWriteOp {
   return op.op === 'create' || op.op === 'set' || op.op === 'delete';
 }
 
-const ZxidSchema = v.strictObject({
-  epoch: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  counter: v.pipe(v.number(), v.integer(), v.minValue(0)),
-});
-
 /**
  * A znode's stat as a tab answers it: the data tree's Stat (core/tree/stat.ts), ZooKeeper's, field
  * for field; `ephemeralOwner` is the owning session's id, null if persistent.
  */
 export type Stat = TreeStat;
-export const StatSchema = v.object({
-  czxid: ZxidSchema,
-  mzxid: ZxidSchema,
-  pzxid: ZxidSchema,
-  ctime: v.number(),
-  mtime: v.number(),
-  version: v.number(),
-  cversion: v.number(),
-  aversion: v.number(),
-  ephemeralOwner: v.nullable(v.string()),
-  dataLength: v.number(),
-  numChildren: v.number(),
-});
-// The schema checks exactly the tree's Stat: a field in one and not the other fails to compile.
-type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const statSchemaIsTheTreeStat: Mutual<v.InferOutput<typeof StatSchema>, Stat> = true;
-void statSchemaIsTheTreeStat;
+export { StatSchema };
 
 export const GatewayResultSchema = v.variant('ok', [
   v.object({ ok: v.literal(true), value: v.custom<Json>(() => true) }),

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import type { Zxid } from '../zxid.ts';
 import type { ZNode } from './znode.ts';
 
@@ -61,3 +62,27 @@ export function statOf(node: ZNode): Stat {
 export function copyZxid(zxid: Zxid): StatZxid {
   return { epoch: zxid.epoch, counter: zxid.counter };
 }
+
+const StatZxidSchema = v.strictObject({
+  epoch: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  counter: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+
+/** A Stat as it crosses a boundary (the gateway's answers, a trace file): checked field for field. */
+export const StatSchema = v.object({
+  czxid: StatZxidSchema,
+  mzxid: StatZxidSchema,
+  pzxid: StatZxidSchema,
+  ctime: v.number(),
+  mtime: v.number(),
+  version: v.number(),
+  cversion: v.number(),
+  aversion: v.number(),
+  ephemeralOwner: v.nullable(v.string()),
+  dataLength: v.number(),
+  numChildren: v.number(),
+});
+// The schema checks exactly the Stat type: a field in one and not the other fails to compile.
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const statSchemaIsTheStat: Mutual<v.InferOutput<typeof StatSchema>, Stat> = true;
+void statSchemaIsTheStat;
