@@ -58,6 +58,8 @@ export class ZabNode {
   readonly stats: NodeStats = { droppedMessages: 0, lastDropReason: null };
   private readonly queue: StorageJob[] = [];
   private writing = false;
+  /** Inside a batch of messages the transport delivers together: no write starts until it ends. */
+  private inBatch = false;
   private reloading = false;
   private reloadWanted = false;
   private isStopped = false;
@@ -77,6 +79,15 @@ export class ZabNode {
     options.transport.onMessage((from, data) => this.receive(from, data));
     options.transport.onLinkUp((peer) => this.input({ kind: 'LinkUp', peer }));
     options.transport.onLinkDown((peer) => this.input({ kind: 'LinkDown', peer }));
+    options.transport.onBatch?.({
+      begin: () => {
+        this.inBatch = true;
+      },
+      end: () => {
+        this.inBatch = false;
+        this.pump();
+      },
+    });
   }
 
   get sid(): ServerId {
@@ -296,9 +307,13 @@ export class ZabNode {
     }
   }
 
-  /** Starts the next storage write or the pending reload; never two at once. */
+  /**
+   * Starts the next storage write or the pending reload; never two at once, and none in the
+   * middle of a batch of received messages (its end pumps again): with many requests in flight,
+   * a batch's proposals are then one write, not the first alone and the rest behind its fsync.
+   */
   private pump(): void {
-    if (this.isStopped || this.writing || this.reloading) return;
+    if (this.isStopped || this.writing || this.reloading || this.inBatch) return;
     if (this.reloadWanted) {
       void this.reload();
       return;
