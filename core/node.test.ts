@@ -149,7 +149,47 @@ async function servingFollower(requestTimeoutMs = 1000) {
   return { node, storage, transport, clock };
 }
 
+/** A cluster of one voter, leading and serving, whose client requests' writes wait for `release()`. */
+async function servingLoneLeader() {
+  const storage = new ManualStorage();
+  const transport = new ManualTransport();
+  const releases: (() => void)[] = [];
+  const clock = new ManualClock();
+  const node = new ZabNode({
+    config: serverConfig(1, 1),
+    createMachine: () => new KvMachine(),
+    transport,
+    storage,
+    clock,
+    tickMs: 50,
+    requestTimeoutMs: 1000,
+    deferWrites: (release) => releases.push(release),
+  });
+  node.start();
+  await settle();
+  for (let tick = 0; !node.serving || storage.inFlight; tick++) {
+    if (tick > 200) throw new Error(`a lone voter should lead: ${JSON.stringify(node.view())}`);
+    if (storage.inFlight) await storage.complete();
+    else clock.advance(50);
+  }
+  return { node, storage, releases };
+}
+
 describe('ZabNode, the driver', () => {
+  it('client requests submitted in one turn are one write, started when deferWrites releases them', async () => {
+    const { node, storage, releases } = await servingLoneLeader();
+    const batchesBefore = storage.batches.length;
+    const results: ApplyResult[] = [];
+    for (const value of ['a', 'b', 'c']) node.request('op', { type: 'put', key: 'k', value }, (result) => results.push(result));
+    expect(storage.batches.length).toBe(batchesBefore);
+    expect(releases.length).toBe(1);
+    releases.shift()!();
+    expect(storage.batches.length).toBe(batchesBefore + 1);
+    expect(storage.batches[batchesBefore]!.flatMap((op) => (op.kind === 'appendProposals' ? op.proposals.map((each) => each.txn.op) : []))).toEqual(['a', 'b', 'c'].map((value) => ({ type: 'put', key: 'k', value })));
+    await storage.complete();
+    expect(results.map((result) => result.ok)).toEqual([true, true, true]);
+  });
+
   it('group commit: proposals that arrive while a write is in flight are written in one batch, acked after it by one cumulative ack', async () => {
     const { storage, transport } = await servingFollower();
     const batchesBefore = storage.batches.length;
