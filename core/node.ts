@@ -25,9 +25,10 @@ export interface NodeOptions {
   readonly hooks?: ServerHooks;
   /**
    * Optional: runs `release` soon, after what the current task is still doing (the browser passes
-   * `queueMicrotask`). A client request then starts no storage write until `release` runs, so
-   * requests submitted one after another in the same turn (many calls of one session in flight)
-   * are one write. Without it (the simulator) a request's write starts at once.
+   * `queueMicrotask`, the simulator an event later in the same instant). A client request then
+   * starts no storage write until `release` runs, so requests submitted one after another in the
+   * same turn (many calls of one session in flight) are one write. Without it a request's write
+   * starts at once.
    */
   readonly deferWrites?: (release: () => void) => void;
 }
