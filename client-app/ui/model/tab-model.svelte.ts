@@ -21,11 +21,15 @@ interface Knowledge {
   source: string;
 }
 
-/** A dot per link and group of messages at most this often; the messages between are counted into it. */
-const PULSE_GAP_MS = 150;
 /** How long a dot travels between two seats (a pace a person can follow). */
 const PULSE_TRAVEL_MS = 600;
-const PULSES_KEPT = 60;
+/**
+ * A dot per link and kind of message at most this often; the messages between are counted into
+ * the next one ("12× PROPOSAL"). As long as a dot travels: every dot is a layer of its own that
+ * the page's main thread (the protocol's thread too) lays out on each frame, so under load the
+ * ring holds one dot per link and kind, never a trail of them.
+ */
+const PULSE_GAP_MS = PULSE_TRAVEL_MS;
 /** The views publish at most this often (10 per second): smooth enough to follow, cheap for the protocol sharing the thread. */
 const PUBLISH_INTERVAL_MS = 100;
 const TAB_LOG_LINES = 60;
@@ -66,6 +70,8 @@ export class TabModel {
   private readonly everSeen = new Set<number>();
   private readonly pendingPulses = new Map<string, { from: number; to: number; category: string; count: number; last: string }>();
   private readonly lastPulseAt = new Map<string, number>();
+  /** When each dot on the ring arrives: an arrived dot leaves the page (and its layer with it). */
+  private readonly pulseArrivals = new Map<number, number>();
   private nextPulseId = 1;
   private readonly schedule = frameScheduler(() => this.publish(), PUBLISH_INTERVAL_MS);
   private seatsKey = '';
@@ -234,10 +240,15 @@ export class TabModel {
       if (now - last < PULSE_GAP_MS) continue; // keep counting into the next dot
       this.pendingPulses.delete(key);
       this.lastPulseAt.set(key, now);
-      fresh.push({ id: this.nextPulseId++, from: pending.from, to: pending.to, category: pending.category, count: pending.count, label: pending.count > 1 ? `${pending.count}× ${pending.last}` : pending.last, durationMs: PULSE_TRAVEL_MS });
+      const pulse: Pulse = { id: this.nextPulseId++, from: pending.from, to: pending.to, category: pending.category, count: pending.count, label: pending.count > 1 ? `${pending.count}× ${pending.last}` : pending.last, durationMs: PULSE_TRAVEL_MS };
+      this.pulseArrivals.set(pulse.id, now + PULSE_TRAVEL_MS);
+      fresh.push(pulse);
     }
-    if (this.pendingPulses.size > 0) this.schedule(); // the held-back dots go out on a later frame
-    if (fresh.length > 0) this.pulses = [...this.pulses, ...fresh].slice(-PULSES_KEPT);
+    const travelling = this.pulses.filter((pulse) => (this.pulseArrivals.get(pulse.id) ?? 0) > now);
+    for (const pulse of this.pulses) if (!travelling.includes(pulse)) this.pulseArrivals.delete(pulse.id);
+    // Held-back dots go out, and arrived ones leave, on a later frame.
+    if (this.pendingPulses.size > 0 || this.pulseArrivals.size > 0) this.schedule();
+    if (fresh.length > 0 || travelling.length !== this.pulses.length) this.pulses = [...travelling, ...fresh];
   }
 
   private computeSeats(status: TabStatus, now: number): SeatView[] {
