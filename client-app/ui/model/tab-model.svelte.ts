@@ -30,8 +30,13 @@ const PULSE_TRAVEL_MS = 600;
  * ring holds one dot per link and kind, never a trail of them.
  */
 const PULSE_GAP_MS = PULSE_TRAVEL_MS;
-/** The views publish at most this often (10 per second): smooth enough to follow, cheap for the protocol sharing the thread. */
-const PUBLISH_INTERVAL_MS = 100;
+/**
+ * The page publishes at most this often (20 frames a second), and each frame redraws at most one
+ * of the views that draw many rows (PANELS), so each of them is redrawn up to 5 times a second:
+ * smooth enough to follow, and no single frame holds the thread the protocol shares for long.
+ * Under load the interval grows with what a frame costs (frame.ts).
+ */
+const PUBLISH_INTERVAL_MS = 50;
 const TAB_LOG_LINES = 60;
 /**
  * Knowledge older than this is shown as "not heard", with what it said and its age beside: a
@@ -74,6 +79,18 @@ export class TabModel {
   private readonly pulseArrivals = new Map<number, number>();
   private nextPulseId = 1;
   private readonly schedule = frameScheduler(() => this.publish(), PUBLISH_INTERVAL_MS);
+  /**
+   * The views that redraw many rows, which take turns: one per frame. Redrawn together they took
+   * one frame of ~25 ms (script, then layout and paint of hundreds of rows) on a two-core machine
+   * showing three tabs, and a write arriving meanwhile waited that long.
+   */
+  private readonly panels: readonly { readonly pending: () => boolean; readonly publish: () => void }[] = [
+    { pending: () => this.feed.pending, publish: () => this.feed.publish() },
+    { pending: () => this.tree.pending, publish: () => this.tree.flush() },
+    { pending: () => this.log.pending(this.server), publish: () => this.log.refresh(this.server) },
+    { pending: () => this.tabLogPending(), publish: () => (this.tabLog = this.app.logs.slice(-TAB_LOG_LINES).reverse()) },
+  ];
+  private turn = 0;
   private seatsKey = '';
 
   constructor(private readonly app: TabApp) {
@@ -226,11 +243,20 @@ export class TabModel {
       this.seats = seats;
     }
     this.publishPulses(now);
-    this.feed.publish();
-    this.log.refresh(this.server);
-    this.tree.flush();
+    for (let tried = 0; tried < this.panels.length; tried++) {
+      const panel = this.panels[this.turn]!;
+      this.turn = (this.turn + 1) % this.panels.length;
+      if (panel.pending()) {
+        panel.publish();
+        break;
+      }
+    }
+    if (this.panels.some((panel) => panel.pending())) this.schedule();
+  }
+
+  private tabLogPending(): boolean {
     const logs = this.app.logs;
-    if (this.tabLog.length === 0 || logs[logs.length - 1] !== this.tabLog[0]) this.tabLog = logs.slice(-TAB_LOG_LINES).reverse();
+    return logs.length > 0 && logs[logs.length - 1] !== this.tabLog[0];
   }
 
   private publishPulses(now: number): void {
