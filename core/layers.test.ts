@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from './testing/source-files.ts';
 
 /**
  * The layout table of docs/ARCHITECTURE.md, as a test: which top-level folder (layer) may
@@ -55,14 +56,6 @@ const ROOT_FILES_IN_NO_LAYER = new Set(['vite.config.ts', 'vitest.config.ts']);
 
 const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', '.git', 'sim-failures', 'test-results', 'playwright-report']);
 
-function sources(directory: string): string[] {
-  return readdirSync(directory).flatMap((name) => {
-    if (SKIPPED_DIRECTORIES.has(name) || name.startsWith('.')) return [];
-    const path = join(directory, name);
-    if (statSync(path).isDirectory()) return sources(path);
-    return /\.(ts|svelte)$/.test(name) ? [path] : [];
-  });
-}
 
 /** Every module specifier a file imports or re-exports, statically or dynamically. */
 export function importsOf(text: string): string[] {
@@ -139,7 +132,7 @@ export function nodeImportsInBrowser(read: (path: string) => string | null, entr
 describe('the layout table (docs/ARCHITECTURE.md)', () => {
   // This file is left out: its made-up examples below are imports only in name.
   const self = new URL(import.meta.url).pathname;
-  const files = sources(ROOT)
+  const files = sourceFiles(ROOT, { withoutTests: false, skipDirectories: SKIPPED_DIRECTORIES })
     .filter((path) => path !== self)
     .map((path) => ({ path, text: readFileSync(path, 'utf8') }));
 

@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from './testing/source-files.ts';
 
 /**
  * core/ is a pure state machine: no timers, clocks or randomness of its own (they would make the
@@ -9,13 +10,6 @@ import { describe, expect, it } from 'vitest';
  */
 const CORE = new URL('.', import.meta.url).pathname;
 
-function sources(directory: string): string[] {
-  return readdirSync(directory).flatMap((name) => {
-    const path = join(directory, name);
-    if (statSync(path).isDirectory()) return sources(path);
-    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
-  });
-}
 
 const FORBIDDEN: readonly [RegExp, string][] = [
   [/\bDate\.now\s*\(/, 'Date.now: time comes from the Clock or from ticks'],
@@ -29,7 +23,8 @@ const FORBIDDEN: readonly [RegExp, string][] = [
 ];
 
 describe('core/ purity', () => {
-  const files = sources(CORE);
+  // Tests and test helpers (testing/) run in Node only: they may use its APIs.
+  const files = sourceFiles(CORE, { names: /\.ts$/ });
 
   it('finds the sources it checks', () => {
     expect(files.length).toBeGreaterThan(30);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { openTabs, waitForEnsemble } from './cluster.ts';
 import { expect, test } from './fixtures.ts';
+import { CATEGORIES } from '../client-app/ui/model/kinds.ts';
 import { REPOSITORY_ROOT } from './processes.ts';
 import { ELECTION_TIMEOUT_MS, RUN_TIMEOUT_MS, type Tab } from './tab.ts';
 
@@ -169,6 +170,28 @@ async function expectFeedControls(leader: Tab, follower: number, epoch: string, 
   expect(during).toBe(true);
   await expect(page.getByTestId('tree').locator('[data-path="/ui-demo"]')).toContainText('streamed 59');
   expect(await boxes(), 'regions before and after 60 writes').toEqual(before);
+
+  // Under a stream of pipelined writes the ring holds at most one dot per link and kind of
+  // message (each dot is a layer the page's main thread, the protocol's too, lays out every
+  // frame), and a dot that arrived leaves the page.
+  const maxDots = page.evaluate(async () => {
+    const page = globalThis as unknown as { tabkeeper: { run(op: unknown): Promise<{ ok: boolean }> }; document: { querySelectorAll(selector: string): { length: number } } };
+    const keeper = page.tabkeeper;
+    const dots = () => page.document.querySelectorAll('[data-testid="pulse"]').length;
+    let most = 0;
+    let left = 1500;
+    const lane = async () => {
+      while (left-- > 0) {
+        await keeper.run({ op: 'set', path: '/ui-demo', data: `piped ${left}`, version: -1 });
+        most = Math.max(most, dots());
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, lane));
+    return most;
+  });
+  // The leader's own links in a three-seat cluster, both ways; heartbeats are never drawn.
+  expect(await maxDots, 'dots on the ring at once while writes stream').toBeLessThanOrEqual(4 * (CATEGORIES.length - 1));
+  await expect(page.getByTestId('pulse'), 'every dot leaves once it arrived').toHaveCount(0, { timeout: 10_000 });
 }
 
 /** Puts screenshots side by side in one image (a blank page showing them as <img>). */

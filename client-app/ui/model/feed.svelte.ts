@@ -93,6 +93,11 @@ export class FeedStore {
     this.paused = paused;
   }
 
+  /** Whether `publish` would draw something new (messages arrived, or the rate must fall back to 0). */
+  get pending(): boolean {
+    return this.added > 0 || this.rate > 0;
+  }
+
   publish(): void {
     const now = performance.now();
     if (this.lastPublishMs > 0 && now > this.lastPublishMs) this.rate = Math.round((1000 * this.added) / (now - this.lastPublishMs));

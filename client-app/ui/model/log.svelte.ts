@@ -112,10 +112,15 @@ export class LogStore {
     this.key = ''; // force a rebuild
   }
 
+  /** Whether `refresh` would draw something new. */
+  pending(server: ServerReader | null): boolean {
+    return server !== null && keyOf(server) !== this.key;
+  }
+
   refresh(server: ServerReader | null): void {
     if (server === null) return;
     const log = server.log;
-    const key = `${formatZxid(log.lastZxid)}|${formatZxid(server.committedZxid)}|${formatZxid(log.baseZxid)}|${formatZxid(server.snapshotZxid)}|${log.length}`;
+    const key = keyOf(server);
     if (key === this.key) return;
     this.key = key;
     const committed = server.committedZxid;
@@ -136,4 +141,10 @@ export class LogStore {
       syncNotes: this.notes,
     };
   }
+}
+
+/** What the log picture is drawn from: it is redrawn only when this moves. */
+function keyOf(server: ServerReader): string {
+  const log = server.log;
+  return `${formatZxid(log.lastZxid)}|${formatZxid(server.committedZxid)}|${formatZxid(log.baseZxid)}|${formatZxid(server.snapshotZxid)}|${log.length}`;
 }

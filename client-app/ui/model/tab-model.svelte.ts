@@ -21,13 +21,22 @@ interface Knowledge {
   source: string;
 }
 
-/** A dot per link and group of messages at most this often; the messages between are counted into it. */
-const PULSE_GAP_MS = 150;
 /** How long a dot travels between two seats (a pace a person can follow). */
 const PULSE_TRAVEL_MS = 600;
-const PULSES_KEPT = 60;
-/** The views publish at most this often (10 per second): smooth enough to follow, cheap for the protocol sharing the thread. */
-const PUBLISH_INTERVAL_MS = 100;
+/**
+ * A dot per link and kind of message at most this often; the messages between are counted into
+ * the next one ("12× PROPOSAL"). As long as a dot travels: every dot is a layer of its own that
+ * the page's main thread (the protocol's thread too) lays out on each frame, so under load the
+ * ring holds one dot per link and kind, never a trail of them.
+ */
+const PULSE_GAP_MS = PULSE_TRAVEL_MS;
+/**
+ * The page publishes at most this often (20 frames a second), and each frame redraws at most one
+ * of the views that draw many rows (PANELS), so each of them is redrawn up to 5 times a second:
+ * smooth enough to follow, and no single frame holds the thread the protocol shares for long.
+ * Under load the interval grows with what a frame costs (frame.ts).
+ */
+const PUBLISH_INTERVAL_MS = 50;
 const TAB_LOG_LINES = 60;
 /**
  * Knowledge older than this is shown as "not heard", with what it said and its age beside: a
@@ -66,8 +75,22 @@ export class TabModel {
   private readonly everSeen = new Set<number>();
   private readonly pendingPulses = new Map<string, { from: number; to: number; category: string; count: number; last: string }>();
   private readonly lastPulseAt = new Map<string, number>();
+  /** When each dot on the ring arrives: an arrived dot leaves the page (and its layer with it). */
+  private readonly pulseArrivals = new Map<number, number>();
   private nextPulseId = 1;
   private readonly schedule = frameScheduler(() => this.publish(), PUBLISH_INTERVAL_MS);
+  /**
+   * The views that redraw many rows, which take turns: one per frame. Redrawn together they took
+   * one frame of ~25 ms (script, then layout and paint of hundreds of rows) on a two-core machine
+   * showing three tabs, and a write arriving meanwhile waited that long.
+   */
+  private readonly panels: readonly { readonly pending: () => boolean; readonly publish: () => void }[] = [
+    { pending: () => this.feed.pending, publish: () => this.feed.publish() },
+    { pending: () => this.tree.pending, publish: () => this.tree.flush() },
+    { pending: () => this.log.pending(this.server), publish: () => this.log.refresh(this.server) },
+    { pending: () => this.tabLogPending(), publish: () => (this.tabLog = this.app.logs.slice(-TAB_LOG_LINES).reverse()) },
+  ];
+  private turn = 0;
   private seatsKey = '';
 
   constructor(private readonly app: TabApp) {
@@ -220,11 +243,20 @@ export class TabModel {
       this.seats = seats;
     }
     this.publishPulses(now);
-    this.feed.publish();
-    this.log.refresh(this.server);
-    this.tree.flush();
+    for (let tried = 0; tried < this.panels.length; tried++) {
+      const panel = this.panels[this.turn]!;
+      this.turn = (this.turn + 1) % this.panels.length;
+      if (panel.pending()) {
+        panel.publish();
+        break;
+      }
+    }
+    if (this.panels.some((panel) => panel.pending())) this.schedule();
+  }
+
+  private tabLogPending(): boolean {
     const logs = this.app.logs;
-    if (this.tabLog.length === 0 || logs[logs.length - 1] !== this.tabLog[0]) this.tabLog = logs.slice(-TAB_LOG_LINES).reverse();
+    return logs.length > 0 && logs[logs.length - 1] !== this.tabLog[0];
   }
 
   private publishPulses(now: number): void {
@@ -234,10 +266,15 @@ export class TabModel {
       if (now - last < PULSE_GAP_MS) continue; // keep counting into the next dot
       this.pendingPulses.delete(key);
       this.lastPulseAt.set(key, now);
-      fresh.push({ id: this.nextPulseId++, from: pending.from, to: pending.to, category: pending.category, count: pending.count, label: pending.count > 1 ? `${pending.count}× ${pending.last}` : pending.last, durationMs: PULSE_TRAVEL_MS });
+      const pulse: Pulse = { id: this.nextPulseId++, from: pending.from, to: pending.to, category: pending.category, count: pending.count, label: pending.count > 1 ? `${pending.count}× ${pending.last}` : pending.last, durationMs: PULSE_TRAVEL_MS };
+      this.pulseArrivals.set(pulse.id, now + PULSE_TRAVEL_MS);
+      fresh.push(pulse);
     }
-    if (this.pendingPulses.size > 0) this.schedule(); // the held-back dots go out on a later frame
-    if (fresh.length > 0) this.pulses = [...this.pulses, ...fresh].slice(-PULSES_KEPT);
+    const travelling = this.pulses.filter((pulse) => (this.pulseArrivals.get(pulse.id) ?? 0) > now);
+    for (const pulse of this.pulses) if (!travelling.includes(pulse)) this.pulseArrivals.delete(pulse.id);
+    // Held-back dots go out, and arrived ones leave, on a later frame.
+    if (this.pendingPulses.size > 0 || this.pulseArrivals.size > 0) this.schedule();
+    if (fresh.length > 0 || travelling.length !== this.pulses.length) this.pulses = [...travelling, ...fresh];
   }
 
   private computeSeats(status: TabStatus, now: number): SeatView[] {
