@@ -90,8 +90,8 @@ class ManualTransport implements Transport {
 }
 
 class ManualClock implements Clock {
-  private time = 0;
   private next = 1;
+  constructor(private time = 0) {}
   private readonly timers = new Map<number, { at: number; callback: () => void }>();
   now(): number {
     return this.time;
@@ -176,6 +176,20 @@ async function servingLoneLeader() {
 }
 
 describe('ZabNode, the driver', () => {
+  it("keeps the clock's time from its start, before its first tick (session touches and txns are stamped with it)", async () => {
+    // A browser's clock is far from 0 when a tab starts, and a tab can lead before its first tick
+    // (an election by messages alone): touches stamped 0 then made the leader expire, at that
+    // first tick, every session as silent since 1970 (a tab's first write failed SessionExpired).
+    const startMs = 1_796_000_000_000;
+    const clock = new ManualClock(startMs);
+    const node = new ZabNode({ config: serverConfig(2, 3), createMachine: () => new KvMachine(), transport: new ManualTransport(), storage: new ManualStorage(), clock, tickMs: 50, requestTimeoutMs: 1000 });
+    node.start();
+    await settle();
+    expect(node.inspect().timeMs).toBe(startMs);
+    clock.advance(50);
+    expect(node.inspect().timeMs).toBe(startMs + 50);
+    node.stop();
+  });
   it('client requests submitted in one turn are one write, started when deferWrites releases them', async () => {
     const { node, storage, releases } = await servingLoneLeader();
     const batchesBefore = storage.batches.length;

@@ -83,7 +83,7 @@ export class ZabNode {
   private servingReported = false;
 
   constructor(private readonly options: NodeOptions) {
-    this.server = new ZabServer(options.config, options.createMachine, options.hooks);
+    this.server = new ZabServer(options.config, options.createMachine, options.hooks, options.clock.now());
     // Request ids must not repeat across restarts: a txn of a previous life may still commit.
     this.nextRequestId = Math.floor(options.clock.now() * 1000);
     options.transport.onMessage((from, data) => this.receive(from, data));

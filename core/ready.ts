@@ -94,6 +94,8 @@ export interface ServerReader extends ServerStanding {
   /** The committed state (the leader's speculative copy is not shown). */
   readonly machine: StateReader;
   readonly admission: Pick<Admission, 'storageId' | 'forcing' | 'committed' | 'view'>;
+  /** The driver's clock as the server last heard it (ms): the time txns and session touches are stamped with. */
+  readonly timeMs: number;
 }
 
 /** The reads of a state machine: what a view may do with the committed state. */

@@ -110,8 +110,13 @@ export class ZabServer {
   /** Bumped on every role change; Ready batches and Persisted reports of older ones are fenced. */
   incarnation = 0;
   ticks = 0;
-  /** The driver's clock at the last tick (ms); the leader stamps txns with it. */
-  timeMs = 0;
+  /**
+   * The driver's clock at the last tick (ms), or when the server started: the leader stamps txns
+   * and session touches with it. It starts at the clock's time, not 0: a tab can lead before its
+   * first tick (an election by messages alone), and touches stamped 0 then looked, at that first
+   * tick, as if every session had been silent since 1970, so the leader expired them all.
+   */
+  timeMs: number;
   private role: Role = RECOVERING;
   /** Tick at which each peer was last heard from (any valid message). */
   private readonly lastHeardTick = new Map<ServerId, number>();
@@ -142,7 +147,10 @@ export class ZabServer {
     readonly config: ServerConfig,
     private readonly createMachine: StateMachineFactory,
     private readonly hooks: ServerHooks = {},
+    /** The driver's clock when the server starts (the simulator's world starts at 0). */
+    startMs = 0,
   ) {
+    this.timeMs = startMs;
     assert(config.sid >= 1, () => `sid ${config.sid} must be >= 1`);
     assert(config.voterCount >= 1, () => `voterCount ${config.voterCount} must be >= 1`);
     this.sid = config.sid;
