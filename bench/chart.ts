@@ -56,8 +56,8 @@ export function renderChart(results: BenchResults): string {
   const maxThroughput = Math.max(...results.throughput.flatMap((row) => [row.tabkeeper.opsPerSecond, row.zookeeper?.opsPerSecond ?? 0]));
   for (const row of results.throughput) {
     parts.push(`<text x="${rightX}" y="${y2 + 12}" font-size="11">${escape(row.name.replace(`, 64 outstanding`, ''))}</text>`);
-    parts.push(bar(rightX + 180, y2, row.tabkeeper.opsPerSecond, maxThroughput, 150, 7, COLORS.tabkeeper, `TabKeeper ${row.tabkeeper.opsPerSecond.toFixed(0)}`));
-    if (row.zookeeper !== null) parts.push(bar(rightX + 180, y2 + 9, row.zookeeper.opsPerSecond, maxThroughput, 150, 7, COLORS.zookeeper, `ZooKeeper ${row.zookeeper.opsPerSecond.toFixed(0)}`));
+    parts.push(bar(rightX + 200, y2, row.tabkeeper.opsPerSecond, maxThroughput, 150, 7, COLORS.tabkeeper, `TabKeeper ${row.tabkeeper.opsPerSecond.toFixed(0)}`));
+    if (row.zookeeper !== null) parts.push(bar(rightX + 200, y2 + 9, row.zookeeper.opsPerSecond, maxThroughput, 150, 7, COLORS.zookeeper, `ZooKeeper ${row.zookeeper.opsPerSecond.toFixed(0)}`));
     y2 += ROW - 6;
   }
   // Other figures as text.

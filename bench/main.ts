@@ -35,6 +35,8 @@ const PIPELINED_TOTAL = 3000;
 const OUTSTANDING = 64;
 const RECOVERY_TXNS = [1_000, 10_000, 100_000];
 const SIM_SEEDS = 300;
+/** Marks the rows measured on tabs with no views mounted (`?views=0`). */
+const NO_VIEWS = ', no views';
 
 /** Cleanups run newest first, once, whether the run ends, fails or is interrupted. */
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -138,6 +140,21 @@ async function main(): Promise<void> {
   const tkPipe5Leader = await measurePipelined(five.leader, SET_OP, PIPELINED_TOTAL, OUTSTANDING);
   for (const tab of five.tabs) await tab.close();
 
+  // The same cluster with no views mounted (`?views=0`): the protocol alone, as an application
+  // embedding TabKeeper without its demo page would run it. The rows above are the page people see.
+  progress('three seats, views not mounted: latency and pipelined');
+  const bare = await openEnsemble(context, signaling.url, 3, { views: '0' });
+  const bareFollower = bare.followers[0]!;
+  await bare.leader.runOk(CREATE_OP);
+  const noViews = {
+    leaderSet: summarize(`setData from the leader${NO_VIEWS}`, await measureSequence(bare.leader, [SET_OP], TABKEEPER_COUNT, WARMUP_COUNT)),
+    followerSet: summarize(`setData from a follower${NO_VIEWS}`, await measureSequence(bareFollower, [SET_OP], TABKEEPER_COUNT, WARMUP_COUNT)),
+    syncedRead: summarize(`synced read from a follower${NO_VIEWS}`, await measureSequence(bareFollower, [GET_OP], TABKEEPER_COUNT, WARMUP_COUNT)),
+    pipeFollower: await measurePipelined(bareFollower, SET_OP, PIPELINED_TOTAL, OUTSTANDING),
+    pipeLeader: await measurePipelined(bare.leader, SET_OP, PIPELINED_TOTAL, OUTSTANDING),
+  };
+  for (const tab of bare.tabs) await tab.close();
+
   let zk: ZooKeeperResults | null = null;
   if (zookeeperInstalled()) {
     progress('ZooKeeper: three servers on loopback');
@@ -155,12 +172,17 @@ async function main(): Promise<void> {
     latencyRow(tk.leaderPair, zk?.leaderPair ?? null, 2 * boundMs),
     latencyRow(tk.followerPair, zk?.followerPair ?? null, 2 * boundMs),
     latencyRow(tk.syncedRead, zk?.syncedRead ?? null, roundTrip.p50Ms),
+    latencyRow(noViews.leaderSet, zk?.leaderSet ?? null, boundMs),
+    latencyRow(noViews.followerSet, zk?.followerSet ?? null, boundMs),
+    latencyRow(noViews.syncedRead, zk?.syncedRead ?? null, roundTrip.p50Ms),
   ];
   const throughput: ThroughputRow[] = [
     throughputRow(`3 seats, ${OUTSTANDING} outstanding, from a follower`, tkPipe3Follower, zk?.pipeFollower ?? null),
     throughputRow(`3 seats, ${OUTSTANDING} outstanding, from the leader`, tkPipe3Leader, zk?.pipeLeader ?? null),
     throughputRow(`5 seats, ${OUTSTANDING} outstanding, from a follower`, tkPipe5Follower, null),
     throughputRow(`5 seats, ${OUTSTANDING} outstanding, from the leader`, tkPipe5Leader, null),
+    throughputRow(`3 seats, ${OUTSTANDING} outstanding, from a follower${NO_VIEWS}`, noViews.pipeFollower, zk?.pipeFollower ?? null),
+    throughputRow(`3 seats, ${OUTSTANDING} outstanding, from the leader${NO_VIEWS}`, noViews.pipeLeader, zk?.pipeLeader ?? null),
   ];
   const results: BenchResults = {
     date: new Date().toISOString(),
@@ -287,27 +309,27 @@ function printReport(results: BenchResults): void {
     `load average at start ${m.loadAverageAtStart.join(' / ')}${m.note === null ? '' : `; ${m.note}`}`,
     'timed in the page (TabKeeper, baselines) or the client process (ZooKeeper) with performance.now(); warm-up iterations dropped',
     '',
-    `${'baseline'.padEnd(46)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}`,
-    `${b.roundTrip.name.padEnd(46)}${ms(b.roundTrip.p50Ms)}${ms(b.roundTrip.p99Ms)}`,
-    `${b.indexedDb.name.padEnd(46)}${ms(b.indexedDb.p50Ms)}${ms(b.indexedDb.p99Ms)}`,
-    `${'bound of one replicated write (A p50 + B p50)'.padEnd(46)}${ms(b.boundMs)}`,
-    ...(b.indexedDbThreeWriters === undefined ? [] : [`${b.indexedDbThreeWriters.name.padEnd(46)}${ms(b.indexedDbThreeWriters.p50Ms)}${ms(b.indexedDbThreeWriters.p99Ms)}`]),
+    `${'baseline'.padEnd(52)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}`,
+    `${b.roundTrip.name.padEnd(52)}${ms(b.roundTrip.p50Ms)}${ms(b.roundTrip.p99Ms)}`,
+    `${b.indexedDb.name.padEnd(52)}${ms(b.indexedDb.p50Ms)}${ms(b.indexedDb.p99Ms)}`,
+    `${'bound of one replicated write (A p50 + B p50)'.padEnd(52)}${ms(b.boundMs)}`,
+    ...(b.indexedDbThreeWriters === undefined ? [] : [`${b.indexedDbThreeWriters.name.padEnd(52)}${ms(b.indexedDbThreeWriters.p50Ms)}${ms(b.indexedDbThreeWriters.p99Ms)}`]),
     '',
-    `${'latency (3 seats)'.padEnd(46)}${'TK p50'.padStart(8)}${'TK p99'.padStart(8)}${'ZK p50'.padStart(8)}${'ZK p99'.padStart(8)}${'/bound'.padStart(8)}${'p99/ZK'.padStart(8)}`,
-    ...results.latency.map((row) => `${row.name.padEnd(46)}${ms(row.tabkeeper.p50Ms)}${ms(row.tabkeeper.p99Ms)}${zkCell(row.zookeeper)}${x(row.ratioToBound)}${x(row.p99RatioToZooKeeper)}`),
+    `${'latency (3 seats)'.padEnd(52)}${'TK p50'.padStart(8)}${'TK p99'.padStart(8)}${'ZK p50'.padStart(8)}${'ZK p99'.padStart(8)}${'/bound'.padStart(8)}${'p99/ZK'.padStart(8)}`,
+    ...results.latency.map((row) => `${row.name.padEnd(52)}${ms(row.tabkeeper.p50Ms)}${ms(row.tabkeeper.p99Ms)}${zkCell(row.zookeeper)}${x(row.ratioToBound)}${x(row.p99RatioToZooKeeper)}`),
     '  (/bound: p50 over one bound for a set, two for a create+delete pair, one round trip for a synced read)',
     '',
-    `${'pipelined setData'.padEnd(46)}${'TK op/s'.padStart(8)}${'TK p99'.padStart(8)}${'ZK op/s'.padStart(8)}${'ZK p99'.padStart(8)}${'TK/ZK'.padStart(8)}`,
+    `${'pipelined setData'.padEnd(52)}${'TK op/s'.padStart(8)}${'TK p99'.padStart(8)}${'ZK op/s'.padStart(8)}${'ZK p99'.padStart(8)}${'TK/ZK'.padStart(8)}`,
     ...results.throughput.map(
       (row) =>
-        `${row.name.padEnd(46)}${row.tabkeeper.opsPerSecond.toFixed(0).padStart(8)}${ms(row.tabkeeper.latency.p99Ms)}${(row.zookeeper?.opsPerSecond.toFixed(0) ?? '-').padStart(8)}${row.zookeeper === null ? '-'.padStart(8) : ms(row.zookeeper.latency.p99Ms)}${x(row.zookeeper === null ? null : row.tabkeeper.opsPerSecond / row.zookeeper.opsPerSecond)}`,
+        `${row.name.padEnd(52)}${row.tabkeeper.opsPerSecond.toFixed(0).padStart(8)}${ms(row.tabkeeper.latency.p99Ms)}${(row.zookeeper?.opsPerSecond.toFixed(0) ?? '-').padStart(8)}${row.zookeeper === null ? '-'.padStart(8) : ms(row.zookeeper.latency.p99Ms)}${x(row.zookeeper === null ? null : row.tabkeeper.opsPerSecond / row.zookeeper.opsPerSecond)}`,
     ),
     '',
-    ...results.failover.map((row) => `${`failover: ${row.name}`.padEnd(46)}${`${row.gapMs.toFixed(0)} ms longest gap between writes`}`),
-    ...results.recovery.map((row) => `${`recovery: reload with ${row.txns} txns committed`.padEnd(46)}${`${row.reloadToServingMs} ms until serving`}`),
-    `${'memory: JS heap per tab (3 seats)'.padEnd(46)}${results.memory.heapBytesPerTab.map((bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`).join(', ')}`,
-    `${'memory: JS heap per tab after 100k txns'.padEnd(46)}${results.memory.heapBytesPerTabAfterRecovery.map((bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`).join(', ')}`,
-    `${'simulator (tree workload)'.padEnd(46)}${results.simulator === null ? 'failed' : `${results.simulator.seedsPerSecond.toFixed(1)} seeds/s (${results.simulator.seeds} seeds, ${results.simulator.workers} workers, ${results.simulator.failed} failed)`}`,
+    ...results.failover.map((row) => `${`failover: ${row.name}`.padEnd(52)}${`${row.gapMs.toFixed(0)} ms longest gap between writes`}`),
+    ...results.recovery.map((row) => `${`recovery: reload with ${row.txns} txns committed`.padEnd(52)}${`${row.reloadToServingMs} ms until serving`}`),
+    `${'memory: JS heap per tab (3 seats)'.padEnd(52)}${results.memory.heapBytesPerTab.map((bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`).join(', ')}`,
+    `${'memory: JS heap per tab after 100k txns'.padEnd(52)}${results.memory.heapBytesPerTabAfterRecovery.map((bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`).join(', ')}`,
+    `${'simulator (tree workload)'.padEnd(52)}${results.simulator === null ? 'failed' : `${results.simulator.seedsPerSecond.toFixed(1)} seeds/s (${results.simulator.seeds} seeds, ${results.simulator.workers} workers, ${results.simulator.failed} failed)`}`,
     '',
   ];
   process.stdout.write(lines.join('\n'));

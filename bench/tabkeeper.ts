@@ -12,9 +12,10 @@ import type { Tab } from '../e2e/tab.ts';
 
 export const BENCH_PATH = '/bench';
 
-export async function openEnsemble(context: BrowserContext, serverUrl: string, size = 3): Promise<Ensemble & { tabs: Tab[] }> {
+/** `query`: extra URL parameters of every tab (`{ views: '0' }`: the tab with no views mounted). */
+export async function openEnsemble(context: BrowserContext, serverUrl: string, size = 3, query?: Readonly<Record<string, string>>): Promise<Ensemble & { tabs: Tab[] }> {
   const cluster = `bench-${randomBytes(4).toString('hex')}`;
-  const tabs = await openTabs(context, { serverUrl, cluster, size }, size);
+  const tabs = await openTabs(context, { serverUrl, cluster, size, ...(query === undefined ? {} : { query }) }, size);
   return { ...(await waitForEnsemble(tabs)), tabs };
 }
 
