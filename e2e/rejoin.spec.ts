@@ -107,10 +107,11 @@ test('twenty 1 MiB values written while a tab is closed: reopened, it catches up
   expect(backLog, "the reopened tab's log").toMatch(/installs snapshot at/);
   // One sync did it (issue 12): the SNAP holds the link for seconds with the leader's PINGs behind
   // it; the learner answers each chunk, so the leader keeps it and the sync is not started over.
-  // Measured on a 2-core machine (the catch-up note): 3.4-3.6 s in 4 runs of 5 before, when the
-  // leader dropped the learner mid-SNAP and it synced again (once it stayed LOOKING for 45 s);
-  // 1.8-2.6 s with one sync: ~0.4 s page and storage, ~0.2 s building the SNAP, ~1.3 s moving its
-  // 21 MB over the DataChannel, ~0.2 s restoring and checking it, ~0.1 s writing it.
+  // Measured on a 2-core machine (the catch-up note): before, 3.4-5.0 s in 11 runs of 17, where the
+  // leader had dropped the learner mid-SNAP and it synced again, 1.8-1.9 s in 5, and once stuck
+  // LOOKING for 45 s; after, 1.8-2.6 s in 12 runs of 12, one sync each: ~0.4 s page and storage,
+  // ~0.1 s building the SNAP, ~1.0-1.5 s moving its 21 MB over the DataChannel (the same with
+  // 64 KiB frames), ~0.2 s restoring and checking it, ~0.1 s writing it.
   expect(backLog, "the reopened tab's log: LOOKING again after following").not.toMatch(/becomes LOOKING/);
 
   const mismatches = await back.page.evaluate(
