@@ -7,7 +7,7 @@ import type { Message } from './messages.ts';
 import { ZabNode } from './node.ts';
 import type { ApplyResult } from './state-machine.ts';
 import { EMPTY_PERSISTED_STATE, type PersistedState, type PersistOp, type Storage } from './storage.ts';
-import type { Transport } from './transport.ts';
+import type { BatchBounds, Transport } from './transport.ts';
 import type { ServerId } from './types.ts';
 import { zxid } from './zxid.ts';
 
@@ -55,6 +55,7 @@ class ManualTransport implements Transport {
   readonly sent: { to: ServerId; message: Message }[] = [];
   private receive: (from: ServerId, data: unknown) => void = () => {};
   private down: (peer: ServerId) => void = () => {};
+  private bounds: BatchBounds | null = null;
   send(to: ServerId, message: Message): void {
     this.sent.push({ to, message });
   }
@@ -67,6 +68,18 @@ class ManualTransport implements Transport {
   }
   deliver(from: ServerId, data: unknown): void {
     this.receive(from, data);
+  }
+  /** Messages that arrived together (one channel message), as the browser's transport hands them over. */
+  deliverBatch(from: ServerId, batch: readonly unknown[]): void {
+    this.bounds?.begin();
+    try {
+      for (const data of batch) this.receive(from, data);
+    } finally {
+      this.bounds?.end();
+    }
+  }
+  onBatch(bounds: BatchBounds): void {
+    this.bounds = bounds;
   }
   linkDown(peer: ServerId): void {
     this.down(peer);
@@ -136,7 +149,47 @@ async function servingFollower(requestTimeoutMs = 1000) {
   return { node, storage, transport, clock };
 }
 
+/** A cluster of one voter, leading and serving, whose client requests' writes wait for `release()`. */
+async function servingLoneLeader() {
+  const storage = new ManualStorage();
+  const transport = new ManualTransport();
+  const releases: (() => void)[] = [];
+  const clock = new ManualClock();
+  const node = new ZabNode({
+    config: serverConfig(1, 1),
+    createMachine: () => new KvMachine(),
+    transport,
+    storage,
+    clock,
+    tickMs: 50,
+    requestTimeoutMs: 1000,
+    deferWrites: (release) => releases.push(release),
+  });
+  node.start();
+  await settle();
+  for (let tick = 0; !node.serving || storage.inFlight; tick++) {
+    if (tick > 200) throw new Error(`a lone voter should lead: ${JSON.stringify(node.view())}`);
+    if (storage.inFlight) await storage.complete();
+    else clock.advance(50);
+  }
+  return { node, storage, releases };
+}
+
 describe('ZabNode, the driver', () => {
+  it('client requests submitted in one turn are one write, started when deferWrites releases them', async () => {
+    const { node, storage, releases } = await servingLoneLeader();
+    const batchesBefore = storage.batches.length;
+    const results: ApplyResult[] = [];
+    for (const value of ['a', 'b', 'c']) node.request('op', { type: 'put', key: 'k', value }, (result) => results.push(result));
+    expect(storage.batches.length).toBe(batchesBefore);
+    expect(releases.length).toBe(1);
+    releases.shift()!();
+    expect(storage.batches.length).toBe(batchesBefore + 1);
+    expect(storage.batches[batchesBefore]!.flatMap((op) => (op.kind === 'appendProposals' ? op.proposals.map((each) => each.txn.op) : []))).toEqual(['a', 'b', 'c'].map((value) => ({ type: 'put', key: 'k', value })));
+    await storage.complete();
+    expect(results.map((result) => result.ok)).toEqual([true, true, true]);
+  });
+
   it('group commit: proposals that arrive while a write is in flight are written in one batch, acked after it by one cumulative ack', async () => {
     const { storage, transport } = await servingFollower();
     const batchesBefore = storage.batches.length;
@@ -151,6 +204,20 @@ describe('ZabNode, the driver', () => {
     expect(grouped.flatMap((op) => (op.kind === 'appendProposals' ? op.proposals.map((each) => each.zxid.counter) : []))).toEqual([2, 3, 4]);
     await storage.complete();
     expect(transport.sent.map(({ message }) => message.kind === 'transaction_acknowledge' && message.zxid.counter)).toEqual([4]);
+  });
+
+  it('proposals that arrive together in one batch are one write, started when the batch ends', async () => {
+    const { storage, transport } = await servingFollower();
+    const batchesBefore = storage.batches.length;
+    transport.deliverBatch(3, [1, 2, 3].map((counter) => ({ kind: 'transaction_proposal', from: 3, epoch: 1, proposal: put(counter) })));
+    expect(storage.batches.length).toBe(batchesBefore + 1);
+    const written = storage.batches[batchesBefore]!;
+    expect(written.flatMap((op) => (op.kind === 'appendProposals' ? op.proposals.map((each) => each.zxid.counter) : []))).toEqual([1, 2, 3]);
+    await storage.complete();
+    expect(transport.sent.map(({ message }) => message.kind === 'transaction_acknowledge' && message.zxid.counter)).toEqual([3]);
+    // A single message still starts its write at once.
+    transport.deliver(3, { kind: 'transaction_proposal', from: 3, epoch: 1, proposal: put(4) });
+    expect(storage.inFlight).toBe(true);
   });
 
   it('on a role change it fences the old role’s acks, waits for the write in flight, then reloads', async () => {

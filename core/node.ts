@@ -23,6 +23,14 @@ export interface NodeOptions {
   /** A client request that has not completed after this long fails with OperationTimeout. */
   readonly requestTimeoutMs: number;
   readonly hooks?: ServerHooks;
+  /**
+   * Optional: runs `release` soon, after what the current task is still doing (the browser passes
+   * `queueMicrotask`, the simulator an event later in the same instant). A client request then
+   * starts no storage write until `release` runs, so requests submitted one after another in the
+   * same turn (many calls of one session in flight) are one write. Without it a request's write
+   * starts at once.
+   */
+  readonly deferWrites?: (release: () => void) => void;
 }
 
 /** Counters a node keeps about what it refused at its boundary. */
@@ -58,6 +66,10 @@ export class ZabNode {
   readonly stats: NodeStats = { droppedMessages: 0, lastDropReason: null };
   private readonly queue: StorageJob[] = [];
   private writing = false;
+  /** Inside a batch of messages the transport delivers together: no write starts until it ends. */
+  private inBatch = false;
+  /** A client request was submitted and `deferWrites` has not released the writes yet. */
+  private heldForRequests = false;
   private reloading = false;
   private reloadWanted = false;
   private isStopped = false;
@@ -77,6 +89,15 @@ export class ZabNode {
     options.transport.onMessage((from, data) => this.receive(from, data));
     options.transport.onLinkUp((peer) => this.input({ kind: 'LinkUp', peer }));
     options.transport.onLinkDown((peer) => this.input({ kind: 'LinkDown', peer }));
+    options.transport.onBatch?.({
+      begin: () => {
+        this.inBatch = true;
+      },
+      end: () => {
+        this.inBatch = false;
+        this.pump();
+      },
+    });
   }
 
   get sid(): ServerId {
@@ -191,6 +212,15 @@ export class ZabNode {
    */
   request(type: 'op' | 'sync', op: Json, done: (result: ApplyResult) => void): void {
     if (this.isStopped) return done({ ok: false, error: 'ConnectionLoss' });
+    // Held before the request is stepped, so the release comes before the transport's own flush
+    // of what this turn sends: the requests of the turn leave and are written together.
+    if (this.options.deferWrites !== undefined && !this.heldForRequests) {
+      this.heldForRequests = true;
+      this.options.deferWrites(() => {
+        this.heldForRequests = false;
+        this.pump();
+      });
+    }
     const requestId = this.nextRequestId++;
     // No timer per request: ticks sweep the deadlines (Map order is request order, and every
     // request gets the same timeout, so the sweep stops at the first one not yet due).
@@ -296,9 +326,14 @@ export class ZabNode {
     }
   }
 
-  /** Starts the next storage write or the pending reload; never two at once. */
+  /**
+   * Starts the next storage write or the pending reload; never two at once, and none in the
+   * middle of a batch of received messages or of a turn of client requests (their end pumps
+   * again): with many requests in flight, they are then one write, not the first alone and the
+   * rest behind its fsync.
+   */
   private pump(): void {
-    if (this.isStopped || this.writing || this.reloading) return;
+    if (this.isStopped || this.writing || this.reloading || this.inBatch || this.heldForRequests) return;
     if (this.reloadWanted) {
       void this.reload();
       return;

@@ -6,6 +6,12 @@ import type { ServerId } from './types.ts';
  * arrives in order or not at all, and a link that drops loses what was in flight. Incoming data
  * is `unknown` on purpose: it comes from another machine and is validated before use.
  */
+/** What a transport calls around a batch of messages delivered together (see Transport.onBatch). */
+export interface BatchBounds {
+  begin(): void;
+  end(): void;
+}
+
 export interface Transport {
   send(to: ServerId, message: Message): void;
   /**
@@ -15,6 +21,14 @@ export interface Transport {
    * what it sent leaves before the write's own work (a follower's write overlaps the leader's).
    */
   flush?(): void;
+  /**
+   * Optional: a transport that hands over several messages at once (one channel message carrying
+   * a batch) calls `begin` before the first and `end` after the last (also when a callback
+   * throws), never nested. Meanwhile the driver starts no storage write, so what the whole batch
+   * produced goes into one write (group commit) instead of one for its first message and another
+   * for the rest behind it.
+   */
+  onBatch?(bounds: BatchBounds): void;
   onMessage(callback: (from: ServerId, data: unknown) => void): void;
   onLinkUp(callback: (peer: ServerId) => void): void;
   onLinkDown(callback: (peer: ServerId) => void): void;

@@ -190,6 +190,8 @@ export class TabApp implements TabKeeperPage {
       tickMs: TICK_MS,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       hooks: { log: (line) => this.log(line), event: (event) => this.events.emit({ type: 'server', event }) },
+      // Pipelined calls of this tab's sessions, submitted in one turn, become one storage write.
+      deferWrites: (release) => queueMicrotask(release),
     });
     node.onApplied((applied) => this.events.emit({ type: 'applied', applied }));
     node.onFailure((error) => this.fail(`the node stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`));

@@ -155,6 +155,28 @@ describe('IndexedDbStorage', () => {
     two.close();
   });
 
+  it('commits each write, strictly durable, as soon as its requests are issued (no wait for auto-commit)', async () => {
+    const storage = await IndexedDbStorage.open({ cluster: freshCluster(), sid: 1 });
+    const committed: { durability: string; stores: string[] }[] = [];
+    const commit = IDBTransaction.prototype.commit;
+    IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+      committed.push({ durability: this.durability, stores: [...this.objectStoreNames] });
+      return commit.call(this);
+    };
+    try {
+      await storage.write([{ kind: 'saveEpochs', acceptedEpoch: 1, currentEpoch: 1 }, { kind: 'appendProposals', proposals: [proposalAt({ epoch: 1, counter: 1 })] }]);
+      await storage.write([{ kind: 'appendProposals', proposals: [proposalAt({ epoch: 1, counter: 2 }), proposalAt({ epoch: 1, counter: 3 })] }]);
+    } finally {
+      IDBTransaction.prototype.commit = commit;
+    }
+    expect(committed).toEqual([
+      { durability: 'strict', stores: ['log', 'meta'] },
+      { durability: 'strict', stores: ['log'] },
+    ]);
+    expect(lastLoggedZxid(await storage.loadState())).toEqual({ epoch: 1, counter: 3 });
+    storage.close();
+  });
+
   it('rejects a write the browser refuses, with a StorageError, and writes none of the batch', async () => {
     const storage = await IndexedDbStorage.open({ cluster: freshCluster(), sid: 1 });
     const good: Proposal = proposalAt({ epoch: 1, counter: 1 });

@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { openDB, unwrap, type DBSchema, type IDBPDatabase, type StoreNames } from 'idb';
 import { applyPersistOps, lastLoggedZxid } from '../../core/persist-batch.ts';
 import type { PersistedState, PersistOp, Storage } from '../../core/storage.ts';
 import { Listeners } from '../../core/listeners.ts';
@@ -66,7 +66,6 @@ interface TabKeeperSchema extends DBSchema {
 }
 
 type Store = StoreNames<TabKeeperSchema>;
-type WriteTransaction = IDBPTransaction<TabKeeperSchema, Store[], 'readwrite'>;
 
 export function databaseName(cluster: string, sid: ServerId): string {
   return `tabkeeper/${cluster}/${sid}`;
@@ -166,18 +165,25 @@ export class IndexedDbStorage implements Storage {
     // Throws (an AssertionError naming the op) for a batch that breaks an invariant: nothing is written.
     const after = applyPersistOps(before, batch);
     try {
-      const tx = this.db.transaction(storesOf(batch), 'readwrite', { durability: 'strict' });
+      // The raw IndexedDB API (not idb's promises): this is the hot path of every write, and
+      // only the transaction's outcome counts (a failed request fails it), so no request gets a
+      // promise or listeners of its own.
+      const tx = unwrap(this.db).transaction(storesOf(batch), 'readwrite', { durability: 'strict' });
+      const outcome = completionOf(tx);
       try {
-        // The transaction's outcome is what counts; each request's own rejection repeats its error.
-        issueRequests(tx, batch, after, (request) => void request.catch(() => undefined));
+        issueRequests(tx, batch, after);
+        // Every request is issued: commit now rather than when the requests' success events
+        // have come back to this page and found none to follow (auto-commit), which costs a
+        // round trip to the browser's IndexedDB backend and a task here per write.
+        commitNow(tx);
       } catch (error) {
         // A request refused at once (DataCloneError…) does not abort the transaction by itself:
         // the requests issued before it would commit. All or nothing: abort.
         tx.abort();
-        void tx.done.catch(() => undefined);
+        void outcome.catch(() => undefined);
         throw error;
       }
-      await tx.done;
+      await outcome;
     } catch (error) {
       throw this.fail(storageErrorOf(error, `writing ${describeBatch(batch)} to ${this.name}`));
     }
@@ -240,39 +246,61 @@ function storesOf(batch: readonly PersistOp[]): Store[] {
 /**
  * The requests that make the stored state equal `after`, issued in the batch's order (a
  * transaction runs its requests in order, so an append followed by a TRUNC in one batch ends as
- * applyPersistOps says). The meta record is written once, from `after`.
+ * applyPersistOps says). The meta record is written once, from `after`. The stores are those of
+ * TabKeeperSchema (the raw API does not check their names or values: storesOf lists them).
  */
-function issueRequests(tx: WriteTransaction, batch: readonly PersistOp[], after: PersistedState, track: (request: Promise<unknown>) => void): void {
+function issueRequests(tx: IDBTransaction, batch: readonly PersistOp[], after: PersistedState): void {
   let metaChanged = false;
   for (const op of batch) {
     switch (op.kind) {
       case 'saveEpochs':
         metaChanged = true;
         break;
-      case 'appendProposals':
-        for (const proposal of op.proposals) track(tx.objectStore('log').put(proposal, keyOf(proposal.zxid)));
+      case 'appendProposals': {
+        const log = tx.objectStore('log');
+        for (const proposal of op.proposals) log.put(proposal, keyOf(proposal.zxid));
         break;
+      }
       case 'truncateAfter':
-        track(tx.objectStore('log').delete(IDBKeyRange.lowerBound(keyOf(op.zxid), true)));
+        tx.objectStore('log').delete(IDBKeyRange.lowerBound(keyOf(op.zxid), true));
         break;
       case 'saveSnapshot':
-        track(tx.objectStore('snapshot').put(op.snapshot, 'newest'));
+        tx.objectStore('snapshot').put(op.snapshot, 'newest');
         break;
       case 'compactLog':
         metaChanged = true;
-        track(tx.objectStore('log').delete(IDBKeyRange.upperBound(keyOf(op.throughZxid))));
+        tx.objectStore('log').delete(IDBKeyRange.upperBound(keyOf(op.throughZxid)));
         break;
       case 'installSnapshot':
         metaChanged = true;
-        track(tx.objectStore('log').clear());
-        track(tx.objectStore('snapshot').put(op.snapshot, 'newest'));
+        tx.objectStore('log').clear();
+        tx.objectStore('snapshot').put(op.snapshot, 'newest');
         break;
     }
   }
   if (metaChanged) {
     const meta: MetaState = { acceptedEpoch: after.acceptedEpoch, currentEpoch: after.currentEpoch, logBaseZxid: after.logBaseZxid };
-    track(tx.objectStore('meta').put(meta, 'state'));
+    tx.objectStore('meta').put(meta, 'state');
   }
+}
+
+/**
+ * Resolves when the transaction commits; rejects with the error that failed it (a failed
+ * request's, or the transaction's own: QuotaExceededError…), or an AbortError.
+ */
+function completionOf(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => tx.error ?? new DOMException('the transaction was aborted', 'AbortError');
+    tx.oncomplete = () => resolve();
+    // A failed request's error event reaches the transaction first (then it aborts): name that error.
+    tx.onerror = (event) => reject((event.target as IDBRequest | null)?.error ?? aborted());
+    tx.onabort = () => reject(aborted());
+  });
+}
+
+/** `IDBTransaction.commit()` where the browser has it (Chromium 76, Firefox 74, Safari 15); auto-commit otherwise. */
+function commitNow(tx: IDBTransaction): void {
+  if (typeof tx.commit === 'function') tx.commit();
 }
 
 function keyOf(zxid: Zxid): [number, number] {

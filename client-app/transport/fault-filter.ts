@@ -1,5 +1,5 @@
 import type { Message } from '../../core/messages.ts';
-import type { Transport } from '../../core/transport.ts';
+import type { BatchBounds, Transport } from '../../core/transport.ts';
 import type { ServerId } from '../../core/types.ts';
 
 /**
@@ -127,6 +127,11 @@ export class FaultFilter implements Transport {
 
   onMessage(callback: (from: ServerId, data: unknown) => void): void {
     this.messageCallback = callback;
+  }
+
+  /** A received batch's bounds pass through: its messages reach the node synchronously, or not at all. */
+  onBatch(bounds: BatchBounds): void {
+    this.inner.onBatch?.(bounds);
   }
 
   onLinkUp(callback: (peer: ServerId) => void): void {

@@ -1,7 +1,7 @@
 import SimplePeer from 'simple-peer';
 import * as v from 'valibot';
 import { encodeMessage, MAX_MESSAGE_BYTES, type Message } from '../../core/messages.ts';
-import type { Transport } from '../../core/transport.ts';
+import type { BatchBounds, Transport } from '../../core/transport.ts';
 import type { Json, ServerId } from '../../core/types.ts';
 import type { HmacKey } from '../../protocol/cluster-key.ts';
 import { encodeFrames, FrameSender, Reassembler, type FrameChannel } from './framing.ts';
@@ -39,7 +39,8 @@ import { isHandshakeText, PeerHandshake, sdpFingerprint } from './peer-auth.ts';
  *   which JSON text never holds raw (JSON.stringify escapes control characters). A group commit
  *   of many proposals and acks is then one DataChannel message and one event at the other end.
  * - Receiving: frames come from simple-peer's `data` event (emitted synchronously from the
- *   channel's `message` event while the stream flows, as it does from `connect` on).
+ *   channel's `message` event while the stream flows, as it does from `connect` on). A batch's
+ *   bounds go to `onBatch`, so the driver makes one storage write of what the batch produced.
  * - Authentication (keyed clusters): an open channel is not yet a link. Both tabs first run the
  *   join-key handshake (peer-auth.ts); until the peer's proof verifies, every other message from
  *   it is dropped and counted, and the node hears of the link only once it is authenticated. A
@@ -166,6 +167,7 @@ export class WebRtcTransport implements Transport {
   /** Retries of a link since it was last up (backoff.ts: the next pause doubles with each). */
   private readonly retryAttempts = new Map<ServerId, number>();
   private messageCallback: ((from: ServerId, data: unknown) => void) | null = null;
+  private batchBounds: BatchBounds | null = null;
   private linkUpCallback: ((peer: ServerId) => void) | null = null;
   private linkDownCallback: ((peer: ServerId) => void) | null = null;
   private readonly linkListeners = new Listeners<[]>();
@@ -256,6 +258,10 @@ export class WebRtcTransport implements Transport {
 
   onMessage(callback: (from: ServerId, data: unknown) => void): void {
     this.messageCallback = callback;
+  }
+
+  onBatch(bounds: BatchBounds): void {
+    this.batchBounds = bounds;
   }
 
   /** Links already open when the node registers are reported to it at once. */
@@ -512,7 +518,10 @@ export class WebRtcTransport implements Transport {
   private deliver(link: Link, text: string): void {
     const control = parseControl(text);
     if (control !== null) return this.probes.receive(link, control);
-    // What the node sends in answer to a whole batch leaves as one batch too.
+    // What the node sends in answer to a whole batch leaves as one batch too, and what it writes
+    // is one storage write: at the batch's end (`delivering` over) the driver flushes what the
+    // batch sent (a leader's proposals) and then starts the write.
+    this.batchBounds?.begin();
     this.delivering = true;
     try {
       for (const part of text.split(BATCH_SEPARATOR)) {
@@ -521,6 +530,7 @@ export class WebRtcTransport implements Transport {
       }
     } finally {
       this.delivering = false;
+      this.batchBounds?.end();
     }
     this.flush();
   }

@@ -160,6 +160,8 @@ export class SimCluster {
       clock,
       tickMs: options.tickMs,
       requestTimeoutMs: options.requestTimeoutMs,
+      // As the tab's microtask: a request's write starts after the rest of this instant's events.
+      deferWrites: (release) => void this.world.schedule(this.world.now, release),
       hooks: {
         log: options.trace ? (line) => this.traceLines.push(`${this.time()} ${line}`) : undefined,
         mark: (name) => this.marks.set(name, (this.marks.get(name) ?? 0) + 1),
