@@ -29,7 +29,11 @@ export class FollowingRole implements Role {
   private lastHeardTick: number;
   /** Sessions of clients attached here touched since the last PONG. */
   private touched = new Set<string>();
-  private readonly deadline: number;
+  /**
+   * Tick by which discovery and sync must be done (initLimit). Sync content that arrives moves it
+   * on: initLimit bounds a stall, not the transfer, as ZooKeeper's learner times out a sync read.
+   */
+  private deadline: number;
   /** A snapshot arriving in SNAP chunks. */
   private readonly snap = new SnapAssembler();
 
@@ -83,6 +87,7 @@ export class FollowingRole implements Role {
       case 'SNAP':
       case 'DIFF':
       case 'NEWLEADER':
+        this.syncProgress(message);
         return this.handleSync(message);
       case 'UPTODATE':
         return this.handleUpToDate(message);
@@ -150,6 +155,19 @@ export class FollowingRole implements Role {
       case 'NEWLEADER':
         return this.handleNewLeader(message);
     }
+  }
+
+  /**
+   * A SNAP chunk or a DIFF is progress: the deadline moves on, and a PONG tells the leader this
+   * learner is alive. Its PINGs wait behind the sync on the FIFO link (20 MiB of SNAP holds a
+   * DataChannel for seconds), so without an answer per message the leader would hear nothing,
+   * drop this learner for silence mid-sync and ignore its NEWLEADER ack; and a sync longer than
+   * initLimit would start over for ever.
+   */
+  private syncProgress(message: MessageOf<'TRUNC' | 'SNAP' | 'DIFF' | 'NEWLEADER'>): void {
+    if (this.phase !== 'sync' || (message.kind !== 'SNAP' && message.kind !== 'DIFF')) return;
+    this.deadline = Math.max(this.deadline, this.server.ticks + this.server.config.initLimitTicks);
+    this.pong(message.epoch);
   }
 
   private handleTrunc(message: MessageOf<'TRUNC'>): void {

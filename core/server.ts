@@ -456,19 +456,22 @@ export class ZabServer {
     this.#currentEpoch = state.currentEpoch;
     this.log = ZabLog.fromPersisted(state);
     this.machine = this.createMachine();
+    // One digest of the recovered state: its check here, and the `restored` event below.
+    let digest: string;
     if (state.snapshot) {
       this.machine.restore(state.snapshot.data);
-      const digest = this.machine.digest();
+      digest = this.machine.digest();
       assert(digest === state.snapshot.digest, () => `snapshot ${formatZxid(state.snapshot!.zxid)} digest ${state.snapshot!.digest} restored as ${digest}`);
       this.snapshotZxid = state.snapshot.zxid;
     } else {
       assert(compareZxid(state.logBaseZxid, ZERO_ZXID) === 0, () => `log base ${formatZxid(state.logBaseZxid)} without a snapshot`);
       this.snapshotZxid = ZERO_ZXID;
+      digest = this.machine.digest();
     }
     this.committedZxid = this.snapshotZxid;
     this.durableZxid = this.log.lastZxid;
     this.admission.recover(storageId, state.snapshot?.seats);
-    this.emit({ kind: 'restored', zxid: this.snapshotZxid, digest: this.machine.digest() });
+    this.emit({ kind: 'restored', zxid: this.snapshotZxid, digest });
     this.trace(() => `recovered: acceptedEpoch ${this.acceptedEpoch}, log (${formatZxid(this.log.baseZxid)}, ${formatZxid(this.log.lastZxid)}], snapshot ${formatZxid(this.snapshotZxid)}`);
     const looking = new LookingRole(this);
     this.role = looking;

@@ -55,6 +55,8 @@ interface DirectedLink {
   generation: number;
   /** Invariant: deliveries on this link are scheduled at non-decreasing times (FIFO). */
   lastDeliveryMs: number;
+  /** With a bandwidth set: when the link finishes putting on the wire what it was given so far. */
+  busyUntilMs: number;
 }
 
 /** One incarnation of an attached server: what its Transport reports to. */
@@ -97,6 +99,7 @@ export class SimNetwork {
   private filter: NetworkFilter | null = null;
   private oversized: ((from: ServerId, to: ServerId, message: Message, bytes: number) => void) | null = null;
   private trace: ((event: NetworkTraceEvent) => void) | null = null;
+  private bytesPerMs: number | null = null;
 
   constructor(world: SimWorld, prng: Prng, options: SimNetworkOptions) {
     const linkEventDelayMsMin = options.linkEventDelayMsMin ?? options.delayMsMin;
@@ -115,6 +118,17 @@ export class SimNetwork {
   setDelayRange(delayMsMin: number, delayMsMax: number): void {
     assertDelayRange('delayMs', delayMsMin, delayMsMax);
     this.options = { ...this.options, delayMsMin, delayMsMax };
+  }
+
+  /**
+   * Gives every directed link a bandwidth (null: unlimited, the default). A message then holds its
+   * link for its encoded length / `bytesPerMs` before its delay starts, and what is sent after it
+   * waits: a DataChannel's head-of-line blocking, where a PING sent behind 20 MiB of SNAP arrives
+   * only once the SNAP has gone through.
+   */
+  setBandwidth(bytesPerMs: number | null): void {
+    assert(bytesPerMs === null || bytesPerMs > 0, () => `SimNetwork.setBandwidth: ${bytesPerMs} bytes/ms`);
+    this.bytesPerMs = bytesPerMs;
   }
 
   /** Attaches a server (a start or a restart) and returns its Transport for this incarnation. */
@@ -293,7 +307,13 @@ export class SimNetwork {
     if (!link.up) return this.drop(from, to, data, 'link-down');
     if (!this.endpoints.has(to)) return this.drop(from, to, data, 'detached');
     const delayMs = this.prng.int(this.options.delayMsMin, this.options.delayMsMax);
-    const deliveryMs = Math.max(this.world.now + delayMs, link.lastDeliveryMs);
+    let sentMs = this.world.now;
+    if (this.bytesPerMs !== null && typeof wire === 'string') {
+      // UTF-16 units stand for bytes: exact for the ASCII of JSON, close enough for a bandwidth.
+      sentMs = Math.max(sentMs, link.busyUntilMs) + Math.ceil(wire.length / this.bytesPerMs);
+      link.busyUntilMs = sentMs;
+    }
+    const deliveryMs = Math.max(sentMs + delayMs, link.lastDeliveryMs);
     link.lastDeliveryMs = deliveryMs;
     const generation = link.generation;
     this.world.schedule(deliveryMs, () => this.deliver(link, generation, from, to, data, wire));
@@ -361,7 +381,7 @@ export class SimNetwork {
     const key = linkKey(from, to);
     let link = this.links.get(key);
     if (link === undefined) {
-      link = { up: true, generation: 0, lastDeliveryMs: 0 };
+      link = { up: true, generation: 0, lastDeliveryMs: 0, busyUntilMs: 0 };
       this.links.set(key, link);
     }
     return link;

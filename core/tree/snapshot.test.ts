@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Json } from '../types.ts';
 import { DataTree } from './data-tree.ts';
 import { digest64 } from './digest.ts';
@@ -127,6 +127,27 @@ describe('digest', () => {
     expect(digests.size).toBe(variants.length + 1);
   });
 
+  it('is computed once per state, and again after every apply and restore', () => {
+    const harness = populated();
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      const first = harness.tree.digest();
+      expect(harness.tree.digest()).toBe(first);
+      expect(stringify, 'whole-state serializations for two digests of one state').toHaveBeenCalledTimes(1);
+      const saved = harness.tree.snapshot();
+      harness.ok({ type: 'setData', path: '/app', data: 'changed', version: -1 });
+      const changed = harness.tree.digest();
+      expect(changed).not.toBe(first);
+      harness.tree.restore(saved);
+      expect(harness.tree.digest()).toBe(first);
+      const fresh = new DataTree();
+      fresh.restore(harness.tree.snapshot());
+      expect(fresh.digest()).toBe(first);
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
   it('is 64 bits of two lanes, and the same for the same text', () => {
     expect(digest64('')).toMatch(/^[0-9a-f]{16}$/);
     expect(digest64('abc')).toBe(digest64('abc'));
@@ -140,11 +161,12 @@ describe('digest', () => {
       for (let leaf = 0; leaf < 99; leaf++) harness.create(`/dir-${top}/leaf-`, `data ${top}.${leaf}`, { sequential: true });
     }
     harness.tree.digest(); // warm up the JIT
+    harness.create('/after-warm-up'); // a new state: its digest is not known yet
     const started = performance.now();
     const snapshot = harness.tree.snapshot() as TreeSnapshot;
     const digest = harness.tree.digest();
     const elapsedMs = performance.now() - started;
-    expect(snapshot.nodes).toHaveLength(10_001);
+    expect(snapshot.nodes).toHaveLength(10_002);
     expect(digest).toMatch(/^[0-9a-f]{16}$/);
     harness.tree.invariants();
     console.log(`snapshot + digest of ${snapshot.nodes.length} znodes: ${elapsedMs.toFixed(1)} ms`);

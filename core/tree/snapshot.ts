@@ -7,6 +7,7 @@ import { copyZxid, storedStatFields } from './stat.ts';
 import type { TreeState } from './state.ts';
 import { utf8ByteLength } from './limits.ts';
 import type { ZNode } from './znode.ts';
+import { hasTreeSnapshotShape } from './snapshot-shape.ts';
 
 /**
  * The snapshot format: every znode in code-unit order of its path (so a parent always comes
@@ -65,14 +66,10 @@ function snapshotNode(path: string, node: ZNode): SnapshotNode {
 
 /** Rebuilds a state from a snapshot, or throws an Error that says what is wrong with it. */
 export function stateFromSnapshot(data: Json): TreeState {
-  const parsed = v.safeParse(TreeSnapshotSchema, data);
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    throw new Error(`malformed data tree snapshot at ${v.getDotPath(issue) ?? '(top)'}: ${issue.message}`);
-  }
-  const sessions = restoreSessions(parsed.output.sessions);
+  const snapshot = hasTreeSnapshotShape(data) ? data : parseSnapshot(data);
+  const sessions = restoreSessions(snapshot.sessions);
   const nodes = new Map<string, ZNode>();
-  for (const entry of parsed.output.nodes) restoreNode(nodes, sessions, entry);
+  for (const entry of snapshot.nodes) restoreNode(nodes, sessions, entry);
   if (!nodes.has(ROOT_PATH)) throw new Error('malformed data tree snapshot: no root znode');
   for (const [path, node] of nodes) {
     if (node.childCreates < node.children.size) {
@@ -80,6 +77,16 @@ export function stateFromSnapshot(data: Json): TreeState {
     }
   }
   return { nodes, sessions };
+}
+
+/** The schema's verdict, for a snapshot the fast check refused: what is wrong with it, or (never expected) its parsed copy. */
+function parseSnapshot(data: Json): TreeSnapshot {
+  const parsed = v.safeParse(TreeSnapshotSchema, data);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    throw new Error(`malformed data tree snapshot at ${v.getDotPath(issue) ?? '(top)'}: ${issue.message}`);
+  }
+  return parsed.output;
 }
 
 function restoreSessions(entries: readonly SnapshotSession[]): Sessions {
