@@ -36,6 +36,11 @@ export class RejoinWatch {
     this.restarted.delete(sid);
   }
 
+  /** Whether `sid` was restarted and has not served since (as the last `overdue` saw it). */
+  rejoining(sid: ServerId): boolean {
+    return this.restarted.has(sid);
+  }
+
   /** The first server that has not served within the bound since its restart, or null. Forgets servers that serve. */
   overdue(): { readonly sid: ServerId; readonly waitedMs: number } | null {
     const now = this.cluster.world.now;
@@ -59,12 +64,16 @@ export class RejoinWatch {
 
 /**
  * One fault of the sustained schedule: a running server crashes or closes while fewer voters
- * than the quorum allows are down (observers any time), otherwise a down server restarts.
+ * than the quorum allows are out (observers any time), otherwise a down server restarts. A voter
+ * restarted and not serving yet counts as out: until it has synced (and, if its storage came
+ * back blank, been admitted again by a committed seat record) it is no part of a quorum, so
+ * stopping another voter then would take the quorum away (seed 208 of `--load sustained`: server
+ * 1 came back blank, 2 crashed before 1 was admitted, and 1 could not serve until 3 returned).
  */
 export function injectSustainedFault(cluster: SimCluster, prng: Prng, watch: RejoinWatch): string {
   const voters = cluster.options.voters;
   const down = cluster.sids().filter((sid) => !cluster.isRunning(sid));
-  const votersDown = down.filter((sid) => sid <= voters).length;
+  const votersDown = cluster.sids().filter((sid) => sid <= voters && (!cluster.isRunning(sid) || watch.rejoining(sid))).length;
   const mayStop = cluster.running().filter((sid) => sid > voters || votersDown < voters - quorumSize(voters));
   if (mayStop.length > 0 && (down.length === 0 || prng.chance(0.5))) {
     const sid = prng.pick(mayStop);
