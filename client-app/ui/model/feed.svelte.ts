@@ -44,8 +44,8 @@ export class FeedStore {
 
   /**
    * `schedule`: how a change asks to be published; by default at most 10 times a second on an
-   * animation frame. The live tab passes its model's scheduler, so the feed and the other views
-   * render in one frame rather than two.
+   * animation frame (the replay's feed). The live tab passes its model's scheduler, which gives
+   * the feed its turn among the views (tab-model.svelte.ts).
    */
   constructor(schedule?: () => void) {
     this.schedule = schedule ?? frameScheduler(() => this.publish(), 100);

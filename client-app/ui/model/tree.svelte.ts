@@ -68,7 +68,7 @@ export function machineSource(machine: () => StateReader | null): TreeSource {
  * re-read only when an applied txn named it (its watch events: created, deleted, data or
  * children changed) or the whole state was replaced (a snapshot restored or SNAP received).
  * Txns only mark paths dirty (a Set insert on the write path); `flush`, called when the page
- * publishes (at most 10 times a second), re-reads them once however many txns touched them.
+ * publishes and the tree's turn comes (a few times a second at most), re-reads them once however many txns touched them.
  */
 export class TreeStore {
   /** False until the source has a state to read. */
