@@ -16,7 +16,7 @@ if (new URLSearchParams(window.location.search).has('replay')) {
   target.textContent = `TabKeeper: ${params.error}`;
 } else {
   const app = new TabApp(params);
-  window.tabkeeper = { status: () => app.status(), run: (op) => app.run(op), history: () => app.history(), forceNewCluster: () => app.forceNewCluster() };
+  window.tabkeeper = { status: () => app.status(), run: (op) => app.run(op), history: () => app.history(), logs: () => app.logs(), forceNewCluster: () => app.forceNewCluster() };
   // `views=0`: the server alone, nothing mounted (bench/page-views.ts measures what the views cost).
   if (new URLSearchParams(window.location.search).get('views') === '0') target.textContent = `TabKeeper: seat server without views (${params.cluster})`;
   else mount(App, { target, props: { app, model: new TabModel(app) } });

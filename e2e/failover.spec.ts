@@ -46,7 +46,7 @@ async function writeThrough(ensemble: Ensemble, tabs: readonly Tab[], id: string
   if (longestGapMs(report) > KILL_GAP_LIMIT_MS || process.env.E2E_DEBUG) {
     // What the survivors did around the fault, for whoever reads a failure.
     const lines = [`lost at ${new Date(lostAt).toISOString()}; acknowledgements at (ms after): ${report.ackedAtMs.map((at) => at - lostAt).join(',')}`];
-    for (const tab of tabs.filter((tab) => tab !== ensemble.leader)) lines.push(`${tab.name}:`, ...(await tab.page.getByTestId('log').innerText()).split('\n').slice(0, 30));
+    for (const tab of tabs.filter((tab) => tab !== ensemble.leader)) lines.push(`${tab.name}:`, ...(await tab.logs()).reverse().slice(0, 30));
     await test.info().attach(`${id}: survivors' logs`, { body: lines.join('\n'), contentType: 'text/plain' });
     if (process.env.E2E_DEBUG) console.log(lines.join('\n'));
   }

@@ -17,9 +17,9 @@ const REJOIN_LIMIT_MS = 8_000;
 /** Writes the reloaded follower must see made after it serves again, so it is not merely caught up once. */
 const ACKS_AFTER_REJOIN = 30;
 
-/** Every line of the tab's own log (the page's "What this tab did"). */
+/** Every line of the tab's own log (what the page's "What this tab did" shows), newest first as shown there. */
 async function logText(tab: Tab): Promise<string> {
-  return tab.page.getByTestId('log').innerText();
+  return (await tab.logs()).reverse().join('\n');
 }
 
 test('a follower reloaded while another tab writes back to back serves again within seconds and holds every write', async ({ profile, address }) => {
@@ -45,7 +45,9 @@ test('a follower reloaded while another tab writes back to back serves again wit
   expect(report.errors, 'errors answered to the writer').toEqual([]);
   const status = await waitCaughtUp(reloaded, leader);
   expect(status.restored, 'the reloaded follower rebuilt itself from IndexedDB').not.toBeNull();
-  // Once serving, it stayed with its leader: no return to LOOKING while the writes went on.
+  // Once serving, it stayed with its leader: no return to LOOKING while the writes went on; and
+  // the page's log view shows it (it redraws in its turn, one view per frame).
+  await expect(reloaded.page.getByTestId('log'), "the reloaded follower's log view").toContainText(/up to date with leader/);
   const log = await logText(reloaded);
   const rejoinedLine = log.split('\n').findIndex((line) => /up to date with leader/.test(line));
   expect(rejoinedLine, 'the reloaded follower logged that it is up to date').toBeGreaterThanOrEqual(0);

@@ -336,7 +336,7 @@ test.describe('a word from the signaling server is a hint', () => {
     expect([after.leader.seat, after.epoch]).toEqual([ensemble.leader.seat, ensemble.epoch]);
     await expectFullMesh(tabs, [1, 2, 3]);
     for (const tab of tabs.slice(0, 2)) {
-      const log = await tab.page.getByTestId('log').innerText();
+      const log = (await tab.logs()).join('\n');
       expect(log, `${tab.name}: its link to seat 3 was never closed`).not.toMatch(/link to 3 closed/);
     }
   });

@@ -139,6 +139,15 @@ export class Tab {
     });
   }
 
+  /** `window.tabkeeper.logs()`: the tab's own log lines as logged, oldest first. */
+  logs(): Promise<string[]> {
+    return this.page.evaluate(() => {
+      const keeper = (globalThis as PageGlobals).tabkeeper;
+      if (keeper === undefined) throw new Error('window.tabkeeper is not defined');
+      return keeper.logs();
+    });
+  }
+
   /** Closes the tab as a user does, without beforeunload prompts (pagehide still runs). */
   async close(): Promise<void> {
     await this.page.close({ runBeforeUnload: false });

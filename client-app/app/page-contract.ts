@@ -72,6 +72,11 @@ export interface TabKeeperPage {
   /** The call/return records of run(), the history record format (protocol/history.ts). */
   history(): unknown[];
   /**
+   * The tab's own log, oldest first (the lines the page's "What this tab did" shows, as they are
+   * logged: the view redraws in its turn, so it may lag a moment behind).
+   */
+  logs(): string[];
+  /**
    * UNSAFE recovery for a cluster that refuses to serve because a quorum of seats lost its
    * storage (like etcd's --force-new-cluster): this tab counts every storage present until a new
    * seat record commits. Writes that only the lost storages held are gone. The page's

@@ -60,7 +60,7 @@ export class TabApp implements TabKeeperPage {
   private failure: string | null = null;
   private storageOpenError: string | null = null;
   private closed = false;
-  private readonly logLines = new LogRing(LOG_LINES_KEPT);
+  private readonly logRing = new LogRing(LOG_LINES_KEPT);
   private readonly runs = new PageRuns(
     () => ({ node: this.node, client: this.client, seat: this.seat }),
     (expired) => this.replaceClient(expired),
@@ -257,10 +257,15 @@ export class TabApp implements TabKeeperPage {
     return this.runs.history();
   }
 
+  /** The page contract's log: the lines' text, oldest first. */
+  logs(): string[] {
+    return this.logRing.lines.map((line) => line.text);
+  }
+
   // ---------------------------------------------------------------- for the UI
 
-  get logs(): readonly LogLine[] {
-    return this.logLines.lines;
+  get logLines(): readonly LogLine[] {
+    return this.logRing.lines;
   }
 
   /** Why the last message too large for the transport could not be sent (a bug), if any. */
@@ -339,7 +344,7 @@ export class TabApp implements TabKeeperPage {
   }
 
   private log(text: string): void {
-    this.events.emit({ type: 'log', ...this.logLines.add(text) });
+    this.events.emit({ type: 'log', ...this.logRing.add(text) });
   }
 
   private changed(): void {

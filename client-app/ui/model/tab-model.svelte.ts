@@ -88,7 +88,7 @@ export class TabModel {
     { pending: () => this.feed.pending, publish: () => this.feed.publish() },
     { pending: () => this.tree.pending, publish: () => this.tree.flush() },
     { pending: () => this.log.pending(this.server), publish: () => this.log.refresh(this.server) },
-    { pending: () => this.tabLogPending(), publish: () => (this.tabLog = this.app.logs.slice(-TAB_LOG_LINES).reverse()) },
+    { pending: () => this.tabLogPending(), publish: () => (this.tabLog = this.app.logLines.slice(-TAB_LOG_LINES).reverse()) },
   ];
   private turn = 0;
   private seatsKey = '';
@@ -255,7 +255,7 @@ export class TabModel {
   }
 
   private tabLogPending(): boolean {
-    const logs = this.app.logs;
+    const logs = this.app.logLines;
     return logs.length > 0 && logs[logs.length - 1] !== this.tabLog[0];
   }
 
