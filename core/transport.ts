@@ -1,17 +1,17 @@
 import type { Message } from './messages.ts';
 import type { ServerId } from './types.ts';
 
-/**
- * Reliable FIFO links to the other servers, like WebRTC DataChannels: what is sent on a link
- * arrives in order or not at all, and a link that drops loses what was in flight. Incoming data
- * is `unknown` on purpose: it comes from another machine and is validated before use.
- */
 /** What a transport calls around a batch of messages delivered together (see Transport.onBatch). */
 export interface BatchBounds {
   begin(): void;
   end(): void;
 }
 
+/**
+ * Reliable FIFO links to the other servers, like WebRTC DataChannels: what is sent on a link
+ * arrives in order or not at all, and a link that drops loses what was in flight. Incoming data
+ * is `unknown` on purpose: it comes from another machine and is validated before use.
+ */
 export interface Transport {
   send(to: ServerId, message: Message): void;
   /**

@@ -3,8 +3,9 @@ import type { TreeSnapshot } from './snapshot.ts';
 /**
  * A fast check that a value has exactly the shape of TreeSnapshotSchema (snapshot.ts), for the
  * snapshots that restore: valibot's walk of 100k znodes took ~140 ms of each reload or SNAP
- * install (0.84 s of the six restores of core/sim/big-tree-scenario.test.ts), this one ~20 ms. It must never accept what the schema refuses (the schema
- * stays the authority: stateFromSnapshot asks it whenever this says no, for its error message, and
+ * install (0.84 s of the six restores of core/sim/big-tree-scenario.test.ts), this one ~20 ms.
+ * It must never accept what the schema refuses (the schema stays the authority:
+ * stateFromSnapshot asks it whenever this says no, for its error message, and
  * snapshot-shape.test.ts holds both to the same answers); refusing more would only be slower.
  */
 export function hasTreeSnapshotShape(value: unknown): value is TreeSnapshot {

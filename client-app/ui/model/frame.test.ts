@@ -14,9 +14,9 @@ describe('frameScheduler', () => {
     vi.useRealTimers();
   });
 
-  /** Calls the scheduler, lets its timers fire and its measurement arrive; returns the runs so far. */
-  async function settle(): Promise<void> {
-    await vi.advanceTimersByTimeAsync(0);
+  /** Moves the clock by `ms` (the timers due fire), then lets the last run's measurement arrive. */
+  async function pass(ms: number): Promise<void> {
+    await vi.advanceTimersByTimeAsync(ms);
     await nextTask();
   }
 
@@ -26,8 +26,7 @@ describe('frameScheduler', () => {
     schedule();
     schedule();
     schedule();
-    await vi.advanceTimersByTimeAsync(250);
-    await nextTask();
+    await pass(250);
     expect(runs).toBe(1);
     expect(schedule.intervalMs).toBe(100);
     schedule();
@@ -45,16 +44,14 @@ describe('frameScheduler', () => {
       vi.advanceTimersByTime(30);
     }, 100, 250);
     schedule();
-    await vi.advanceTimersByTimeAsync(250);
-    await nextTask();
+    await pass(250);
     expect(runs).toBe(1);
     expect(schedule.intervalMs).toBeCloseTo(30 / VIEW_SHARE, 5);
     // The next call waits out the longer interval from the last run's start.
     schedule();
     await vi.advanceTimersByTimeAsync(200);
     expect(runs).toBe(1);
-    await vi.advanceTimersByTimeAsync(400);
-    await settle();
+    await pass(400);
     expect(runs).toBe(2);
   });
 
@@ -65,12 +62,10 @@ describe('frameScheduler', () => {
       vi.advanceTimersByTime(400);
     }, 100, 250);
     schedule();
-    await vi.advanceTimersByTimeAsync(250);
-    await nextTask();
+    await pass(250);
     expect(schedule.intervalMs).toBe(MAX_INTERVAL_MS);
     schedule();
-    await vi.advanceTimersByTimeAsync(MAX_INTERVAL_MS + 250);
-    await settle();
+    await pass(MAX_INTERVAL_MS + 250);
     expect(runs).toBe(2);
   });
 
@@ -78,14 +73,12 @@ describe('frameScheduler', () => {
     let cost = 40;
     const schedule = frameScheduler(() => vi.advanceTimersByTime(cost), 100, 250);
     schedule();
-    await vi.advanceTimersByTimeAsync(250);
-    await nextTask();
+    await pass(250);
     expect(schedule.intervalMs).toBeGreaterThan(300);
     cost = 0;
     for (let round = 0; round < 20; round++) {
       schedule();
-      await vi.advanceTimersByTimeAsync(MAX_INTERVAL_MS + 250);
-      await nextTask();
+      await pass(MAX_INTERVAL_MS + 250);
     }
     expect(schedule.intervalMs).toBe(100);
   });

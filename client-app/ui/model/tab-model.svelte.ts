@@ -270,8 +270,11 @@ export class TabModel {
       this.pulseArrivals.set(pulse.id, now + PULSE_TRAVEL_MS);
       fresh.push(pulse);
     }
-    const travelling = this.pulses.filter((pulse) => (this.pulseArrivals.get(pulse.id) ?? 0) > now);
-    for (const pulse of this.pulses) if (!travelling.includes(pulse)) this.pulseArrivals.delete(pulse.id);
+    const travelling: Pulse[] = [];
+    for (const pulse of this.pulses) {
+      if ((this.pulseArrivals.get(pulse.id) ?? 0) > now) travelling.push(pulse);
+      else this.pulseArrivals.delete(pulse.id);
+    }
     // Held-back dots go out, and arrived ones leave, on a later frame.
     if (this.pendingPulses.size > 0 || this.pulseArrivals.size > 0) this.schedule();
     if (fresh.length > 0 || travelling.length !== this.pulses.length) this.pulses = [...travelling, ...fresh];
